@@ -1,0 +1,222 @@
+"""feeds.toml → frozen dataclasses. Strict: every error names the file, the table and the key."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_INTERVAL = 300.0
+MIN_INTERVAL = 1.0
+
+# Keys each feed type accepts besides name, type and interval. Where a kind needs one of
+# several keys to know what to read, the first group lists them.
+FEED_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "rss": (frozenset({"url", "topic"}), frozenset({"search_url"})),
+    "mastodon": (frozenset({"hashtag", "account", "topic"}), frozenset({"base_url", "token_env"})),
+    "bluesky": (frozenset({"actor", "topic"}), frozenset({"base_url", "handle", "password_env"})),
+    "reddit": (frozenset({"subreddit", "topic"}), frozenset({"base_url"})),
+    "hackernews": (frozenset({"topic"}), frozenset({"base_url"})),
+    "x": (frozenset({"topic"}), frozenset({"base_url", "token_env"})),
+}
+URL_KEYS = frozenset({"url", "base_url", "search_url"})
+TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article"})
+_INTERVAL = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+class ConfigError(Exception):
+    """A one-line description of what is wrong with feeds.toml, naming file, table and key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: str
+    query: str | None = None
+    keywords: tuple[str, ...] = ()
+    weights: Mapping[str, float] = field(default_factory=dict)
+    threshold: float | None = None
+    article: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    name: str
+    type: str
+    interval: float
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str | None:
+        return self.options.get("url")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    storage_url: str
+    topics: tuple[Topic, ...]
+    feeds: tuple[Feed, ...]
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("MONITOR_CONFIG", "feeds.toml"))
+
+
+def load(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (create one with `monitor init ARTICLE`)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    return parse(text, path, environ)
+
+
+def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Config:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    where = _Where(path)
+    where.unknown(doc, {"storage", "topics", "feeds"}, "")
+    storage = where.table(doc.get("storage", {}), "[storage]")
+    where.unknown(storage, {"url"}, "[storage]")
+    url = environ.get("MONITOR_DATABASE_URL") or where.string(storage, "url", "[storage]")
+    topics = tuple(_topic(where, raw, i) for i, raw in enumerate(where.array(doc, "topics")))
+    feeds = tuple(_feed(where, raw, i) for i, raw in enumerate(where.array(doc, "feeds")))
+    where.unique([t.name for t in topics], "topics")
+    where.unique([f.name for f in feeds], "feeds")
+    names = {t.name for t in topics}
+    for f in feeds:
+        if "topic" in f.options and f.options["topic"] not in names:
+            raise ConfigError(f'{path}: [[feeds]] "{f.name}": key "topic": no topic named "{f.options["topic"]}"')
+    return Config(path, url or sqlite_url_beside(path), topics, feeds)
+
+
+def sqlite_url_beside(path: Path) -> str:
+    return f"sqlite:///{path.resolve().parent / 'monitor.db'}"
+
+
+def parse_interval(value: str) -> float | None:
+    """'90s', '5m', '1h', '1h30m', '2d' → seconds; None when it is not such a string."""
+    m = _INTERVAL.fullmatch(value.strip())
+    if not value.strip() or m is None:
+        return None
+    d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+    return float(((d * 24 + h) * 60 + mi) * 60 + s)
+
+
+def _topic(where: _Where, raw: object, i: int) -> Topic:
+    table = where.table(raw, f"[[topics]] #{i + 1}")
+    name = where.string(table, "name", f"[[topics]] #{i + 1}", required=True)
+    assert name is not None
+    at = f'[[topics]] "{name}"'
+    where.unknown(table, TOPIC_KEYS, at)
+    query = where.string(table, "query", at)
+    keywords = tuple(where.strings(table, "keywords", at))
+    if query is None and not keywords:
+        raise where.error(at, "query", 'a topic needs "query" or "keywords"')
+    weights = where.table(table.get("weights", {}), f"{at}.weights")
+    for term, w in weights.items():
+        if not isinstance(w, int | float) or isinstance(w, bool):
+            raise where.error(f"{at}.weights", term, "must be a number")
+    threshold = table.get("threshold")
+    if threshold is not None and (not isinstance(threshold, int | float) or isinstance(threshold, bool)):
+        raise where.error(at, "threshold", "must be a number")
+    return Topic(
+        name=name,
+        query=query,
+        keywords=keywords,
+        weights={k: float(v) for k, v in weights.items()},
+        threshold=None if threshold is None else float(threshold),
+        article=where.string(table, "article", at),
+    )
+
+
+def _feed(where: _Where, raw: object, i: int) -> Feed:
+    table = where.table(raw, f"[[feeds]] #{i + 1}")
+    name = where.string(table, "name", f"[[feeds]] #{i + 1}", required=True)
+    assert name is not None
+    at = f'[[feeds]] "{name}"'
+    kind = where.string(table, "type", at) or "rss"
+    if kind not in FEED_KEYS:
+        raise where.error(at, "type", f'unknown feed type "{kind}" (one of {", ".join(FEED_KEYS)})')
+    needs_one, optional = FEED_KEYS[kind]
+    where.unknown(table, {"name", "type", "interval"} | needs_one | optional, at)
+    options = {key: where.string(table, key, at) for key in table if key not in {"name", "type", "interval"}}
+    if not needs_one & options.keys():
+        raise where.error(at, sorted(needs_one)[0], f"a {kind} feed needs one of: {', '.join(sorted(needs_one))}")
+    for key in URL_KEYS & options.keys():
+        if not _is_http_url(options[key] or ""):
+            raise where.error(at, key, f'"{options[key]}" is not an http(s) URL')
+    return Feed(name, kind, _interval(where, table, at), {k: v for k, v in options.items() if v is not None})
+
+
+def _interval(where: _Where, table: Mapping[str, Any], at: str) -> float:
+    raw = table.get("interval")
+    if raw is None:
+        return DEFAULT_INTERVAL
+    seconds = parse_interval(raw) if isinstance(raw, str) else None
+    if seconds is None or seconds < MIN_INTERVAL:
+        raise where.error(at, "interval", f'{raw!r} is not a duration like "90s", "5m" or "1h"')
+    return seconds
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value.replace("{query}", "q"))
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+class _Where:
+    """Raises ConfigError with the file, the table and the key in one line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, table: str, key: str, message: str) -> ConfigError:
+        place = f"{table}: " if table else ""
+        return ConfigError(f'{self.path}: {place}key "{key}": {message}')
+
+    def unknown(self, table: Mapping[str, Any], allowed: set[str] | frozenset[str], at: str) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.error(at, key, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+    def table(self, value: object, at: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.path}: {at}: must be a table")
+        return value
+
+    def array(self, doc: Mapping[str, Any], key: str) -> list[Any]:
+        value = doc.get(key, [])
+        if not isinstance(value, list):
+            raise self.error("", key, f"must be an array of tables ([[{key}]])")
+        return value
+
+    def string(self, table: Mapping[str, Any], key: str, at: str, required: bool = False) -> str | None:
+        value = table.get(key)
+        if value is None:
+            if required:
+                raise self.error(at, key, "is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(at, key, "must be a non-empty string")
+        return value
+
+    def strings(self, table: Mapping[str, Any], key: str, at: str) -> list[str]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.error(at, key, "must be a list of non-empty strings")
+        return value
+
+    def unique(self, names: list[str], table: str) -> None:
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise ConfigError(f'{self.path}: [[{table}]] "{name}": key "name": duplicate name')
+            seen.add(name)

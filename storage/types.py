@@ -1,0 +1,86 @@
+"""The plain values that cross the storage boundary.
+
+Stdlib only: the core rooms (sources, dedup, cluster, query) build and read these without
+pulling in SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One item from a feed or an API, as a source adapter produced it.
+
+    `id` is unique within `source` (the feed's name). `published` is timezone-aware UTC.
+    """
+
+    id: str
+    source: str
+    author: str
+    url: str
+    text: str
+    published: datetime
+    title: str = ""
+    kind: str = ""
+    lang: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Why a post belongs to a topic: the terms that matched and the relevance score."""
+
+    topic: str
+    terms: tuple[str, ...]
+    score: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPost:
+    """A matched post as read back from the store."""
+
+    post: Post
+    topics: tuple[str, ...]
+    matched: tuple[str, ...]
+    score: float
+    cluster: int | None
+    duplicate_of: tuple[str, str] | None = None
+    seen: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the daemon remembers about one feed between polls (and restarts)."""
+
+    name: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    cursor: dict[str, str] = field(default_factory=dict)
+    next_check: datetime | None = None
+    last_poll: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    retry_after: datetime | None = None
+    posts_seen: int = 0
+    posts_matched: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A live or closed cluster of matched posts within one topic."""
+
+    id: int
+    topic: str
+    label: str
+    size: int
+    first_seen: datetime
+    last_seen: datetime
+    live: bool = True
+    sources: tuple[str, ...] = ()
+    authors: int = 0
+    velocity: float = 0.0
+    spike: str | None = None
