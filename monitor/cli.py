@@ -1,0 +1,66 @@
+"""The composition root: parse arguments, dispatch to a command, turn known errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from monitor import __version__
+from monitor.commands import COMMANDS
+from monitor.config import ConfigError, default_path
+from monitor.errors import UsageError
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="monitor", description="Watch feeds and social media for an article's story.")
+    parser.add_argument("--version", action="version", version=f"monitor {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", type=_path, default=None, metavar="PATH",
+        help="feeds.toml to use (default: ./feeds.toml, else $MONITOR_CONFIG)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        p = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP, parents=[common])
+        command.configure(p)
+        p.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from storage.errors import StorageError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.config is None:
+        args.config = default_path()
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        code: int = args.run(args)
+    except (ConfigError, StorageError, UsageError) as e:
+        print(f"monitor: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    return code
+
+
+def _path(value: str) -> object:
+    from pathlib import Path
+
+    return Path(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
