@@ -6,6 +6,7 @@ pulling in SQLAlchemy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -84,3 +85,45 @@ class Story:
     authors: int = 0
     velocity: float = 0.0
     spike: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    """A matched post on its way into the store, with its topics' story ids."""
+
+    post: Post
+    matches: tuple[Match, ...]
+    clusters: Mapping[str, int] = field(default_factory=dict)  # topic -> story id
+    duplicate_of: tuple[str, str] | None = None  # (source, id) of the earlier post it folds under
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Everything one poll (or one ingest chunk) writes, committed as one transaction."""
+
+    posts: Sequence[NewPost] = ()
+    feed: FeedState | None = None  # the polled feed's new state (ingest has none)
+    stories: Sequence[Story] = ()  # upserted by id: new, grown, closed
+    merged: Mapping[int, int] = field(default_factory=dict)  # story id -> the story it merged into
+    seen: datetime | None = None  # the clock for posts.seen (default: now)
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonInfo:
+    """The running (or last) writer: who it is and when it last said it was alive."""
+
+    pid: int
+    host: str
+    started: datetime
+    beat: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Headline counts for `monitor status` and the dashboard's header."""
+
+    posts_total: int
+    posts_last_hour: int
+    feeds_ok: int
+    feeds_failing: int
+    last_write: datetime | None
