@@ -1,0 +1,1 @@
+"""The query language: parse → tree → one Aho-Corasick automaton; pushdown to search APIs."""
