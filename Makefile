@@ -1,0 +1,28 @@
+# `make test` sets up a virtualenv and runs the tests; `make check` adds lint and types.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install test lint types check demo clean
+
+$(BIN)/monitor: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	@touch $@
+
+install: $(BIN)/monitor
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check monitor storage tests bench
+
+types: install
+	$(BIN)/mypy --strict monitor storage
+
+check: lint types test
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,40 @@
+"""monitor run [--once]: the daemon."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from monitor.commands._common import config_of
+from monitor.config import Config
+from monitor.daemon import Daemon
+from monitor.fetch import Fetcher
+from storage.store import Store, open_store
+
+NAME = "run"
+HELP = "poll the feeds and store matching posts (a daemon; --once polls every feed once and exits)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--once", action="store_true", help="poll every feed once, process, and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_of(args)
+    with open_store(config.storage_url) as store:
+        store.lock_writer()
+        asyncio.run(serve(config, store, once=args.once))
+    return 0
+
+
+async def serve(config: Config, store: Store, *, once: bool = False) -> None:
+    """Poll until stopped (or once), with one HTTP client for the whole run."""
+    async with Fetcher() as fetcher:
+        daemon = Daemon(config, store, fetcher)
+        try:
+            if once:
+                await daemon.run_once()
+            else:
+                await daemon.run_forever()
+        finally:
+            await daemon.drain()

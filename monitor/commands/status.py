@@ -1,0 +1,38 @@
+"""monitor status [--json]: the feeds with their health, counts, last and next poll."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from monitor.commands._common import reading
+from monitor.output import feed_json, feed_line, iso
+from monitor.textsafe import json_dumps
+
+NAME = "status"
+HELP = "show each feed's health, last error, last and next poll"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    with reading(args) as (config, store):
+        states = {s.name: s for s in store.feed_states()}
+        stats = store.stats(datetime.now(UTC))
+        daemon = store.daemon()
+    feeds = [(f, states.get(f.name)) for f in config.feeds]
+    if args.json:
+        print(json_dumps({
+            "feeds": [feed_json(f, s) for f, s in feeds],
+            "posts": stats.posts_total,
+            "posts_last_hour": stats.posts_last_hour,
+            "daemon": {"pid": daemon.pid, "last_beat": iso(daemon.beat)} if daemon else None,
+        }))
+        return 0
+    for feed, state in feeds:
+        print(feed_line(feed, state))
+    beat = f"daemon pid {daemon.pid}, last beat {iso(daemon.beat)}" if daemon else "no daemon has run"
+    print(f"{stats.posts_total} posts stored, {stats.posts_last_hour} in the last hour; {beat}")
+    return 0

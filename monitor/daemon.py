@@ -1,0 +1,227 @@
+"""The daemon: an APScheduler tick takes the due feeds and polls them with bounded concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor import schedule
+from monitor.config import Config, Feed
+from monitor.fetch import Fetcher, FetchError, Validators
+from monitor.pipeline import Pipeline
+from monitor.sources import source_for
+from monitor.sources.base import FeedError, Page, PollContext, Request
+from storage.store import Store
+from storage.types import FeedState, Post
+
+log = logging.getLogger("monitor.daemon")
+
+TICK_SECONDS = 1.0
+HEARTBEAT_SECONDS = 5.0
+MAX_PAGES = 5
+SEARCH_API = {"rss": "google-news", "mastodon": "mastodon", "bluesky": "bluesky", "reddit": "reddit",
+              "hackernews": "hn", "x": "x"}
+T = TypeVar("T")
+
+
+@dataclasses.dataclass
+class PollOutcome:
+    posts: list[Post]
+    state: FeedState
+    status: int | None
+
+
+class Daemon:
+    """Polls feeds, hands their posts to the pipeline, records every feed's state."""
+
+    def __init__(self, config: Config, store: Store, fetcher: Fetcher, clock: Callable[[], datetime] | None = None):
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.feeds = {f.name: f for f in config.feeds}
+        self.sessions: dict[str, Mapping[str, str]] = {}
+        self.in_flight: dict[str, asyncio.Task[None]] = {}
+        # One thread does every database write, in order, so the event loop keeps fetching.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-writer")
+        self.pipeline = Pipeline(store, config.topics)
+        store.sync_feeds(list(self.feeds), self.clock())
+
+    async def run_once(self) -> None:
+        """Poll every feed once, whatever its schedule, and wait for all of them."""
+        await asyncio.gather(*(self.poll(feed) for feed in self.feeds.values()))
+
+    async def run_forever(self) -> None:
+        """Tick until SIGINT/SIGTERM, then let the polls in flight finish."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        scheduler = AsyncIOScheduler(event_loop=loop)
+        scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True,
+                          next_run_time=self.clock())
+        scheduler.add_job(self.heartbeat, "interval", seconds=HEARTBEAT_SECONDS, next_run_time=self.clock())
+        scheduler.start()
+        log.info("monitor run: %d feeds, %d topics, store %s", len(self.feeds), len(self.config.topics),
+                 _redact_url(self.store.url))
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            log.info("stopping: finishing %d polls in flight", len(self.in_flight))
+            await self.drain()
+
+    async def tick(self) -> None:
+        """Start a poll for every due feed that is not already being polled."""
+        due = await self._write(self.store.due_feeds, self.clock(), list(self.feeds))
+        for name in due:
+            if name not in self.in_flight:
+                task = asyncio.create_task(self.poll(self.feeds[name]))
+                self.in_flight[name] = task
+                task.add_done_callback(lambda _t, n=name: self.in_flight.pop(n, None))
+
+    async def heartbeat(self) -> None:
+        await self._write(self.store.heartbeat, self.clock())
+
+    async def drain(self) -> None:
+        if self.in_flight:
+            await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
+        self._writer.shutdown(wait=True)
+
+    async def poll(self, feed: Feed) -> None:
+        """One poll of one feed. Never raises: every failure becomes the feed's recorded error."""
+        started = time.perf_counter()
+        state = await self._write(self.store.feed_state, feed.name)
+        outcome = await self._fetch_posts(feed, state)
+        try:
+            new = await self._write(self.pipeline.process, outcome.posts, now=self.clock(), feed=outcome.state)
+        except Exception as e:  # a bad post or a full disk must not stop the other feeds
+            log.warning("%s: could not store the poll: %s", feed.name, e)
+            return
+        ms = (time.perf_counter() - started) * 1000
+        if outcome.state.last_error:
+            log.warning("poll %s: %s (retry at %s)", feed.name, outcome.state.last_error,
+                        _short_time(outcome.state.next_check))
+        else:
+            log.info("poll %s status=%s new=%d ms=%.0f", feed.name, outcome.status, new, ms)
+
+    async def _fetch_posts(self, feed: Feed, state: FeedState) -> PollOutcome:
+        now = self.clock()
+        ctx = self._context(feed, state)
+        validators = Validators(state.etag, state.last_modified, state.body_hash)
+        posts: list[Post] = []
+        status: int | None = None
+        retry_at = None
+        try:
+            source = source_for(feed.type)
+            request: Request | None = source.first_request(ctx)
+            for page_number in range(MAX_PAGES):
+                if request is None:
+                    break
+                fetched = await self.fetcher.fetch(request, validators if page_number == 0 else None)
+                if page_number == 0:
+                    validators, status = fetched.validators, fetched.status
+                retry_at = fetched.retry_at or retry_at
+                if fetched.response is None:
+                    break
+                page: Page = source.parse(ctx, fetched.response)
+                posts.extend(page.posts)
+                ctx = dataclasses.replace(ctx, cursor={**ctx.cursor, **page.cursor},
+                                          session={**ctx.session, **page.session})
+                request = page.next
+        except (FetchError, FeedError) as e:
+            return PollOutcome([], self._failed(feed, state, e, now), getattr(e, "status", None))
+        except Exception as e:  # an adapter bug on one hostile feed must not stop the daemon
+            log.exception("%s: unexpected error", feed.name)
+            error = FeedError(f"internal error: {type(e).__name__}: {e}")
+            return PollOutcome([], self._failed(feed, state, error, now), None)
+        self.sessions[feed.name] = ctx.session
+        ok = dataclasses.replace(
+            state,
+            etag=validators.etag,
+            last_modified=validators.last_modified,
+            body_hash=validators.body_hash,
+            cursor=dict(ctx.cursor),
+            last_poll=now,
+            last_status=status,
+            last_error=None,
+            error_count=0,
+            retry_after=retry_at,
+            next_check=schedule.next_check(now, feed.interval, retry_at=retry_at),
+            posts_seen=state.posts_seen + len(posts),
+        )
+        return PollOutcome(posts, ok, status)
+
+    def _failed(self, feed: Feed, state: FeedState, error: Exception, now: datetime) -> FeedState:
+        errors = state.error_count + 1
+        retry_at = getattr(error, "retry_at", None)
+        next_check = schedule.next_check(
+            now, feed.interval, errors=errors, retry_at=retry_at, permanent=bool(getattr(error, "permanent", False))
+        )
+        self.sessions.pop(feed.name, None)
+        return dataclasses.replace(
+            state,
+            last_poll=now,
+            last_status=getattr(error, "status", None),
+            last_error=_redact(str(error), self._secrets(feed)),
+            error_count=errors,
+            retry_after=retry_at,
+            next_check=next_check,
+        )
+
+    def _context(self, feed: Feed, state: FeedState) -> PollContext:
+        return PollContext(
+            feed_name=feed.name,
+            options=feed.options,
+            cursor=state.cursor,
+            session=self.sessions.get(feed.name, {}),
+            secrets=self._secrets(feed),
+            query=self._pushed_query(feed),
+        )
+
+    def _pushed_query(self, feed: Feed) -> str | None:
+        """The feed's topic query in its API's own syntax; the rest is matched locally."""
+        from monitor.match import topic_query
+        from monitor.query import render
+
+        name = feed.options.get("topic")
+        topic = next((t for t in self.config.topics if t.name == name), None)
+        return None if topic is None else render(topic_query(topic), SEARCH_API[feed.type])
+
+    def _secrets(self, feed: Feed) -> dict[str, str]:
+        wanted = {"token": feed.options.get("token_env"), "password": feed.options.get("password_env")}
+        return {key: os.environ[env] for key, env in wanted.items() if env and os.environ.get(env)}
+
+    async def _write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
+
+
+def _redact(message: str, secrets: Mapping[str, str]) -> str:
+    for value in secrets.values():
+        if value:
+            message = message.replace(value, "[redacted]")
+    return message
+
+
+def _redact_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(parts.password, "***")
+    return url
+
+
+def _short_time(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%SZ") if when else "-"

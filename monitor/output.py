@@ -1,0 +1,99 @@
+"""How posts, stories and feeds look on the command line: JSON objects and one-line text rows.
+
+Every string from the internet goes through `textsafe` on its way out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from monitor.config import Feed
+from monitor.textsafe import printable, truncate
+from storage.types import FeedState, Story, StoredPost
+
+
+def iso(when: datetime | None) -> str | None:
+    return when.isoformat().replace("+00:00", "Z") if when else None
+
+
+def post_json(sp: StoredPost) -> dict[str, Any]:
+    p = sp.post
+    return {
+        "id": p.id,
+        "source": p.source,
+        "author": p.author,
+        "url": p.url,
+        "title": p.title,
+        "text": p.text,
+        "published": iso(p.published),
+        "kind": p.kind,
+        "topics": list(sp.topics),
+        "matched": list(sp.matched),
+        "score": round(sp.score, 3),
+        "cluster": sp.cluster,
+        "duplicate_of": list(sp.duplicate_of) if sp.duplicate_of else None,
+    }
+
+
+def story_json(story: Story, posts: list[StoredPost]) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "topic": story.topic,
+        "label": story.label,
+        "size": story.size,
+        "first_seen": iso(story.first_seen),
+        "last_seen": iso(story.last_seen),
+        "live": story.live,
+        "sources": list(story.sources),
+        "authors": story.authors,
+        "velocity": round(story.velocity, 2),
+        "spike": story.spike,
+        "posts": [post_json(p) for p in posts],
+    }
+
+
+def feed_health(state: FeedState | None) -> str:
+    if state is None or state.last_poll is None:
+        return "pending"
+    return "failing" if state.last_error else "ok"
+
+
+def feed_json(feed: Feed, state: FeedState | None) -> dict[str, Any]:
+    return {
+        "name": feed.name,
+        "type": feed.type,
+        "url": feed.options.get("url") or feed.options.get("base_url"),
+        "interval": feed.interval,
+        "health": feed_health(state),
+        "last_status": state.last_status if state else None,
+        "last_error": state.last_error if state else None,
+        "errors": state.error_count if state else 0,
+        "last_poll": iso(state.last_poll) if state else None,
+        "next_check": iso(state.next_check) if state else None,
+        "posts_seen": state.posts_seen if state else 0,
+    }
+
+
+def post_line(sp: StoredPost, width: int = 100) -> str:
+    p = sp.post
+    when = p.published.strftime("%Y-%m-%d %H:%M")
+    who = printable(p.author or "-", one_line=True)
+    text = printable(p.title or p.text, one_line=True)
+    story = f"#{sp.cluster}" if sp.cluster is not None else "-"
+    return f"{when}  {story:>6}  {printable(p.source, one_line=True)[:16]:16}  {truncate(who, 18):18}  {truncate(text, width)}"
+
+
+def story_line(story: Story) -> str:
+    mark = "●" if story.live else "○"
+    spike = f"  ⚡ {printable(story.spike, one_line=True)}" if story.spike else ""
+    label = truncate(printable(story.label, one_line=True), 70)
+    return f"{mark} #{story.id:<6} {story.size:>5} posts  {story.velocity:6.1f}/h  {story.topic}: {label}{spike}"
+
+
+def feed_line(feed: Feed, state: FeedState | None) -> str:
+    row = feed_json(feed, state)
+    error = f"  {truncate(printable(row['last_error'], one_line=True), 60)}" if row["last_error"] else ""
+    last = row["last_poll"] or "never"
+    nxt = row["next_check"] or "-"
+    return f"{row['health']:8} {feed.name[:24]:24} {feed.type:10} last {last}  next {nxt}{error}"
