@@ -67,7 +67,11 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        scheduler = AsyncIOScheduler(event_loop=loop)
+        await self.run_until(stop)
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """Tick until `stop` is set (the dashboard's `watch` and `demo` run the daemon this way)."""
+        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
         scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True,
                           next_run_time=self.clock())
         scheduler.add_job(self.heartbeat, "interval", seconds=HEARTBEAT_SECONDS, next_run_time=self.clock())
