@@ -1,0 +1,377 @@
+"""RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed 1.0/1.1 → posts.
+
+Parsers (measured by bench/parsers.py on ../shared/data/feeds): fastfeedparser is the fast path
+(lxml, ~20x faster than feedparser); feedparser is the fallback when it raises or finds no entries.
+Links resolve against the feed URL joined with the root element's xml:base; xml:base on inner
+elements is not honoured (fastfeedparser drops it, and feedparser's handling rewrites ids).
+JSON Feed is read with `json` below (feedparser has no JSON Feed support; fastfeedparser's
+raises on wrongly typed fields, where a lenient reader keeps the items that make sense).
+
+Hostile XML: neither parser expands entities from a DTD or reads external ones (fastfeedparser
+uses lxml with resolve_entities=False and no network; feedparser uses expat through SAX with
+external general entities off), so billion-laughs and XXE bodies parse in milliseconds into
+harmless text; tests/test_rss.py holds both.
+
+A post without any date gets `datetime.now(UTC)` (the moment it was parsed): the pipeline and the
+store need a datetime, and "first seen now" is the honest answer for an undated item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote_plus, urljoin, urlsplit
+
+import fastfeedparser
+import feedparser
+
+from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.text import collapse_whitespace, html_to_text, strip_controls
+from storage.types import Post
+
+DEFAULT_SEARCH_URL = "https://news.google.com/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en"
+MAX_BODY_BYTES = 16_000_000
+"""A bigger body is refused (the fetcher caps sizes too; this keeps parse_feed bounded alone)."""
+MAX_POSTS = 2_000
+"""Posts kept per feed body, in document order (feeds put their newest items first)."""
+MAX_ID_CHARS = 512
+"""A longer id is replaced by its hash, so a hostile feed cannot make the key column huge."""
+
+Entry = Mapping[str, Any]
+
+_HTML_HEAD = re.compile(
+    rb"^(?:\s|<\?xml[^>]*>|<!--.*?-->)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
+    re.IGNORECASE | re.DOTALL,
+)
+_ROOT_BASE = re.compile(
+    rb"<(?:[\w-]+:)?(?:feed|rss|RDF|channel)\b[^>]*?\sxml:base\s*=\s*[\"']([^\"']*)[\"']", re.DOTALL
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def first_request(ctx: PollContext) -> Request:
+    """The feed's `url`; for a topic search feed without one, `search_url` with the query filled in."""
+    url = ctx.options.get("url")
+    if url:
+        return Request(url)
+    template = ctx.options.get("search_url") or DEFAULT_SEARCH_URL
+    return Request(template.replace("{query}", quote_plus(ctx.query or "")))
+
+
+def parse(ctx: PollContext, response: Response) -> Page:
+    """Posts of one fetched feed body; FeedError (one line) when it is not a feed."""
+    posts = parse_feed(
+        response.body,
+        url=response.url,
+        source=ctx.feed_name,
+        content_type=response.headers.get("content-type", ""),
+    )
+    return Page(posts=tuple(posts))
+
+
+def parse_feed(body: bytes, *, url: str, source: str, content_type: str = "") -> list[Post]:
+    """The pure core: feed bytes → posts, links resolved against `url`, times in UTC."""
+    if len(body) > MAX_BODY_BYTES:
+        raise FeedError(f"feed too large: {len(body)} bytes (limit {MAX_BODY_BYTES})")
+    if not body.strip():
+        raise FeedError("empty body")
+    now = datetime.now(UTC)
+    if _looks_like_json(body, content_type):
+        entries, feed = parse_json_feed(body)
+        base = url
+    else:
+        entries, feed, base = _parse_xml(body, url, content_type)
+    feed_lang = _text_field(feed.get("language"))
+    posts = (_post(entry, url=base, source=source, feed_lang=feed_lang, now=now) for entry in entries)
+    return [post for post in posts if post is not None][:MAX_POSTS]
+
+
+def _looks_like_json(body: bytes, content_type: str) -> bool:
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") or "json" in content_type.lower()
+
+
+def parse_json_feed(body: bytes) -> tuple[Sequence[Entry], Entry]:
+    """JSON Feed 1.0/1.1 → entries shaped like feedparser's; wrongly typed fields are ignored."""
+    try:
+        data = json.loads(body.decode("utf-8", "replace"))
+    except (ValueError, RecursionError) as error:
+        raise FeedError(f"not a feed: invalid JSON: {_one_line(str(error))}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise FeedError("not a feed: JSON without a JSON Feed 'items' list")
+    entries = [_json_entry(item) for item in data["items"] if isinstance(item, dict)]
+    return entries, {"language": data.get("language")}
+
+
+def _json_entry(item: Mapping[str, Any]) -> Entry:
+    ident = item.get("id")
+    content = [
+        {"type": kind, "value": item.get(key)}
+        for key, kind in (("content_html", "text/html"), ("content_text", "text/plain"))
+        if isinstance(item.get(key), str)
+    ]
+    authors = [a for a in _dicts(item.get("authors")) if _text_field(a.get("name"))]
+    author = authors[0] if authors else item.get("author")
+    return {
+        "id": str(ident) if isinstance(ident, str | int | float) and not isinstance(ident, bool) else "",
+        "link": item.get("url") or item.get("external_url"),
+        "title": item.get("title"),
+        "summary": item.get("summary"),
+        "summary_detail": {"type": "text/plain"},
+        "content": content,
+        "published": item.get("date_published"),
+        "updated": item.get("date_modified"),
+        "author_detail": author if isinstance(author, Mapping) else None,
+        "language": item.get("language"),
+    }
+
+
+def _parse_xml(body: bytes, url: str, content_type: str) -> tuple[Sequence[Entry], Entry, str]:
+    """Entries, feed-level fields and the base URL links resolve against (the root's xml:base)."""
+    if _HTML_HEAD.match(body[:4096]):
+        raise FeedError("not a feed: looks like an HTML page")
+    body = _declared_or_utf8_or_cp1252(body, content_type)
+    base = _root_base(body, url)
+    fast = _fastfeedparser(body)
+    if fast is not None and fast[0]:
+        return (*fast, base)
+    return (*_feedparser(body, content_type), base)
+
+
+def _root_base(body: bytes, url: str) -> str:
+    """The feed URL joined with an xml:base on the root element (or <channel>), if any."""
+    found = _ROOT_BASE.search(body[:4096])
+    if not found:
+        return url
+    base: bytes = found.group(1)
+    try:
+        return urljoin(url, base.decode("utf-8", "replace").strip())
+    except ValueError:  # an unparsable base (bad IPv6 literal...) is ignored
+        return url
+
+
+def _declared_or_utf8_or_cp1252(body: bytes, content_type: str) -> bytes:
+    """An undeclared encoding that is not UTF-8 is almost always windows-1252 (a superset of latin-1).
+
+    Without this, fastfeedparser decodes such feeds as UTF-8 and fills them with U+FFFD.
+    """
+    head = body[:200].lower()
+    if (
+        b"encoding=" in head
+        or "charset=" in content_type.lower()
+        or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    ):
+        return body
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", "replace").encode("utf-8")
+    return body
+
+
+def _fastfeedparser(body: bytes) -> tuple[Sequence[Entry], Entry] | None:
+    try:
+        parsed = fastfeedparser.parse(body, include_tags=False, include_media=False, include_enclosures=False)
+    except Exception:  # its errors vary by input (ValueError, KeyError, lxml's); feedparser decides
+        return None
+    return list(parsed.get("entries") or ()), dict(parsed.get("feed") or {})
+
+
+def _feedparser(body: bytes, content_type: str) -> tuple[Sequence[Entry], Entry]:
+    # No content-location: feedparser would turn a relative <guid> or <id> into a URL, changing
+    # the id; links are resolved against the feed URL afterwards instead.
+    headers = {"content-type": content_type or "application/xml"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parsed = feedparser.parse(
+                body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+            )
+        except Exception as error:  # a parser bug on hostile input is this feed's error, not ours
+            raise FeedError(f"unparsable feed: {_one_line(repr(error))}") from None
+    entries: list[Entry] = list(parsed.get("entries") or ())
+    if not entries and parsed.get("bozo"):
+        reason = parsed.get("bozo_exception")
+        if not parsed.get("version"):
+            raise FeedError(f"not a feed: {_one_line(str(reason))}")
+        raise FeedError(f"malformed XML: {_one_line(str(reason))}")
+    if not entries and not parsed.get("version"):
+        raise FeedError("not a feed: no RSS, Atom or JSON Feed root")
+    return entries, dict(parsed.get("feed") or {})
+
+
+def _post(entry: Entry, *, url: str, source: str, feed_lang: str, now: datetime) -> Post | None:
+    title = _plain(_text_field(entry.get("title")), _detail_type(entry.get("title_detail")))
+    summary = _summary(entry)
+    link = _link(entry, url)
+    published = _published(entry)
+    text = _join_title(title, summary)
+    ident = _ident(entry, link, title, published, text)
+    if not (ident or text or link):
+        return None
+    return Post(
+        id=ident or _stable_hash(title, str(published or ""), text, link),
+        source=source,
+        author=_author(entry),
+        url=link,
+        text=text,
+        published=published or now,
+        title=title,
+        kind="rss",
+        lang=_language(entry) or feed_lang,
+    )
+
+
+def _summary(entry: Entry) -> str:
+    """The item's description, else its content, as plain text."""
+    summary = entry.get("summary") if "summary" in entry else entry.get("description")
+    text = _plain(_text_field(summary), _detail_type(entry.get("summary_detail")))
+    if text:
+        return text
+    for part in _dicts(entry.get("content")):
+        text = _plain(_text_field(part.get("value")), _text_field(part.get("type")))
+        if text:
+            return text
+    return ""
+
+
+def _plain(value: str, content_type: str) -> str:
+    if "plain" in content_type:
+        return collapse_whitespace(strip_controls(value))
+    return html_to_text(value)
+
+
+def _join_title(title: str, summary: str) -> str:
+    """Title + ". " + summary, unless one already holds the other (Google News repeats titles)."""
+    if not title or _fold(title) in _fold(summary)[: len(title) + 8]:
+        return summary or title
+    if not summary or _fold(summary) in _fold(title):
+        return title
+    separator = " " if title[-1] in ".!?:;…" else ". "
+    return title + separator + summary
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _link(entry: Entry, base: str) -> str:
+    candidates = [_text_field(entry.get("link"))]
+    candidates += [
+        _text_field(link.get("href"))
+        for link in _dicts(entry.get("links"))
+        if link.get("rel") in (None, "", "alternate")
+    ]
+    ident = _text_field(entry.get("id"))
+    if ident.startswith(("http://", "https://")):
+        candidates.append(ident)
+    for candidate in candidates:
+        resolved = _resolve(candidate, base)
+        if resolved:
+            return resolved
+    return ""
+
+
+def _resolve(link: str, base: str) -> str:
+    """An absolute http(s) URL, or "" (javascript:, data: and friends are dropped)."""
+    link = "".join(strip_controls(link).split())
+    if not link:
+        return ""
+    try:
+        resolved = urljoin(base, link) if base else link
+        scheme = urlsplit(resolved).scheme
+    except ValueError:
+        return ""
+    return resolved if scheme in ("http", "https") else ""
+
+
+def _published(entry: Entry) -> datetime | None:
+    for key in ("published", "updated", "created"):
+        parsed = entry.get(f"{key}_parsed")
+        if parsed:
+            try:
+                year, month, day, hour, minute, second = parsed[:6]
+                return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+            except (TypeError, ValueError):
+                pass
+        when = _iso_datetime(_text_field(entry.get(key)))
+        if when is not None:
+            return when
+    return None
+
+
+def _iso_datetime(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:  # RFC 822, which some JSON feeds use against their spec
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _ident(entry: Entry, link: str, title: str, published: datetime | None, text: str) -> str:
+    ident = collapse_whitespace(strip_controls(_text_field(entry.get("id"))))
+    if not ident or ident == _text_field(entry.get("link")):
+        ident = link or ident  # fastfeedparser copies the unresolved link into a missing id
+    if not ident and (title or text):
+        ident = _stable_hash(title, published.isoformat() if published else "", text)
+    if len(ident) > MAX_ID_CHARS:
+        ident = _stable_hash(ident)
+    return ident
+
+
+def _stable_hash(*parts: str) -> str:
+    return "sha256:" + hashlib.sha256("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _author(entry: Entry) -> str:
+    detail = entry.get("author_detail")
+    name = _text_field(detail.get("name")) if isinstance(detail, Mapping) else ""
+    raw = name or _text_field(entry.get("author"))
+    # RSS <author> is "email (Name)" by the spec and "Name (email)" in practice.
+    without_email = re.sub(r"\(\s*\)", "", _EMAIL.sub("", raw)).strip(" ()<>,;")
+    return collapse_whitespace(strip_controls(without_email or raw))[:200]
+
+
+def _language(entry: Entry) -> str:
+    for key in ("language", "title_detail", "summary_detail"):
+        value = entry.get(key)
+        if isinstance(value, Mapping):
+            value = value.get("language")
+        text = _text_field(value)
+        if text:
+            return strip_controls(text)[:35]
+    return ""
+
+
+def _detail_type(detail: object) -> str:
+    return _text_field(detail.get("type")) if isinstance(detail, Mapping) else ""
+
+
+def _text_field(value: object) -> str:
+    """A field's text, or "" when the parser gave something else (None, a list, a number)."""
+    return value if isinstance(value, str) else ""
+
+
+def _dicts(value: object) -> Iterable[Mapping[str, Any]]:
+    if isinstance(value, list | tuple):
+        return [item for item in value if isinstance(item, Mapping)]
+    return []
+
+
+def _one_line(message: str) -> str:
+    return collapse_whitespace(strip_controls(message)).replace("\n", " ")[:200]
