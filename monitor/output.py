@@ -10,7 +10,7 @@ from typing import Any
 
 from monitor.config import Feed
 from monitor.textsafe import printable, truncate
-from storage.types import FeedState, Story, StoredPost
+from storage.types import FeedState, StoredPost, Story
 
 
 def iso(when: datetime | None) -> str | None:
@@ -81,7 +81,8 @@ def post_line(sp: StoredPost, width: int = 100) -> str:
     who = printable(p.author or "-", one_line=True)
     text = printable(p.title or p.text, one_line=True)
     story = f"#{sp.cluster}" if sp.cluster is not None else "-"
-    return f"{when}  {story:>6}  {printable(p.source, one_line=True)[:16]:16}  {truncate(who, 18):18}  {truncate(text, width)}"
+    source = printable(p.source, one_line=True)[:16]
+    return f"{when}  {story:>6}  {source:16}  {truncate(who, 18):18}  {truncate(text, width)}"
 
 
 def story_line(story: Story) -> str:

@@ -64,7 +64,8 @@ def test_the_environment_names_another_database(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[[feeds]]\nname = "a"\nurl = "http://x.org/"\nintervl = "5m"\n', ['[[feeds]] "a"', '"intervl"', "unknown key"]),
+        ('[[feeds]]\nname = "a"\nurl = "http://x.org/"\nintervl = "5m"\n',
+         ['[[feeds]] "a"', '"intervl"', "unknown key"]),
         ('[[feeds]]\nname = "a"\nurl = "http://x.org/"\ninterval = 5\n', ['[[feeds]] "a"', '"interval"']),
         ('[[feeds]]\nname = "a"\nurl = "http://x.org/"\ninterval = "5 minutes"\n', ['"interval"', "5 minutes"]),
         ('[[feeds]]\nname = "a"\nurl = "http://x.org/"\ninterval = "0s"\n', ['"interval"']),
@@ -101,7 +102,7 @@ def test_every_bad_file_gives_one_line_naming_the_table_and_key(tmp_path: Path, 
 
 
 def test_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no such file.*monitor init"):
+    with pytest.raises(ConfigError, match=r"no such file.*monitor init"):
         load(tmp_path / "nope.toml")
 
 
