@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint types check demo clean
+.PHONY: install test lint types check run clean
 
 $(BIN)/monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,7 @@ check: lint types test
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+run: install
+	$(BIN)/monitor run --once --config feeds.toml
+	$(BIN)/monitor clusters --config feeds.toml --limit 20
