@@ -13,51 +13,22 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 MAX_INPUT_CHARS = 1_000_000
 """Longer input is cut before parsing: a post's text is never legitimately bigger."""
 
 _DROPPED_TAGS = "script, style, noscript, template, head, iframe, object, svg, math"
 
-_BLOCK_TAGS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "tbody",
-        "td",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-    ]
+# A line break goes where one of these starts or ends. It is marked in the HTML source with a
+# private-use character, because letting the parser's C code extract the text and splitting on the
+# mark afterwards is ~3x faster than walking the nodes in Python.
+_BLOCK_TAG = re.compile(
+    r"<(?=/?(?:address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|figure|footer|h[1-6]|header"
+    r"|hr|li|main|nav|ol|p|pre|section|table|tbody|td|th|thead|tr|ul)[\s/>])",
+    re.IGNORECASE,
 )
+_BREAK_MARK = "\ue000"
 
 # Terminal escape sequences are removed whole, so no "[31m" debris is left behind.
 _ESCAPES = re.compile(
@@ -94,26 +65,16 @@ def html_to_text(html: str, base_url: str | None = None) -> str:
     html = html[:MAX_INPUT_CHARS]
     if "<" not in html and "&" not in html:
         return collapse_whitespace(strip_controls(html))
-    # Controls first: NUL and friends upset some HTML parsers' notion of where text ends.
-    tree = LexborHTMLParser(strip_controls(html))
+    # Controls first: NUL and friends upset some HTML parsers' notion of where text ends; the
+    # break mark is a private-use character no honest text carries, so any in the input go too.
+    marked = _BLOCK_TAG.sub(_BREAK_MARK + "<", strip_controls(html).replace(_BREAK_MARK, ""))
+    tree = LexborHTMLParser(marked)
     root = tree.root
     if root is None:
         return ""
     for node in root.css(_DROPPED_TAGS):
         node.decompose()
-    return collapse_whitespace(strip_controls(_text_with_breaks(root)))
-
-
-def _text_with_breaks(root: LexborNode) -> str:
-    parts: list[str] = []
-    for node in root.traverse(include_text=True):
-        if node.is_text_node:
-            parts.append(node.text_content or "")
-        elif node.tag in _BLOCK_TAGS:
-            parts.append("\n")
-        elif node.tag == "img":
-            # An image's alt text is often the only text of a media post.
-            alt = node.attributes.get("alt")
-            if alt:
-                parts.append(f" {alt} ")
-    return "".join(parts)
+    for image in root.css("img[alt]"):  # an image's alt text is often all a media post says
+        image.replace_with(f" {image.attributes.get('alt') or ''} ")
+    text = " ".join(strip_controls(root.text(separator="")).split())
+    return collapse_whitespace(text.replace(_BREAK_MARK, "\n"))
