@@ -1,23 +1,88 @@
-"""The `Store`: typed reads and one-transaction writes over the monitor database."""
+"""The `Store`: typed reads and one-transaction writes over the monitor database.
+
+Every public method turns driver errors (sqlalchemy.exc.*) into a one-line StorageError here,
+and nowhere else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+import functools
+import os
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
+from typing import Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from storage import migrate, reads, writes
+from storage import tables as t
+from storage.engine import display_url, make_engine, normalize_url, sqlite_path
+from storage.errors import StorageError
+from storage.lock import AdvisoryLock, FileLock, WriterLock
 from storage.types import Batch, DaemonInfo, FeedState, Stats, StoredPost, Story
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_line(exc: BaseException) -> str:
+    """The driver's own message, first line only, without SQLAlchemy's SQL and parameter dump."""
+    source = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(source).strip().splitlines()
+    return lines[0].strip() if lines else type(source).__name__
 
 
 def open_store(url: str, *, readonly: bool = False) -> Store:
     """Open (and, unless readonly, migrate) the database at `url`."""
-    raise NotImplementedError
+    parsed = normalize_url(url)
+    shown = display_url(parsed)
+    try:
+        engine = make_engine(parsed, readonly=readonly)
+    except ImportError as exc:
+        raise StorageError(f"cannot open {shown}: missing database driver ({exc.name})") from exc
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open {shown}: {one_line(exc)}") from exc
+    try:
+        if readonly:
+            migrate.check_readable(engine, shown)
+        else:
+            migrate.upgrade(engine, shown)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StorageError(f"cannot open database {shown}: {one_line(exc)}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, url, parsed, readonly=readonly)
+
+
+def _wrapped(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    @functools.wraps(method)
+    def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database error on {self.shown}: {one_line(exc)}") from exc
+
+    return wrapper
 
 
 class Store:
     """The one door to the database. Driver errors come out as StorageError."""
 
-    url: str
+    def __init__(self, engine: Engine, url: str, parsed: URL, *, readonly: bool) -> None:
+        self.url = url
+        self.shown = display_url(parsed)
+        self.readonly = readonly
+        self._engine = engine
+        self._parsed = parsed
+        self._lock: WriterLock | None = None
+        self._started: datetime | None = None
 
     def __enter__(self) -> Store:
         return self
@@ -28,35 +93,105 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        raise NotImplementedError
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        self._engine.dispose()
 
+    def _write(self, body: Callable[[Connection], R]) -> R:
+        if self.readonly:
+            raise StorageError(f"{self.shown} is open read-only")
+        with self._engine.begin() as conn:
+            return body(conn)
+
+    def _read(self, body: Callable[[Connection], R]) -> R:
+        with self._engine.connect() as conn:
+            return body(conn)
+
+    # single writer
+
+    @_wrapped
     def lock_writer(self) -> None:
-        raise NotImplementedError
+        """Become the only writer until close(), or raise StorageError naming the current one."""
+        if self._lock is not None:
+            return
+        path = sqlite_path(self._parsed)
+        if self._parsed.get_backend_name() == "sqlite":
+            if path is not None:
+                lock_file = Path(f"{path}.lock")
+                try:
+                    self._lock = FileLock(lock_file, self.shown)
+                except OSError as exc:
+                    raise StorageError(f"cannot lock {lock_file}: {exc.strerror}") from exc
+        else:
+            self._lock = AdvisoryLock(self._engine, self.shown, self._holder_pid)
+        self.heartbeat(datetime.now(UTC))
 
+    def _holder_pid(self) -> int | None:
+        info = self.daemon()
+        return info.pid if info else None
+
+    @_wrapped
     def heartbeat(self, now: datetime) -> None:
-        raise NotImplementedError
+        """Record that this process is alive (the daemon row); does not bump the revision."""
+        self._started = self._started or now
+        row = {"id": 1, "pid": os.getpid(), "host": socket.gethostname(), "started": self._started, "beat": now}
+        self._write(lambda conn: writes._upsert(conn, t.daemon, "id", [row]))
 
+    @_wrapped
     def daemon(self) -> DaemonInfo | None:
-        raise NotImplementedError
+        return self._read(reads.daemon)
 
+    # feeds
+
+    @_wrapped
     def sync_feeds(self, names: Sequence[str], now: datetime) -> None:
-        raise NotImplementedError
+        """Rows for feeds not seen before, due at `now`; existing rows keep their state."""
 
+        def body(conn: Connection) -> None:
+            writes.sync_feeds(conn, names, now)
+            writes.bump_revision(conn, now)
+
+        self._write(body)
+
+    @_wrapped
     def feed_states(self) -> list[FeedState]:
-        raise NotImplementedError
+        query = select(t.feeds).order_by(t.feeds.c.name)
+        return self._read(lambda conn: [reads.feed_state(row) for row in conn.execute(query)])
 
+    @_wrapped
     def feed_state(self, name: str) -> FeedState:
-        raise NotImplementedError
+        """The stored state, or a fresh one for a feed never synced."""
+        query = select(t.feeds).where(t.feeds.c.name == name)
+        row = self._read(lambda conn: conn.execute(query).first())
+        return reads.feed_state(row) if row is not None else FeedState(name=name)
 
+    @_wrapped
     def due_feeds(self, now: datetime, names: Sequence[str]) -> list[str]:
-        raise NotImplementedError
+        """Those of `names` whose next check has come, soonest first; unknown names are due now."""
+        f = t.feeds.c
+        query = select(f.name, f.next_check).where(f.name.in_(list(names)))
+        checks = dict(self._read(lambda conn: conn.execute(query).tuples().all()))
+        due = [(checks.get(n) or now, n) for n in dict.fromkeys(names) if (checks.get(n) or now) <= now]
+        return [name for _, name in sorted(due)]
 
+    # writes
+
+    @_wrapped
     def known(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        raise NotImplementedError
+        """The (source, id) pairs among `keys` that are already stored."""
+        wanted = list(keys)
+        return set(self._read(lambda conn: writes.pks_of(conn, wanted)))
 
+    @_wrapped
     def write(self, batch: Batch) -> int:
-        raise NotImplementedError
+        """Store one poll's results in one transaction; returns how many posts were new."""
+        now = datetime.now(UTC)
+        return self._write(lambda conn: writes.write_batch(conn, batch, now))
 
+    # reads
+
+    @_wrapped
     def posts(
         self,
         *,
@@ -67,27 +202,61 @@ class Store:
         source: str | None = None,
         since: datetime | None = None,
     ) -> list[StoredPost]:
-        raise NotImplementedError
+        """Newest first (published, then arrival); `cluster` includes the story's folded duplicates.
 
+        `text` is a case-insensitive substring of text, title or author; `since` bounds `published`.
+        """
+        flt = reads.PostFilter(topic, cluster, limit, text, source, since)
+        return self._read(lambda conn: reads.posts(conn, flt))
+
+    @_wrapped
     def stories(
         self, *, topic: str | None = None, live_only: bool = False, limit: int | None = None
     ) -> list[Story]:
-        raise NotImplementedError
+        """Most active first (velocity, then last_seen); merged-away stories never appear."""
+        return self._read(lambda conn: reads.stories(conn, topic, live_only, limit))
 
+    @_wrapped
     def story(self, story_id: int) -> Story | None:
-        raise NotImplementedError
+        """The story by id, even a merged-away one (follow nothing: callers may show the merge)."""
+        query = select(t.stories).where(t.stories.c.id == story_id)
+        row = self._read(lambda conn: conn.execute(query).first())
+        return reads.story(row) if row is not None else None
 
+    @_wrapped
     def topics(self) -> list[str]:
-        raise NotImplementedError
+        query = select(t.topics.c.name).order_by(t.topics.c.name)
+        return self._read(lambda conn: list(conn.execute(query).scalars()))
 
+    @_wrapped
     def revision(self) -> int:
-        raise NotImplementedError
+        """A counter every write bumps: poll it and re-read only when it changed."""
+        return int(self._read(lambda conn: conn.execute(select(t.meta.c.revision)).scalar_one()))
 
+    @_wrapped
     def stats(self, now: datetime) -> Stats:
-        raise NotImplementedError
+        def body(conn: Connection) -> Stats:
+            total, recent = reads.post_counts(conn, now)
+            ok, failing = reads.feed_health(conn)
+            last_write = conn.execute(select(t.meta.c.last_write)).scalar_one()
+            return Stats(total, recent, ok, failing, last_write)
 
+        return self._read(body)
+
+    @_wrapped
     def live_window(self, since: datetime) -> list[StoredPost]:
-        raise NotImplementedError
+        """Posts of live stories seen since `since`, oldest first, one per (post, topic) with its
+        story as `cluster`: what the clusterer and deduper rebuild their state from after a restart."""
+        return self._read(lambda conn: reads.live_window(conn, since))
 
+    @_wrapped
     def max_story_id(self) -> int:
-        raise NotImplementedError
+        """The highest story id in use (0 when none), so new ids continue after a restart."""
+
+        def body(conn: Connection) -> int:
+            stories = conn.execute(select(func.max(t.stories.c.id))).scalar_one()
+            named = conn.execute(select(func.max(t.matches.c.story))).scalar_one()
+            return max(stories or 0, named or 0)
+
+        return self._read(body)
+

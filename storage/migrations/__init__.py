@@ -1,0 +1,1 @@
+"""Alembic migrations, applied programmatically by storage.migrate (no alembic.ini at runtime)."""

@@ -1,0 +1,217 @@
+"""The read side: queries that turn rows into the frozen values of storage.types."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, and_, func, or_, select
+
+from storage import tables as t
+from storage.types import DaemonInfo, FeedState, Post, StoredPost, Story
+from storage.writes import CHUNK
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilter:
+    topic: str | None = None
+    cluster: int | None = None
+    limit: int | None = None
+    text: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _MatchRow:
+    topic: str
+    terms: tuple[str, ...]
+    score: float
+    story: int | None
+
+
+def _json_list(raw: str) -> tuple[str, ...]:
+    value = json.loads(raw)
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def feed_state(row: Row[Any]) -> FeedState:
+    cursor = json.loads(row.cursor) if row.cursor else {}
+    return FeedState(
+        name=row.name,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        body_hash=row.body_hash,
+        cursor={str(k): str(v) for k, v in cursor.items()} if isinstance(cursor, dict) else {},
+        next_check=row.next_check,
+        last_poll=row.last_poll,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        error_count=row.error_count,
+        retry_after=row.retry_after,
+        posts_seen=row.posts_seen,
+        posts_matched=row.posts_matched,
+    )
+
+
+def story(row: Row[Any]) -> Story:
+    return Story(
+        id=row.id,
+        topic=row.topic,
+        label=row.label,
+        size=row.size,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        live=bool(row.live),
+        sources=_json_list(row.sources),
+        authors=row.authors,
+        velocity=row.velocity,
+        spike=row.spike,
+    )
+
+
+def _post(row: Row[Any]) -> Post:
+    return Post(
+        id=row.post_id,
+        source=row.source,
+        author=row.author,
+        url=row.url,
+        text=row.text,
+        published=row.published,
+        title=row.title,
+        kind=row.kind,
+        lang=row.lang,
+    )
+
+
+def _chunks(pks: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(pks), CHUNK):
+        yield pks[start : start + CHUNK]
+
+
+def _matches_of(conn: Connection, pks: Sequence[int]) -> dict[int, list[_MatchRow]]:
+    found: dict[int, list[_MatchRow]] = {}
+    m = t.matches.c
+    for chunk in _chunks(pks):
+        query = select(m.post_pk, m.topic, m.terms, m.score, m.story).where(m.post_pk.in_(chunk))
+        for row in conn.execute(query.order_by(m.post_pk, m.topic)):
+            found.setdefault(row.post_pk, []).append(
+                _MatchRow(row.topic, _json_list(row.terms), row.score, row.story)
+            )
+    return found
+
+
+def _keys_of(conn: Connection, pks: Iterable[int]) -> dict[int, Key]:
+    wanted = sorted(set(pks))
+    found: dict[int, Key] = {}
+    p = t.posts.c
+    for chunk in _chunks(wanted):
+        for row in conn.execute(select(p.pk, p.source, p.post_id).where(p.pk.in_(chunk))):
+            found[row.pk] = (row.source, row.post_id)
+    return found
+
+
+def _stored(row: Row[Any], matches: Sequence[_MatchRow], dups: dict[int, Key], flt: PostFilter) -> StoredPost:
+    """One post with its matches folded in; a topic or cluster filter picks which match speaks."""
+    chosen = [m for m in matches if m.topic == flt.topic] if flt.topic else list(matches)
+    terms = tuple(dict.fromkeys(term for m in chosen for term in m.terms))
+    stories = [m.story for m in chosen if m.story is not None]
+    cluster = flt.cluster if flt.cluster is not None else (stories[0] if stories else None)
+    return StoredPost(
+        post=_post(row),
+        topics=tuple(m.topic for m in matches),
+        matched=terms,
+        score=max((m.score for m in chosen), default=0.0),
+        cluster=cluster,
+        duplicate_of=dups.get(row.duplicate_of) if row.duplicate_of is not None else None,
+        seen=row.seen,
+    )
+
+
+def _filtered(flt: PostFilter) -> Select[Any]:
+    p, m = t.posts.c, t.matches.c
+    query = select(t.posts)
+    if flt.topic is not None:
+        query = query.where(p.pk.in_(select(m.post_pk).where(m.topic == flt.topic)))
+    if flt.cluster is not None:
+        members = select(m.post_pk).where(m.story == flt.cluster)
+        query = query.where(or_(p.pk.in_(members), p.duplicate_of.in_(members)))
+    if flt.source is not None:
+        query = query.where(p.source == flt.source)
+    if flt.since is not None:
+        query = query.where(p.published >= flt.since)
+    if flt.text:
+        needle = flt.text
+        query = query.where(
+            or_(
+                p.text.icontains(needle, autoescape=True),
+                p.title.icontains(needle, autoescape=True),
+                p.author.icontains(needle, autoescape=True),
+            )
+        )
+    query = query.order_by(p.published.desc(), p.pk.desc())
+    return query.limit(flt.limit) if flt.limit is not None else query
+
+
+def posts(conn: Connection, flt: PostFilter) -> list[StoredPost]:
+    rows = conn.execute(_filtered(flt)).all()
+    matches = _matches_of(conn, [row.pk for row in rows])
+    dups = _keys_of(conn, (row.duplicate_of for row in rows if row.duplicate_of is not None))
+    return [_stored(row, matches.get(row.pk, []), dups, flt) for row in rows]
+
+
+def live_window(conn: Connection, since: datetime) -> list[StoredPost]:
+    """One StoredPost per (post, topic) in a live story, seen since `since`, in arrival order."""
+    s, m, p = t.stories.c, t.matches.c, t.posts.c
+    query = (
+        select(t.posts, m.topic.label("m_topic"), m.terms.label("m_terms"), m.score.label("m_score"), m.story)
+        .join(t.matches, m.post_pk == p.pk)
+        .join(t.stories, s.id == m.story)
+        .where(and_(s.live.is_(True), s.merged_into.is_(None), p.seen >= since))
+        .order_by(p.seen, p.pk, m.topic)
+    )
+    rows = conn.execute(query).all()
+    dups = _keys_of(conn, (row.duplicate_of for row in rows if row.duplicate_of is not None))
+    result = []
+    for row in rows:
+        match = _MatchRow(row.m_topic, _json_list(row.m_terms), row.m_score, row.story)
+        result.append(_stored(row, [match], dups, PostFilter()))
+    return result
+
+
+def stories(conn: Connection, topic: str | None, live_only: bool, limit: int | None) -> list[Story]:
+    s = t.stories.c
+    query = select(t.stories).where(s.merged_into.is_(None))
+    if topic is not None:
+        query = query.where(s.topic == topic)
+    if live_only:
+        query = query.where(s.live.is_(True))
+    query = query.order_by(s.velocity.desc(), s.last_seen.desc(), s.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [story(row) for row in conn.execute(query)]
+
+
+def daemon(conn: Connection) -> DaemonInfo | None:
+    row = conn.execute(select(t.daemon)).first()
+    return DaemonInfo(row.pid, row.host, row.started, row.beat) if row else None
+
+
+def post_counts(conn: Connection, now: datetime) -> tuple[int, int]:
+    p = t.posts.c
+    total = conn.execute(select(func.count()).select_from(t.posts)).scalar_one()
+    recent = conn.execute(select(func.count()).where(p.seen >= now - timedelta(hours=1))).scalar_one()
+    return int(total), int(recent)
+
+
+def feed_health(conn: Connection) -> tuple[int, int]:
+    """(feeds whose last poll succeeded, feeds currently failing); never-polled feeds are neither."""
+    f = t.feeds.c
+    ok = conn.execute(select(func.count()).where(f.last_poll.is_not(None), f.error_count == 0)).scalar_one()
+    failing = conn.execute(select(func.count()).where(f.error_count > 0)).scalar_one()
+    return int(ok), int(failing)

@@ -1,0 +1,153 @@
+"""The schema as SQLAlchemy Core tables; migrations under storage/migrations create the same."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out; SQLite keeps naive UTC text, which sorts correctly."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # A naive datetime is taken to be UTC already: the store's contract is UTC everywhere.
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", Text),
+    Column("cursor", Text, nullable=False, default="{}"),  # JSON object of strings
+    Column("next_check", UTCDateTime),
+    Column("last_poll", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("retry_after", UTCDateTime),
+    Column("posts_seen", Integer, nullable=False, default=0),
+    Column("posts_matched", Integer, nullable=False, default=0),
+    Index("ix_feeds_next_check", "next_check"),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("post_id", Text, nullable=False),
+    Column("author", Text, nullable=False, default=""),
+    Column("url", Text, nullable=False, default=""),
+    Column("title", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),
+    Column("published", UTCDateTime, nullable=False),
+    Column("seen", UTCDateTime, nullable=False),
+    Column("kind", String(40), nullable=False, default=""),
+    Column("lang", String(20), nullable=False, default=""),
+    Column("duplicate_of", Integer, ForeignKey("posts.pk", ondelete="SET NULL")),
+    UniqueConstraint("source", "post_id"),
+    Index("ix_posts_published", "published", "pk"),
+    Index("ix_posts_seen", "seen"),
+    Index("ix_posts_duplicate_of", "duplicate_of"),
+)
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("name", String(200), primary_key=True),
+)
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("post_pk", Integer, ForeignKey("posts.pk", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(200), ForeignKey("topics.name", ondelete="CASCADE"), primary_key=True),
+    Column("terms", Text, nullable=False, default="[]"),  # JSON list of strings
+    Column("score", Float, nullable=False, default=1.0),
+    # No foreign key: the clusterer owns story ids and may name a story before it is written.
+    Column("story", Integer),
+    Index("ix_matches_story", "story"),
+    Index("ix_matches_topic", "topic"),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("topic", String(200), ForeignKey("topics.name", ondelete="CASCADE"), nullable=False),
+    Column("label", Text, nullable=False, default=""),
+    Column("size", Integer, nullable=False, default=0),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("live", Boolean, nullable=False, default=True),
+    Column("sources", Text, nullable=False, default="[]"),  # JSON list of source names
+    Column("authors", Integer, nullable=False, default=0),
+    Column("velocity", Float, nullable=False, default=0.0),
+    Column("spike", Text),
+    Column("merged_into", Integer),
+    Index("ix_stories_topic_live_last_seen", "topic", "live", "last_seen"),
+    Index("ix_stories_live_last_seen", "live", "last_seen"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("revision", Integer, nullable=False, default=0),  # bumped by every write
+    Column("last_write", UTCDateTime),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+daemon = Table(
+    "daemon",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("pid", Integer, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("started", UTCDateTime, nullable=False),
+    Column("beat", UTCDateTime, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)

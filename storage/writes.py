@@ -1,0 +1,190 @@
+"""The write side: each function runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from storage import tables as t
+from storage.types import Batch, FeedState, NewPost, Story
+
+Key = tuple[str, str]
+CHUNK = 500  # bound parameters per IN (...): well under SQLite's and PostgreSQL's limits
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT, which has on_conflict_do_nothing / on_conflict_do_update."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _upsert(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = _insert(conn, table)
+    columns = [c for c in rows[0] if c != key]
+    stmt = stmt.on_conflict_do_update(index_elements=[key], set_={c: stmt.excluded[c] for c in columns})
+    conn.execute(stmt, list(rows))
+
+
+def _insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        stmt: Insert = _insert(conn, table).on_conflict_do_nothing()
+        conn.execute(stmt, list(rows))
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def pks_of(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
+    """Primary keys of the stored posts among `keys`."""
+    by_source: dict[str, set[str]] = {}
+    for source, post_id in keys:
+        by_source.setdefault(source, set()).add(post_id)
+    found: dict[Key, int] = {}
+    for source, ids in by_source.items():
+        for chunk in _chunks(sorted(ids)):
+            query = select(t.posts.c.pk, t.posts.c.post_id).where(
+                t.posts.c.source == source, t.posts.c.post_id.in_(chunk)
+            )
+            found.update({(source, post_id): pk for pk, post_id in conn.execute(query)})
+    return found
+
+
+def bump_revision(conn: Connection, now: datetime) -> None:
+    conn.execute(update(t.meta).values(revision=t.meta.c.revision + 1, last_write=now))
+
+
+def sync_feeds(conn: Connection, names: Sequence[str], now: datetime) -> None:
+    _insert_ignore(conn, t.feeds, [{"name": name, "next_check": now} for name in names])
+
+
+def feed_row(state: FeedState) -> dict[str, Any]:
+    return {
+        "name": state.name,
+        "etag": state.etag,
+        "last_modified": state.last_modified,
+        "body_hash": state.body_hash,
+        "cursor": json.dumps(dict(state.cursor), ensure_ascii=False, sort_keys=True),
+        "next_check": state.next_check,
+        "last_poll": state.last_poll,
+        "last_status": state.last_status,
+        "last_error": state.last_error,
+        "error_count": state.error_count,
+        "retry_after": state.retry_after,
+        "posts_seen": state.posts_seen,
+        "posts_matched": state.posts_matched,
+    }
+
+
+def story_row(story: Story) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "topic": story.topic,
+        "label": story.label,
+        "size": story.size,
+        "first_seen": story.first_seen,
+        "last_seen": story.last_seen,
+        "live": story.live,
+        "sources": json.dumps(list(story.sources), ensure_ascii=False),
+        "authors": story.authors,
+        "velocity": story.velocity,
+        "spike": story.spike,
+    }
+
+
+def _post_row(item: NewPost, seen: datetime) -> dict[str, Any]:
+    post = item.post
+    return {
+        "source": post.source,
+        "post_id": post.id,
+        "author": post.author,
+        "url": post.url,
+        "title": post.title,
+        "text": post.text,
+        "published": post.published,
+        "seen": seen,
+        "kind": post.kind,
+        "lang": post.lang,
+    }
+
+
+def _unique_posts(items: Sequence[NewPost]) -> list[NewPost]:
+    """The first NewPost for each (source, id): a feed repeating an item must not fail the batch."""
+    firsts: dict[Key, NewPost] = {}
+    for item in items:
+        firsts.setdefault((item.post.source, item.post.id), item)
+    return list(firsts.values())
+
+
+def _topic_names(batch: Batch) -> list[dict[str, Any]]:
+    names = {m.topic for item in batch.posts for m in item.matches} | {s.topic for s in batch.stories}
+    return [{"name": name} for name in sorted(names)]
+
+
+def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> int:
+    """Insert-or-ignore the posts and their matches; returns how many posts were new."""
+    items = _unique_posts(items)
+    keys = [(i.post.source, i.post.id) for i in items]
+    stored = pks_of(conn, keys)
+    fresh = [item for item, key in zip(items, keys, strict=True) if key not in stored]
+    _insert_ignore(conn, t.posts, [_post_row(item, seen) for item in fresh])
+    pks = pks_of(conn, keys + [i.duplicate_of for i in fresh if i.duplicate_of])
+    _link_duplicates(conn, fresh, pks)
+    matches = [
+        {
+            "post_pk": pks[(item.post.source, item.post.id)],
+            "topic": match.topic,
+            "terms": json.dumps(list(match.terms), ensure_ascii=False),
+            "score": match.score,
+            "story": item.clusters.get(match.topic),
+        }
+        for item in items
+        for match in item.matches
+    ]
+    _insert_ignore(conn, t.matches, matches)
+    return len(fresh)
+
+
+def _link_duplicates(conn: Connection, fresh: Sequence[NewPost], pks: Mapping[Key, int]) -> None:
+    links = []
+    for item in fresh:
+        key = (item.post.source, item.post.id)
+        # An original this store never kept (or the post itself) leaves the link empty.
+        if item.duplicate_of is not None and item.duplicate_of != key and item.duplicate_of in pks:
+            links.append({"b_pk": pks[key], "b_dup": pks[item.duplicate_of]})
+    if links:
+        stmt = update(t.posts).where(t.posts.c.pk == bindparam("b_pk"))
+        conn.execute(stmt.values(duplicate_of=bindparam("b_dup")), links)
+
+
+def apply_merges(conn: Connection, merged: Mapping[int, int]) -> None:
+    """Move each merged-away story's matches to the story it joined, and retire it."""
+    for gone, into in merged.items():
+        if gone == into:
+            continue
+        conn.execute(update(t.matches).where(t.matches.c.story == gone).values(story=into))
+        conn.execute(update(t.stories).where(t.stories.c.id == gone).values(merged_into=into, live=False))
+        # Stories merged into `gone` earlier now point at the survivor, so chains never dangle.
+        conn.execute(update(t.stories).where(t.stories.c.merged_into == gone).values(merged_into=into))
+
+
+def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
+    _insert_ignore(conn, t.topics, _topic_names(batch))
+    if batch.stories:
+        _upsert(conn, t.stories, "id", [story_row(s) for s in batch.stories])
+    new = write_posts(conn, batch.posts, batch.seen or now)
+    if batch.feed is not None:
+        _upsert(conn, t.feeds, "name", [feed_row(batch.feed)])
+    apply_merges(conn, batch.merged)
+    bump_revision(conn, now)
+    return new
