@@ -1,52 +1,111 @@
 """Which topics a post belongs to, and why: the one entry point the pipeline calls.
 
-`compile_topics` builds one automaton for every topic at once; `Matcher.match` folds a post's
-text once, runs the automaton once and evaluates only the topics whose terms were seen.
+A topic's filter is its query (or any of its keywords). A topic with `weights` scores a post by
+the weights of the distinct weighted terms it holds; with a `threshold` the score must reach it,
+so one generic word ("Iran" in a football score) is not enough where one strong name is.
+`compile_topics` folds every topic into one automaton; `Matcher.match` scans each post once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-import ahocorasick
-
-from monitor.config import Topic
-from monitor.query.normalize import fold_words, words
+from monitor.config import ConfigError, Topic
+from monitor.query.matcher import Bank, Compiled, Seen
+from monitor.query.parse import QuerySyntaxError, parse
+from monitor.query.tree import Node, Or, Phrase, Tag
 from storage.types import Match, Post
+
+_QUERY_SYNTAX = ('"', "(", ")", " OR ", " AND ", "NOT ", "NEAR/", "*", ":")
+
+
+@dataclass(frozen=True, slots=True)
+class _Weight:
+    label: str
+    query: Compiled
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledTopic:
+    name: str
+    filter: Compiled
+    weights: tuple[_Weight, ...]
+    threshold: float | None
+
+    def judge(self, seen: Seen) -> Match | None:
+        if not self.filter.test(seen):
+            return None
+        if self.weights:
+            held = sorted((w for w in self.weights if w.query.test(seen)), key=lambda w: -w.weight)
+            terms, score = tuple(w.label for w in held), sum(w.weight for w in held)
+        else:
+            terms = self.filter.matched_terms(seen)
+            score = float(max(len(terms), 1))
+        if self.threshold is not None and score < self.threshold:
+            return None
+        return Match(self.name, terms, round(score, 4))
 
 
 class Matcher:
     """Topics compiled once; `match(post)` is called for every post the daemon sees."""
 
     def __init__(self, topics: Sequence[Topic]) -> None:
-        self._everything = [t.name for t in topics if (t.query or "").strip() == "*"]
-        self._automaton = ahocorasick.Automaton()
-        self._labels: list[tuple[str, str]] = []  # pattern id → (topic, term as written)
-        for topic in topics:
-            for term in topic.keywords:
-                folded = " ".join(w.lstrip("#@") for w in words(term))
-                if folded:
-                    self._add(f" {folded} ", topic.name, term)
-                    self._add(f" #{folded} ", topic.name, term)
-        if self._labels:
-            self._automaton.make_automaton()
+        self._bank = Bank()
+        self._topics = [_compile_topic(self._bank, t) for t in topics]
+        self._bank.build()
+        self._always = [i for i, t in enumerate(self._topics) if not t.filter.needs_hits]
+        by_pattern: dict[int, set[int]] = {}
+        for i, topic in enumerate(self._topics):
+            for pid in topic.filter.ids:
+                by_pattern.setdefault(pid, set()).add(i)
+        self._by_pattern = {pid: frozenset(ts) for pid, ts in by_pattern.items()}
 
-    def _add(self, pattern: str, topic: str, term: str) -> None:
-        self._automaton.add_word(pattern, len(self._labels))
-        self._labels.append((topic, term))
+    @property
+    def patterns(self) -> int:
+        return self._bank.size
 
     def match(self, post: Post) -> tuple[Match, ...]:
-        found: dict[str, list[str]] = {name: [] for name in self._everything}
-        if self._labels:
-            text = fold_words(f"{post.title}\n{post.text}")
-            for _, pid in self._automaton.iter(text):
-                topic, term = self._labels[pid]
-                terms = found.setdefault(topic, [])
-                if term not in terms:
-                    terms.append(term)
-        return tuple(Match(topic, tuple(terms), float(max(len(terms), 1))) for topic, terms in found.items())
+        seen = self._bank.scan(post)
+        if not seen.hits and not self._always:
+            return ()
+        candidates = set(self._always)
+        for pid in seen.hits:
+            candidates |= self._by_pattern.get(pid, frozenset())
+        found = (self._topics[i].judge(seen) for i in sorted(candidates))
+        return tuple(m for m in found if m is not None)
 
 
 def compile_topics(topics: Sequence[Topic]) -> Matcher:
-    """Compile every topic's query or keywords once."""
+    """Compile every topic's query, keywords and weights once; ConfigError names a bad query."""
     return Matcher(topics)
+
+
+def keyword_node(keyword: str) -> Node:
+    """A keyword is literal: a word or phrase; `#Hamas` also matches plain Hamas, `@x` is a mention."""
+    if keyword.startswith("@") and len(keyword) > 1 and " " not in keyword.strip():
+        return Tag("@", keyword.strip()[1:])
+    return Phrase(keyword.strip().lstrip("#").replace('"', " "))
+
+
+def weight_node(key: str) -> Node:
+    """A weight's key is a term or phrase, or a query when it holds quotes, brackets or operators."""
+    if any(mark in key for mark in _QUERY_SYNTAX):
+        return parse(key)
+    return keyword_node(key)
+
+
+def _compile_topic(bank: Bank, topic: Topic) -> _CompiledTopic:
+    where = f'[[topics]] "{topic.name}"'
+    parts: list[Node] = []
+    try:
+        if topic.query is not None:
+            parts.append(parse(topic.query))
+        parts.extend(keyword_node(k) for k in topic.keywords)
+        weighted = {key: weight_node(key) for key in topic.weights}
+    except QuerySyntaxError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    weights = [_Weight(k, bank.compile(node), topic.weights[k]) for k, node in weighted.items()]
+    filter_node = parts[0] if len(parts) == 1 else Or(tuple(parts))
+    return _CompiledTopic(topic.name, bank.compile(filter_node), tuple(weights), topic.threshold)
