@@ -17,8 +17,8 @@ SUCCESS_JITTER = 0.10
 """A healthy feed is polled at interval ± 10 %, so feeds added together drift apart."""
 MAX_BACKOFF = 24 * 3600.0
 """Errors never push a feed further out than about a day: it is retried forever, never dropped."""
-PERMANENT_START = 3600.0
-"""401/403/404/410 start backing off from an hour: asking again in a minute only adds load."""
+PERMANENT_START = 2 * 3600.0
+"""401/403/404/410 wait 1-2 h at first, then longer: asking again in a minute only adds load."""
 MAX_WAIT = 7 * 24 * 3600.0
 """A server's own Retry-After / reset is honoured up to a week; beyond that it is hostile or broken."""
 _EPOCH_THRESHOLD = 1_000_000_000
@@ -91,9 +91,7 @@ def rate_limit_reset(headers: Mapping[str, str], now: datetime) -> datetime | No
     ]
     if "ratelimit" in lower:
         pairs.append(_structured(lower["ratelimit"]))
-    resets = [
-        _reset_time(reset, now) for remaining, reset in pairs if _exhausted(remaining) and reset is not None
-    ]
+    resets = [_reset_time(reset, now) for remaining, reset in pairs if _exhausted(remaining) and reset is not None]
     found = [r for r in resets if r is not None]
     return max(found) if found else None
 
