@@ -10,6 +10,7 @@ every entry summary of feeds/real.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import sys
 import time
@@ -26,7 +27,6 @@ from selectolax.lexbor import LexborHTMLParser
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import contextlib
 
 from monitor.sources.base import FeedError  # noqa: E402
 from monitor.sources.rss import parse_feed  # noqa: E402

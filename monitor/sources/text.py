@@ -40,18 +40,21 @@ _ESCAPES = re.compile(
 )
 # C0 except \t and \n, DEL, C1; bidi embeddings/overrides/isolates (they reorder what follows).
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_SPACES = re.compile(r"[^\S\n]+")
-_BREAKS = re.compile(r" ?\n[\s]*")
+_ESCAPE_START = re.compile("[\x1b\x90-\x9f]")
+_MARK_RUN = re.compile(" ?\ue000[\ue000 ]*")
 
 
 def strip_controls(text: str) -> str:
     """Remove terminal escape sequences, control characters and bidi overrides."""
-    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+    if _ESCAPE_START.search(text):  # the full pattern is slow to scan; most text has no ESC at all
+        text = _ESCAPES.sub("", text)
+    return _CONTROLS.sub("", text)
 
 
 def collapse_whitespace(text: str) -> str:
     """Runs of spaces become one space; runs of line breaks one newline; ends trimmed."""
-    return _BREAKS.sub("\n", _SPACES.sub(" ", text)).strip()
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def html_to_text(html: str, base_url: str | None = None) -> str:
@@ -77,4 +80,4 @@ def html_to_text(html: str, base_url: str | None = None) -> str:
     for image in root.css("img[alt]"):  # an image's alt text is often all a media post says
         image.replace_with(f" {image.attributes.get('alt') or ''} ")
     text = " ".join(strip_controls(root.text(separator="")).split())
-    return collapse_whitespace(text.replace(_BREAK_MARK, "\n"))
+    return _MARK_RUN.sub("\n", text).strip("\n ")
