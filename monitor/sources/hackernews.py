@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from monitor.sources import jsonapi as j
 from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.text import html_to_text
 from storage.types import Post
 
 KIND = "hackernews"
@@ -47,7 +48,7 @@ def to_post(source: str, hit: j.JSON) -> Post | None:
         return None
     story = j.text(hit, "title")
     title = j.clean(story or j.text(hit, "story_title"), one_line=True)
-    body = j.html_text(j.text(hit, "story_text") or j.text(hit, "comment_text"))
+    body = html_to_text(j.text(hit, "story_text") or j.text(hit, "comment_text"))
     link = j.text(hit, "url") if story else ""
     heading = title if story else (f"Re: {title}" if title else "")
     return Post(

@@ -11,8 +11,6 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from html import unescape
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -170,43 +168,3 @@ def require_secret(ctx_secrets: Mapping[str, str], key: str, env_name: str, what
         where = f"the environment variable {env_name}" if env_name else f"{key}_env in the feed"
         raise FeedError(f"{what}: set {where}")
     return value
-
-
-class _TextOnly(HTMLParser):
-    """HTML → plain text: paragraphs and line breaks kept, every tag and script dropped."""
-
-    _BLOCK = frozenset({"p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr"})
-    _SKIP = frozenset({"script", "style", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in self._BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def html_text(html: str) -> str:
-    """Plain text of an HTML fragment (the whole of Mastodon's shortened link spans is kept)."""
-    if "<" not in html:
-        return clean(unescape(html))
-    parser = _TextOnly()
-    parser.feed(html)
-    parser.close()
-    return clean("".join(parser.parts))

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 
 from monitor.sources import jsonapi as j
 from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.text import html_to_text
 from storage.types import Post
 
 KIND = "mastodon"
@@ -110,7 +111,7 @@ def to_post(source: str, status: j.JSON) -> Post | None:
 
 
 def _text(status: j.JSON) -> str:
-    body = j.html_text(j.text(status, "content"))
+    body = html_to_text(j.text(status, "content"))
     warning = j.clean(j.text(status, "spoiler_text"), one_line=True)
     options = j.dicts(j.arr(j.obj(status, "poll"), "options"))
     poll = " / ".join(title for o in options if (title := j.clean(j.text(o, "title"), one_line=True)))
