@@ -72,6 +72,7 @@ def story(row: Row[Any]) -> Story:
         authors=row.authors,
         velocity=row.velocity,
         spike=row.spike,
+        merged_into=row.merged_into,
     )
 
 

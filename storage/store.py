@@ -171,7 +171,7 @@ class Store:
         """Those of `names` whose next check has come, soonest first; unknown names are due now."""
         f = t.feeds.c
         query = select(f.name, f.next_check).where(f.name.in_(list(names)))
-        checks = dict(self._read(lambda conn: conn.execute(query).tuples().all()))
+        checks = dict(self._read(lambda conn: [(row.name, row.next_check) for row in conn.execute(query)]))
         due = [(checks.get(n) or now, n) for n in dict.fromkeys(names) if (checks.get(n) or now) <= now]
         return [name for _, name in sorted(due)]
 

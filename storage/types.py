@@ -85,6 +85,7 @@ class Story:
     authors: int = 0
     velocity: float = 0.0
     spike: str | None = None
+    merged_into: int | None = None  # set when this story was folded into another
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ def pks_of(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
     """Primary keys of the stored posts among `keys`."""
     by_source: dict[str, set[str]] = {}
     for source, post_id in keys:
-        by_source.setdefault(source, set()).add(post_id)
+        by_source.setdefault(source, set()).add(clean(post_id))
     found: dict[Key, int] = {}
     for source, ids in by_source.items():
         for chunk in _chunks(sorted(ids)):
@@ -90,7 +90,7 @@ def story_row(story: Story) -> dict[str, Any]:
     return {
         "id": story.id,
         "topic": story.topic,
-        "label": story.label,
+        "label": clean(story.label),
         "size": story.size,
         "first_seen": story.first_seen,
         "last_seen": story.last_seen,
@@ -102,15 +102,20 @@ def story_row(story: Story) -> dict[str, Any]:
     }
 
 
+def clean(value: str) -> str:
+    """Text from the internet may hold NUL, which PostgreSQL refuses in text columns."""
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
 def _post_row(item: NewPost, seen: datetime) -> dict[str, Any]:
     post = item.post
     return {
         "source": post.source,
-        "post_id": post.id,
-        "author": post.author,
-        "url": post.url,
-        "title": post.title,
-        "text": post.text,
+        "post_id": clean(post.id),
+        "author": clean(post.author),
+        "url": clean(post.url),
+        "title": clean(post.title),
+        "text": clean(post.text),
         "published": post.published,
         "seen": seen,
         "kind": post.kind,
@@ -118,11 +123,19 @@ def _post_row(item: NewPost, seen: datetime) -> dict[str, Any]:
     }
 
 
+def key_of(item: NewPost) -> Key:
+    return (item.post.source, clean(item.post.id))
+
+
+def _dup_key(item: NewPost) -> Key | None:
+    return (item.duplicate_of[0], clean(item.duplicate_of[1])) if item.duplicate_of else None
+
+
 def _unique_posts(items: Sequence[NewPost]) -> list[NewPost]:
     """The first NewPost for each (source, id): a feed repeating an item must not fail the batch."""
     firsts: dict[Key, NewPost] = {}
     for item in items:
-        firsts.setdefault((item.post.source, item.post.id), item)
+        firsts.setdefault(key_of(item), item)
     return list(firsts.values())
 
 
@@ -134,17 +147,17 @@ def _topic_names(batch: Batch) -> list[dict[str, Any]]:
 def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> int:
     """Insert-or-ignore the posts and their matches; returns how many posts were new."""
     items = _unique_posts(items)
-    keys = [(i.post.source, i.post.id) for i in items]
+    keys = [key_of(i) for i in items]
     stored = pks_of(conn, keys)
     fresh = [item for item, key in zip(items, keys, strict=True) if key not in stored]
     _insert_ignore(conn, t.posts, [_post_row(item, seen) for item in fresh])
-    pks = pks_of(conn, keys + [i.duplicate_of for i in fresh if i.duplicate_of])
+    pks = pks_of(conn, keys + [dup for dup in map(_dup_key, fresh) if dup])
     _link_duplicates(conn, fresh, pks)
     matches = [
         {
-            "post_pk": pks[(item.post.source, item.post.id)],
+            "post_pk": pks[key_of(item)],
             "topic": match.topic,
-            "terms": json.dumps(list(match.terms), ensure_ascii=False),
+            "terms": json.dumps([clean(term) for term in match.terms], ensure_ascii=False),
             "score": match.score,
             "story": item.clusters.get(match.topic),
         }
@@ -158,10 +171,10 @@ def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> i
 def _link_duplicates(conn: Connection, fresh: Sequence[NewPost], pks: Mapping[Key, int]) -> None:
     links = []
     for item in fresh:
-        key = (item.post.source, item.post.id)
+        key, dup = key_of(item), _dup_key(item)
         # An original this store never kept (or the post itself) leaves the link empty.
-        if item.duplicate_of is not None and item.duplicate_of != key and item.duplicate_of in pks:
-            links.append({"b_pk": pks[key], "b_dup": pks[item.duplicate_of]})
+        if dup is not None and dup != key and dup in pks:
+            links.append({"b_pk": pks[key], "b_dup": pks[dup]})
     if links:
         stmt = update(t.posts).where(t.posts.c.pk == bindparam("b_pk"))
         conn.execute(stmt.values(duplicate_of=bindparam("b_dup")), links)

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.server import FixtureServer, serve
+
+if TYPE_CHECKING:
+    from storage.store import Store
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -22,3 +28,50 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is absent (real-data tests run in CI and on developer machines)")
     return SHARED
+
+
+# --- storage: the same tests on SQLite and (where configured) PostgreSQL ---
+
+PG_URL_ENV = "MONITOR_TEST_DATABASE_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL no other test uses: a SQLite file under tmp_path, or a fresh PostgreSQL
+    schema (dropped afterwards) when MONITOR_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'monitor.db'}"
+        return
+    base = os.environ.get(PG_URL_ENV)
+    if not base:
+        pytest.skip(f"{PG_URL_ENV} is unset (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    yield from _postgres_schema(base)
+
+
+def _postgres_schema(base: str) -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    url = make_url(base)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """An opened (migrated) store on `database_url`, closed after the test."""
+    from storage.store import open_store
+
+    with open_store(database_url) as opened:
+        yield opened
