@@ -121,12 +121,12 @@ class Daemon:
 
     async def _fetch_posts(self, feed: Feed, state: FeedState) -> PollOutcome:
         now = self.clock()
-        ctx = self._context(feed, state)
         validators = Validators(state.etag, state.last_modified, state.body_hash)
         posts: list[Post] = []
         status: int | None = None
         retry_at = None
         try:
+            ctx = self._context(feed, state)
             source = source_for(feed.type)
             request: Request | None = source.first_request(ctx)
             for page_number in range(MAX_PAGES):
@@ -195,12 +195,14 @@ class Daemon:
 
     def _pushed_query(self, feed: Feed) -> str | None:
         """The feed's topic query in its API's own syntax; the rest is matched locally."""
+        name = feed.options.get("topic")
+        topic = next((t for t in self.config.topics if t.name == name), None)
+        if topic is None:
+            return None
         from monitor.match import topic_query
         from monitor.query import render
 
-        name = feed.options.get("topic")
-        topic = next((t for t in self.config.topics if t.name == name), None)
-        return None if topic is None else render(topic_query(topic), SEARCH_API[feed.type])
+        return render(topic_query(topic), SEARCH_API[feed.type])
 
     def _secrets(self, feed: Feed) -> dict[str, str]:
         wanted = {"token": feed.options.get("token_env"), "password": feed.options.get("password_env")}

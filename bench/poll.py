@@ -1,0 +1,92 @@
+"""Time a cold and a warm `monitor run --once` over 200 feeds × 50 items served on 127.0.0.1.
+
+Warm means nothing changed and the server ignores conditional GET, so only the body hash saves work.
+Where newsboat is installed, `newsboat -x reload` runs on the same feeds in the same run.
+
+    .venv/bin/python bench/poll.py [--feeds 200] [--items 50] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.feeds import rss  # noqa: E402
+from tests.server import FixtureServer, Reply  # noqa: E402
+
+WORDS = "volcano lava eruption Grindavik evacuation magma Iceland road town crater ash flight".split()
+
+
+def make_feed(n: int, items: int) -> bytes:
+    rows = [(f"f{n}-i{i}", f"{WORDS[(n + i) % len(WORDS)]} report {i} from feed {n}: "
+             f"{' '.join(WORDS[(n * i + k) % len(WORDS)] for k in range(30))}") for i in range(items)]
+    return rss(rows, title=f"feed {n}")
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def bench_monitor(server: FixtureServer, feeds: int, workdir: Path) -> tuple[float, float]:
+    config = workdir / "feeds.toml"
+    text = '[[topics]]\nname = "volcano"\nkeywords = ["volcano", "lava", "Grindavik"]\n\n'
+    text += "".join(f'[[feeds]]\nname = "f{n}"\nurl = "{server.url(f"/f{n}.xml")}"\ninterval = "1h"\n\n'
+                    for n in range(feeds))
+    config.write_text(text)
+    monitor = [sys.executable, "-m", "monitor.cli", "run", "--once", "--config", str(config)]
+    cold = timed(monitor, workdir)
+    warm = timed(monitor, workdir)
+    return cold, warm
+
+
+def bench_newsboat(server: FixtureServer, feeds: int, workdir: Path) -> tuple[float, float] | None:
+    if not shutil.which("newsboat"):
+        return None
+    urls = workdir / "urls"
+    urls.write_text("".join(server.url(f"/f{n}.xml") + "\n" for n in range(feeds)))
+    (workdir / "config").write_text("reload-threads 16\n")
+    cmd = ["newsboat", "-x", "reload", "-u", str(urls), "-c", str(workdir / "cache.db"), "-C", str(workdir / "config")]
+    return timed(cmd, workdir), timed(cmd, workdir)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--feeds", type=int, default=200)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with FixtureServer() as server:
+        for n in range(args.feeds):
+            server.routes[f"/f{n}.xml"] = Reply(200, make_feed(n, args.items), {"Content-Type": "application/rss+xml"})
+        ours: list[tuple[float, float]] = []
+        theirs: list[tuple[float, float]] = []
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                ours.append(bench_monitor(server, args.feeds, Path(tmp)))
+            with tempfile.TemporaryDirectory() as tmp:
+                result = bench_newsboat(server, args.feeds, Path(tmp))
+                if result:
+                    theirs.append(result)
+    cold, warm = (statistics.median(x) for x in zip(*ours, strict=True))
+    print(f"{args.feeds} feeds x {args.items} items, median of {args.repeat}")
+    print(f"monitor  run --once  cold {cold * 1000:7.0f} ms   warm {warm * 1000:7.0f} ms")
+    if theirs:
+        n_cold, n_warm = (statistics.median(x) for x in zip(*theirs, strict=True))
+        print(f"newsboat -x reload   cold {n_cold * 1000:7.0f} ms   warm {n_warm * 1000:7.0f} ms")
+        print(f"ratio monitor/newsboat: cold {cold / n_cold:.2f} (goal <= 0.33)   warm {warm / n_warm:.2f} (goal <= 0.10)")
+    else:
+        print("newsboat not installed (apt-get install newsboat): no comparison")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""The daemon over a real socket: polite polling, and bad feeds never stop the good ones."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Config, parse
+from monitor.daemon import Daemon
+from monitor.fetch import Fetcher
+from storage.store import Store, open_store
+from tests.feeds import T0, feeds_toml, rss
+from tests.server import FixtureServer, Reply, Seen
+
+GOOD = rss([(f"g{i}", f"Volcano near Grindavik erupts, update {i}") for i in range(3)] + [("g-x", "Bakery news")])
+
+
+@dataclass
+class World:
+    daemon: Daemon
+    store: Store
+    server: FixtureServer
+    now: list[datetime]
+
+    def advance(self, seconds: float) -> None:
+        self.now[0] += timedelta(seconds=seconds)
+
+    async def poll_due(self) -> None:
+        await self.daemon.tick()
+        await asyncio.gather(*self.daemon.in_flight.values())
+
+    def state(self, name: str):  # type: ignore[no-untyped-def]
+        return self.store.feed_state(name)
+
+
+@pytest.fixture
+async def world(tmp_path: Path, server: FixtureServer) -> AsyncIterator[Callable[[dict[str, str]], World]]:
+    opened: list[tuple[Daemon, Store, Fetcher]] = []
+
+    def make(feeds: dict[str, str]) -> World:
+        path = tmp_path / "feeds.toml"
+        path.write_text(feeds_toml({name: server.url(route) for name, route in feeds.items()}))
+        config: Config = parse(path.read_text(), path, environ={})
+        store = open_store(config.storage_url)
+        fetcher = Fetcher(timeout=1.0, max_bytes=64 * 1024)
+        now = [T0]
+        daemon = Daemon(config, store, fetcher, clock=lambda: now[0])
+        opened.append((daemon, store, fetcher))
+        return World(daemon, store, server, now)
+
+    yield make
+    for daemon, store, fetcher in opened:
+        await daemon.drain()
+        await fetcher.aclose()
+        store.close()
+
+
+async def test_a_good_feed_is_stored_once_and_polled_again_when_due(world, server: FixtureServer) -> None:
+    server.routes["/good"] = Reply(200, GOOD, {"Content-Type": "application/rss+xml"})
+    w = world({"good": "/good"})
+    await w.poll_due()
+    posts = w.store.posts()
+    assert sorted(p.post.id for p in posts) == ["g0", "g1", "g2"]
+    assert all(p.topics == ("volcano",) for p in posts)
+    state = w.state("good")
+    assert state.last_status == 200 and state.last_error is None
+    assert timedelta(minutes=4.5) <= state.next_check - T0 <= timedelta(minutes=5.5)
+
+    await w.poll_due()  # not due yet: nothing asked
+    assert len(server.requests_to("/good")) == 1
+    w.advance(6 * 60)
+    await w.poll_due()
+    assert len(server.requests_to("/good")) == 2
+    assert len(w.store.posts()) == 3, "a re-poll never duplicates"
+
+
+async def test_304_keeps_validators_and_a_changed_feed_refreshes_them(world, server: FixtureServer) -> None:
+    etag = ['"v1"']
+
+    def conditional(seen: Seen) -> Reply:
+        if seen.headers.get("if-none-match") == etag[0]:
+            return Reply(304, b"", {"ETag": etag[0]})
+        items = [("a", "Volcano one")] if etag[0] == '"v1"' else [("a", "Volcano one"), ("b", "Volcano two")]
+        return Reply(200, rss(items), {"ETag": etag[0], "Last-Modified": format_datetime(T0, usegmt=True)})
+
+    server.routes["/c"] = conditional
+    w = world({"c": "/c"})
+    await w.poll_due()
+    assert w.state("c").etag == '"v1"'
+    w.advance(600)
+    await w.poll_due()
+    second = server.requests_to("/c")[-1]
+    assert second.headers["if-none-match"] == '"v1"'
+    assert second.headers["if-modified-since"] == format_datetime(T0, usegmt=True)
+    state = w.state("c")
+    assert (state.last_status, state.last_error, state.etag) == (304, None, '"v1"')
+
+    etag[0] = '"v2"'
+    w.advance(600)
+    await w.poll_due()
+    assert w.state("c").etag == '"v2"'
+    assert sorted(p.post.id for p in w.store.posts()) == ["a", "b"]
+
+
+async def test_an_unchanged_body_is_not_parsed_again(world, server: FixtureServer) -> None:
+    server.routes["/same"] = Reply(200, rss([("a", "Volcano one")]))  # ignores conditional GET
+    w = world({"same": "/same"})
+    await w.poll_due()
+    first_hash = w.state("same").body_hash
+    w.advance(600)
+    await w.poll_due()
+    state = w.state("same")
+    assert state.body_hash == first_hash and state.posts_seen == 1, "the second, identical body gave no posts"
+
+
+async def test_retry_after_in_seconds_and_as_a_date(world, server: FixtureServer) -> None:
+    server.routes["/429"] = Reply(429, b"slow down", {"Retry-After": "7200"})
+    later = T0 + timedelta(hours=5)
+    server.routes["/503"] = Reply(503, b"busy", {"Retry-After": format_datetime(later, usegmt=True)})
+    w = world({"r429": "/429", "r503": "/503"})
+    await w.poll_due()
+    assert w.state("r429").next_check >= T0 + timedelta(seconds=7200)
+    assert w.state("r503").next_check >= later
+    assert "429" in (w.state("r429").last_error or "")
+    w.advance(3600)
+    await w.poll_due()
+    assert len(server.requests_to("/429")) == 1, "not asked again before Retry-After"
+
+
+async def test_backoff_grows_while_failing_and_resets_on_success(world, server: FixtureServer) -> None:
+    failing = [True]
+    server.routes["/flaky"] = lambda seen: Reply(500, b"oops") if failing[0] else Reply(200, rss([("a", "Volcano")]))
+    w = world({"flaky": "/flaky"})
+    delays = []
+    for _ in range(5):
+        await w.poll_due()
+        state = w.state("flaky")
+        delays.append((state.next_check - w.now[0]).total_seconds())
+        w.now[0] = state.next_check
+    assert w.state("flaky").error_count == 5
+    assert delays[0] < delays[2] < delays[4], delays
+    failing[0] = False
+    await w.poll_due()
+    state = w.state("flaky")
+    assert state.error_count == 0 and state.last_error is None
+    assert (state.next_check - w.now[0]).total_seconds() <= 300 * 1.1
+
+
+async def test_bad_feeds_record_their_error_and_the_good_one_keeps_going(world, server: FixtureServer) -> None:
+    release = threading.Event()
+    server.routes["/good"] = Reply(200, GOOD)
+    server.routes["/moved"] = Reply(301, b"", {"Location": "/good-too"})
+    server.routes["/good-too"] = Reply(200, rss([("m1", "Volcano moved here")]))
+    server.routes["/loop"] = Reply(302, b"", {"Location": "/loop"})
+    server.routes["/huge"] = Reply(200, b"<rss>" + b"x" * 200_000 + b"</rss>")
+    server.routes["/bad-xml"] = Reply(200, b"<?xml version='1.0'?>\n<rss>\x00\x01<<volcano<<")
+    server.routes["/html"] = Reply(200, b"<!doctype html><html><body><p>Volcano</p></body></html>",
+                                   {"Content-Type": "text/html"})
+    server.routes["/stall"] = lambda seen: (release.wait(5), Reply(200, GOOD))[1]
+    server.routes["/gone"] = Reply(404, b"nope")
+    w = world({"good": "/good", "moved": "/moved", "loop": "/loop", "huge": "/huge", "bad-xml": "/bad-xml",
+               "html": "/html", "stall": "/stall", "gone": "/gone"})
+    try:
+        await w.poll_due()
+    finally:
+        release.set()
+    errors = {name: w.state(name).last_error or "" for name in w.daemon.feeds}
+    assert errors["good"] == "" and errors["moved"] == ""
+    assert "redirect" in errors["loop"]
+    assert "10 MB" in errors["huge"] or "larger" in errors["huge"] or "64" in errors["huge"]
+    assert errors["bad-xml"] and errors["html"] and errors["gone"]
+    assert "time" in errors["stall"].lower()
+    for name in ("loop", "huge", "bad-xml", "html", "stall", "gone"):
+        assert w.state(name).next_check > w.now[0], name
+    assert sorted(p.post.id for p in w.store.posts()) == ["g0", "g1", "g2", "m1"]
+
+    w.advance(6 * 60)
+    await w.poll_due()
+    assert len(server.requests_to("/good")) == 2, "the good feed is polled on time through it all"
