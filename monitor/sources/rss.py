@@ -19,6 +19,7 @@ store need a datetime, and "first seen now" is the honest answer for an undated 
 from __future__ import annotations
 
 import hashlib
+import html.entities
 import json
 import re
 import warnings
@@ -44,6 +45,8 @@ MAX_ID_CHARS = 512
 """A longer id is replaced by its hash, so a hostile feed cannot make the key column huge."""
 
 Entry = Mapping[str, Any]
+_JSON_PLAIN = "jsonfeed/plain"
+"""The type this module gives JSON Feed's plain-text fields, the only ones it trusts to be plain."""
 
 _HTML_HEAD = re.compile(
     rb"^(?:\s|<\?xml[^>]*>|<!--.*?-->)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
@@ -52,6 +55,11 @@ _HTML_HEAD = re.compile(
 _ROOT_BASE = re.compile(
     rb"<(?:[\w-]+:)?(?:feed|rss|RDF|channel)\b[^>]*?\sxml:base\s*=\s*[\"']([^\"']*)[\"']", re.DOTALL
 )
+_NAMED_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{0,31});")
+_ESCAPES_BYTES = re.compile(
+    rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]?"
+)
+_TAG = re.compile(r"<[A-Za-z/!][^>]*>")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -112,7 +120,7 @@ def _json_entry(item: Mapping[str, Any]) -> Entry:
     ident = item.get("id")
     content = [
         {"type": kind, "value": item.get(key)}
-        for key, kind in (("content_html", "text/html"), ("content_text", "text/plain"))
+        for key, kind in (("content_html", "text/html"), ("content_text", _JSON_PLAIN))
         if isinstance(item.get(key), str)
     ]
     authors = [a for a in _dicts(item.get("authors")) if _text_field(a.get("name"))]
@@ -122,7 +130,7 @@ def _json_entry(item: Mapping[str, Any]) -> Entry:
         "link": item.get("url") or item.get("external_url"),
         "title": item.get("title"),
         "summary": item.get("summary"),
-        "summary_detail": {"type": "text/plain"},
+        "summary_detail": {"type": _JSON_PLAIN},
         "content": content,
         "published": item.get("date_published"),
         "updated": item.get("date_modified"),
@@ -135,7 +143,7 @@ def _parse_xml(body: bytes, url: str, content_type: str) -> tuple[Sequence[Entry
     """Entries, feed-level fields and the base URL links resolve against (the root's xml:base)."""
     if _HTML_HEAD.match(body[:4096]):
         raise FeedError("not a feed: looks like an HTML page")
-    body = _declared_or_utf8_or_cp1252(body, content_type)
+    body = _xml_safe_entities(_strip_escape_sequences(_declared_or_utf8_or_cp1252(body, content_type)))
     base = _root_base(body, url)
     fast = _fastfeedparser(body)
     if fast is not None and fast[0]:
@@ -155,17 +163,34 @@ def _root_base(body: bytes, url: str) -> str:
         return url
 
 
+def _strip_escape_sequences(body: bytes) -> bytes:
+    """Terminal escape sequences go whole before parsing: the parsers drop a raw ESC, not its tail."""
+    return _ESCAPES_BYTES.sub(b"", body) if b"\x1b" in body else body
+
+
+def _xml_safe_entities(body: bytes) -> bytes:
+    """HTML named entities (`&nbsp;`), illegal in XML, become character references.
+
+    fastfeedparser (lxml, recovering) silently cuts an element's text at an undefined entity.
+    Names from a DTD become literal text too: never expanded, so entity bombs stay inert.
+    """
+    return _NAMED_ENTITY.sub(_entity_replacement, body) if b"&" in body else body
+
+
+def _entity_replacement(found: re.Match[bytes]) -> bytes:
+    codepoints = html.entities.html5.get(found.group(1).decode("ascii") + ";")
+    if codepoints is None:
+        return b"&amp;" + found.group(1) + b";"
+    return b"".join(b"&#%d;" % ord(char) for char in codepoints)
+
+
 def _declared_or_utf8_or_cp1252(body: bytes, content_type: str) -> bytes:
     """An undeclared encoding that is not UTF-8 is almost always windows-1252 (a superset of latin-1).
 
     Without this, fastfeedparser decodes such feeds as UTF-8 and fills them with U+FFFD.
     """
     head = body[:200].lower()
-    if (
-        b"encoding=" in head
-        or "charset=" in content_type.lower()
-        or head.startswith((b"\xff\xfe", b"\xfe\xff"))
-    ):
+    if b"encoding=" in head or "charset=" in content_type.lower() or head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return body
     try:
         body.decode("utf-8")
@@ -189,9 +214,7 @@ def _feedparser(body: bytes, content_type: str) -> tuple[Sequence[Entry], Entry]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            parsed = feedparser.parse(
-                body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-            )
+            parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
         except Exception as error:  # a parser bug on hostile input is this feed's error, not ours
             raise FeedError(f"unparsable feed: {_one_line(repr(error))}") from None
     entries: list[Entry] = list(parsed.get("entries") or ())
@@ -241,9 +264,13 @@ def _summary(entry: Entry) -> str:
 
 
 def _plain(value: str, content_type: str) -> str:
-    if "plain" in content_type:
+    """Plain text of a field. XML feeds' declared types are unreliable (and fastfeedparser reports
+    text/plain for escaped HTML), so only JSON Feed's `content_text`/`summary` are taken as plain;
+    everything else is HTML, decoded twice when the first pass still shows tags (double escaping)."""
+    if content_type == _JSON_PLAIN:
         return collapse_whitespace(strip_controls(value))
-    return html_to_text(value)
+    text = html_to_text(value)
+    return html_to_text(text) if _TAG.search(text) else text
 
 
 def _join_title(title: str, summary: str) -> str:
