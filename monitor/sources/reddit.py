@@ -9,6 +9,7 @@ the anchor is dropped once and the newest page is filtered by time instead.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from monitor.sources import jsonapi as j
@@ -20,6 +21,7 @@ DEFAULT_BASE = "https://www.reddit.com"
 SITE = "https://www.reddit.com"
 LIMIT = 100
 EMPTY_POLLS_BEFORE_RESET = 5
+_UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")
 USER_AGENT = "python:monitor:0.1 (a self-hosted news monitor that reads new posts for its user)"
 
 
@@ -87,7 +89,7 @@ def to_post(source: str, item: j.JSON) -> Post | None:
         id=name,
         source=source,
         author=f"u/{author}" if author else "",
-        url=SITE + quote(permalink, safe="/%_-.~"),
+        url=SITE + _UNSAFE_IN_URL.sub(lambda m: quote(m.group()), permalink),
         text=j.clean("\n\n".join(part for part in (title, body, external) if part)),
         published=published,
         title=title,
