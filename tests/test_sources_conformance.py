@@ -126,13 +126,17 @@ def check_bluesky(post: Any, view: dict[str, Any]) -> None:
 def test_bluesky_author_feed_and_search(server: FixtureServer, shared: Path) -> None:
     by_file = {e["file"].rsplit("/", 1)[1]: e for e in entries_of(shared, "bluesky")}
     feed_doc = json.loads((shared / "data/api/bluesky/getAuthorFeed.json").read_text())
-    page = bluesky.parse(PollContext("b", {"actor": "a"}), serve_and_fetch(server, shared, by_file["getAuthorFeed.json"]))
+    page = bluesky.parse(
+        PollContext("b", {"actor": "a"}), serve_and_fetch(server, shared, by_file["getAuthorFeed.json"])
+    )
     posts = {p.id: p for p in page.posts}
     for item in feed_doc["feed"]:  # reposts are their original: the post view is the original's
         check_bluesky(posts[item["post"]["uri"]], item["post"])
     assert page.next is not None and page.next.params["cursor"] == feed_doc["cursor"]
     reposts = [i for i in feed_doc["feed"] if "reason" in i]
-    assert reposts and all(posts[i["post"]["uri"]].author.endswith(f"(@{i['post']['author']['handle']})") for i in reposts)
+    assert reposts and all(
+        posts[i["post"]["uri"]].author.endswith(f"(@{i['post']['author']['handle']})") for i in reposts
+    )
 
     search_doc = json.loads((shared / "data/api/bluesky/searchPosts.json").read_text())
     ctx = PollContext("b", {"topic": "t"}, session={"accessJwt": "jwt"}, query="redistricting")
@@ -147,8 +151,12 @@ def test_bluesky_author_feed_and_search(server: FixtureServer, shared: Path) -> 
 def test_bluesky_quotes_bring_their_original_along(server: FixtureServer, shared: Path) -> None:
     feed_doc = json.loads((shared / "data/api/bluesky/getAuthorFeed.json").read_text())
     entry = next(e for e in entries_of(shared, "bluesky") if e["file"].endswith("getAuthorFeed.json"))
-    posts = {p.id: p for p in bluesky.parse(PollContext("b", {"actor": "a"}), serve_and_fetch(server, shared, entry)).posts}
-    quotes = [i["post"] for i in feed_doc["feed"] if i["post"].get("embed", {}).get("$type") == "app.bsky.embed.record#view"]
+    posts = {
+        p.id: p for p in bluesky.parse(PollContext("b", {"actor": "a"}), serve_and_fetch(server, shared, entry)).posts
+    }
+    quotes = [
+        i["post"] for i in feed_doc["feed"] if i["post"].get("embed", {}).get("$type") == "app.bsky.embed.record#view"
+    ]
     assert quotes
     for quote in quotes:
         original = quote["embed"]["record"]
