@@ -1,0 +1,167 @@
+"""What the dashboard shows, read from the store in a worker thread (no Textual here).
+
+Every read is bounded: at most a screenful or two of rows, whatever the store's size.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitor.tui.prefs import Prefs
+from storage.store import Store
+from storage.types import DaemonInfo, Stats, StoredPost, Story
+
+STORY_ROWS = 50
+POST_ROWS = 50
+TREND_POSTS = 64  # recent posts read per story for its sparkline
+TREND_BUCKETS = 8
+ALIVE_WITHIN = timedelta(seconds=15)  # the daemon beats every 5 s: three missed beats is down
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """A story as the list shows it."""
+
+    story: Story
+    trend: tuple[int, ...]
+    pinned: bool = False
+    new: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The status line's facts."""
+
+    stats: Stats | None
+    daemon: DaemonInfo | None
+    now: datetime
+
+    @property
+    def alive(self) -> bool:
+        return self.daemon is not None and self.now - self.daemon.beat <= ALIVE_WITHIN
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """One consistent read of the main screen's story list."""
+
+    revision: int
+    topics: tuple[str, ...]
+    topic: str | None
+    stories: tuple[StoryRow, ...]
+    health: Health
+
+
+@dataclass(frozen=True, slots=True)
+class PostQuery:
+    """Which posts the lower pane shows: a story's (optionally filtered) or a search over all."""
+
+    story: int | None = None
+    text: str | None = None
+    source: str | None = None
+    search: str | None = None  # search every post (of the topic) instead of one story
+    topic: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.story is None and self.search is None
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    """A post, with the other sources that carried a near-duplicate of it."""
+
+    post: StoredPost
+    also_on: tuple[str, ...] = ()
+
+
+@dataclass
+class Reader:
+    """Reads boards and post lists; caches each story's sparkline until the story changes."""
+
+    store: Store
+    _trends: dict[int, tuple[tuple[int, datetime], tuple[int, ...]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def revision(self) -> int:
+        return self.store.revision()
+
+    def health(self, now: datetime, stats: Stats | None = None) -> Health:
+        return Health(stats if stats is not None else self.store.stats(now), self.store.daemon(), now)
+
+    def board(self, topic: str | None, prefs: Prefs, now: datetime, revision: int) -> Board:
+        topics = tuple(self.store.topics())
+        if topic not in topics:
+            topic = topics[0] if topics else None
+        rows = self._story_rows(topic, prefs) if topic is not None else ()
+        return Board(revision, topics, topic, rows, self.health(now))
+
+    def _story_rows(self, topic: str, prefs: Prefs) -> tuple[StoryRow, ...]:
+        muted = set(prefs.muted_stories)
+        pinned_ids = [i for i in prefs.pinned if i not in muted]
+        pinned = [s for s in (self.store.story(i) for i in pinned_ids) if s is not None and s.topic == topic]
+        wanted = STORY_ROWS + len(muted) + len(pinned)
+        active = self.store.stories(topic=topic, limit=wanted)
+        seen = {s.id for s in pinned}
+        rest = [s for s in active if s.id not in muted and s.id not in seen]
+        chosen = (pinned + rest)[:STORY_ROWS]
+        return tuple(
+            StoryRow(s, self.trend(s), pinned=s.id in seen, new=prefs.is_new(s.id, s.size)) for s in chosen
+        )
+
+    def trend(self, story: Story) -> tuple[int, ...]:
+        """Posts per time slice over the story's recent life, oldest first (for the sparkline)."""
+        key = (story.size, story.last_seen)
+        with self._lock:
+            cached = self._trends.get(story.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        posts = self.store.posts(cluster=story.id, limit=TREND_POSTS)
+        counts = buckets([p.post.published for p in posts], story.last_seen, TREND_BUCKETS)
+        with self._lock:
+            self._trends[story.id] = (key, counts)
+        return counts
+
+    def posts(self, query: PostQuery, muted_authors: set[str]) -> tuple[PostRow, ...]:
+        if query.empty:
+            return ()
+        if query.search is not None:
+            found = self.store.posts(topic=query.topic, text=query.search, source=query.source, limit=POST_ROWS)
+        else:
+            found = self.store.posts(cluster=query.story, text=query.text, source=query.source, limit=POST_ROWS)
+        return fold_duplicates(found, muted_authors)
+
+
+def buckets(times: Sequence[datetime], end: datetime, count: int) -> tuple[int, ...]:
+    """How many of `times` fall in each of `count` equal slices from the earliest to `end`."""
+    if not times:
+        return (0,) * count
+    start = min(times)
+    span = max((end - start).total_seconds(), 1.0)
+    counts = [0] * count
+    for when in times:
+        offset = (when - start).total_seconds() / span
+        counts[min(count - 1, max(0, int(offset * count)))] += 1
+    return tuple(counts)
+
+
+def fold_duplicates(posts: Sequence[StoredPost], muted_authors: set[str]) -> tuple[PostRow, ...]:
+    """Duplicates fold under their original when it is listed ("also on ..."); muted authors drop out."""
+    listed = {(p.post.source, p.post.id) for p in posts}
+    also: dict[tuple[str, str], list[str]] = {}
+    for p in posts:
+        if p.duplicate_of is not None and p.duplicate_of in listed:
+            sources = also.setdefault(p.duplicate_of, [])
+            if p.post.source not in sources and p.post.source != p.duplicate_of[0]:
+                sources.append(p.post.source)
+    rows = []
+    for p in posts:
+        if p.duplicate_of is not None and p.duplicate_of in listed:
+            continue
+        if p.post.author in muted_authors:
+            continue
+        rows.append(PostRow(p, tuple(also.get((p.post.source, p.post.id), ()))))
+    return tuple(rows)

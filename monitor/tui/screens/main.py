@@ -1,0 +1,315 @@
+"""The main screen: the topic's stories above, the selected story's posts below, live."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+
+from monitor.tui.board import Board, Health, PostQuery, PostRow
+from monitor.tui.render import clean
+from monitor.tui.screens.feeds import FeedsScreen
+from monitor.tui.screens.help import HelpScreen
+from monitor.tui.screens.post import PostScreen
+from monitor.tui.screens.prompt import Prompt, TopicPicker
+from monitor.tui.widgets.posts import PostTable
+from monitor.tui.widgets.status import StatusLine
+from monitor.tui.widgets.stories import StoryTable
+from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from monitor.tui.app import MonitorApp
+
+HEALTH_EVERY = 4  # polls: the daemon's heartbeat is read every few revision checks
+
+BINDINGS = [
+    Binding("t", "pick_topic", "Topic"),
+    Binding("slash", "filter_text", "Filter", key_display="/"),
+    Binding("s", "filter_source", "Source"),
+    Binding("f", "search", "Search all"),
+    Binding("escape", "clear", "Clear", show=False),
+    Binding("enter", "view_post", "View", show=False),
+    Binding("m", "mute_story", "Mute story"),
+    Binding("a", "mute_author", "Mute author"),
+    Binding("r", "mark_read", "Read"),
+    Binding("p", "pin", "Pin"),
+    Binding("o", "open_link", "Open link"),
+    Binding("c", "copy_link", "Copy link"),
+    Binding("h", "feeds", "Feeds"),
+    Binding("question_mark", "help", "Help", key_display="?"),
+    Binding("q", "app.quit", "Quit"),
+]
+
+
+class MainScreen(Screen[None]):
+    """Polls the store's revision; reads rows in a worker only when it changed."""
+
+    CSS_PATH = Path(__file__).with_name("main.tcss")
+    BINDINGS: ClassVar[list[BindingType]] = list(BINDINGS)
+
+    class BoardLoaded(Message):
+        """A fresh read of the stories (and the selected story's posts)."""
+
+        def __init__(self, board: Board, query: PostQuery, posts: tuple[PostRow, ...]) -> None:
+            super().__init__()
+            self.board = board
+            self.post_query = query
+            self.posts = posts
+
+    class PostsLoaded(Message):
+        def __init__(self, query: PostQuery, posts: tuple[PostRow, ...], now: datetime) -> None:
+            super().__init__()
+            self.post_query = query
+            self.posts = posts
+            self.now = now
+
+    class HealthLoaded(Message):
+        def __init__(self, health: Health) -> None:
+            super().__init__()
+            self.health = health
+
+    class LoadFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.topic: str | None = None
+        self.post_query = PostQuery()
+        self.board: Board | None = None
+        self.health: Health | None = None
+        self.revision: int | None = None
+        self.polls = 0
+
+    @property
+    def monitor(self) -> MonitorApp:
+        from monitor.tui.app import MonitorApp
+
+        assert isinstance(self.app, MonitorApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        yield StoryTable(id="stories")
+        yield PostTable(id="posts")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_board(force=True)
+        self.set_interval(self.monitor.poll_interval, self.poll)
+        self.set_interval(1.0, self._redraw_status)
+
+    # -- reading (worker threads) -------------------------------------------------------------
+
+    def poll(self) -> None:
+        self.polls += 1
+        self.refresh_board(force=False)
+
+    @work(thread=True, exclusive=True, group="board")
+    def refresh_board(self, force: bool) -> None:
+        """Revision first; the rows only when it moved (or when forced)."""
+        app, query, topic = self.monitor, self.post_query, self.topic
+        try:
+            revision = app.reader.revision()
+            now = app.clock()
+            if not force and revision == self.revision:
+                if self.polls % HEALTH_EVERY == 0:
+                    stats = self.health.stats if self.health else None
+                    self.post_message(self.HealthLoaded(app.reader.health(now, stats)))
+                return
+            board = app.reader.board(topic, app.prefs, now, revision)
+            if query.topic != board.topic and query.search is not None:
+                query = dataclasses.replace(query, topic=board.topic)
+            posts = app.reader.posts(query, app.prefs.muted_authors)
+        except StorageError as e:
+            self.post_message(self.LoadFailed(str(e)))
+            return
+        self.post_message(self.BoardLoaded(board, query, posts))
+
+    @work(thread=True, exclusive=True, group="posts")
+    def load_posts(self, query: PostQuery) -> None:
+        app = self.monitor
+        try:
+            posts = app.reader.posts(query, app.prefs.muted_authors)
+        except StorageError as e:
+            self.post_message(self.LoadFailed(str(e)))
+            return
+        self.post_message(self.PostsLoaded(query, posts, app.clock()))
+
+    # -- showing ------------------------------------------------------------------------------
+
+    def on_main_screen_board_loaded(self, message: BoardLoaded) -> None:
+        board = message.board
+        self.board, self.health, self.revision, self.topic = board, board.health, board.revision, board.topic
+        stories = self.query_one(StoryTable)
+        stories.show(board.stories, board.health.now)
+        stories.border_title = f"Stories: {clean(board.topic or '-')} ({len(board.stories)})"
+        self._redraw_status()
+        if message.post_query == self.post_query:
+            self._show_posts(message.posts, board.health.now)
+        self._follow_selection()
+
+    def on_main_screen_posts_loaded(self, message: PostsLoaded) -> None:
+        if message.post_query == self.post_query:
+            self._show_posts(message.posts, message.now)
+
+    def on_main_screen_health_loaded(self, message: HealthLoaded) -> None:
+        self.health = message.health
+        self._redraw_status()
+
+    def on_main_screen_load_failed(self, message: LoadFailed) -> None:
+        self.query_one(StatusLine).update(f"cannot read the store: {clean(message.error)}")
+
+    def _show_posts(self, posts: tuple[PostRow, ...], now: datetime) -> None:
+        table = self.query_one(PostTable)
+        table.show(posts, now)
+        q = self.post_query
+        title = f"Search: {clean(q.search)}" if q.search is not None else "Posts"
+        table.border_title = f"{title} ({len(posts)})"
+
+    def _redraw_status(self) -> None:
+        health = self.health
+        if health is not None:
+            health = dataclasses.replace(health, now=self.monitor.clock())
+        self.query_one(StatusLine).show(health, self.topic, self._filters())
+
+    def _filters(self) -> str:
+        q = self.post_query
+        parts = [f"search “{clean(q.search)}”" if q.search is not None else ""]
+        parts += [f"text “{clean(q.text)}”" if q.text else "", f"source “{clean(q.source)}”" if q.source else ""]
+        return "  ".join(p for p in parts if p)
+
+    def _follow_selection(self) -> None:
+        """Load the posts of the highlighted story when it is not the one shown."""
+        if self.post_query.search is not None:
+            return
+        row = self.query_one(StoryTable).selected_story()
+        story = row.story.id if row else None
+        if story != self.post_query.story:
+            self.post_query = dataclasses.replace(self.post_query, story=story)
+            self.load_posts(self.post_query)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.query_one(StoryTable):
+            self._follow_selection()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table is self.query_one(StoryTable):
+            self.query_one(PostTable).focus()
+        else:
+            self.action_view_post()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _set_query(self, **changes: str | None) -> None:
+        self.post_query = dataclasses.replace(self.post_query, **changes)  # type: ignore[arg-type]
+        self._redraw_status()
+        self.load_posts(self.post_query)
+
+    def action_pick_topic(self) -> None:
+        topics = self.board.topics if self.board else ()
+
+        def chosen(topic: str | None) -> None:
+            if topic is not None and topic != self.topic:
+                self.switch_topic(topic)
+
+        self.app.push_screen(TopicPicker(topics, self.topic), chosen)
+
+    def switch_topic(self, topic: str) -> None:
+        self.topic = topic
+        self.post_query = PostQuery()
+        self.query_one(StoryTable).move_cursor(row=0)
+        self.refresh_board(force=True)
+
+    def action_filter_text(self) -> None:
+        self._ask("Filter this story's posts by text", self.post_query.text, "text")
+
+    def action_filter_source(self) -> None:
+        self._ask("Only posts from this source (feed name)", self.post_query.source, "source")
+
+    def action_search(self) -> None:
+        self._ask("Search all posts of this topic", self.post_query.search, "search")
+
+    def _ask(self, title: str, current: str | None, field: str) -> None:
+        def answered(value: str | None) -> None:
+            if value is None:
+                return
+            changes: dict[str, str | None] = {field: value or None}
+            if field == "search":
+                changes["topic"] = self.topic
+            self._set_query(**changes)
+
+        self.app.push_screen(Prompt(title, current or ""), answered)
+
+    def action_clear(self) -> None:
+        row = self.query_one(StoryTable).selected_story()
+        self.post_query = PostQuery(story=row.story.id if row else None)
+        self._redraw_status()
+        self.load_posts(self.post_query)
+
+    def action_mute_story(self) -> None:
+        row = self.query_one(StoryTable).selected_story()
+        if row is None:
+            return
+        muted = self.monitor.prefs.toggle_mute_story(row.story.id)
+        self._save_and_refresh(f"{'Muted' if muted else 'Unmuted'} story #{row.story.id}")
+
+    def action_mute_author(self) -> None:
+        post = self.query_one(PostTable).selected_post()
+        if post is None:
+            return
+        author = post.post.post.author
+        muted = self.monitor.prefs.toggle_mute_author(author)
+        self._save_and_refresh(f"{'Muted' if muted else 'Unmuted'} {clean(author) or 'the anonymous author'}")
+
+    def action_mark_read(self) -> None:
+        row = self.query_one(StoryTable).selected_story()
+        if row is None:
+            return
+        self.monitor.prefs.mark_read(row.story.id, row.story.size)
+        self._save_and_refresh(f"Marked story #{row.story.id} read")
+
+    def action_pin(self) -> None:
+        row = self.query_one(StoryTable).selected_story()
+        if row is None:
+            return
+        pinned = self.monitor.prefs.toggle_pin(row.story.id)
+        self._save_and_refresh(f"{'Pinned' if pinned else 'Unpinned'} story #{row.story.id}")
+
+    def _save_and_refresh(self, note: str) -> None:
+        try:
+            self.monitor.prefs.save()
+        except OSError as e:
+            self.notify(f"could not save your marks: {e}", severity="error")
+        self.notify(note, timeout=2)
+        self.refresh_board(force=True)
+
+    def action_view_post(self) -> None:
+        post = self.query_one(PostTable).selected_post()
+        if post is not None:
+            self.app.push_screen(PostScreen(post))
+
+    def action_open_link(self) -> None:
+        post = self.query_one(PostTable).selected_post()
+        if post is not None:
+            self.monitor.open_link(post.post.post.url)
+
+    def action_copy_link(self) -> None:
+        post = self.query_one(PostTable).selected_post()
+        if post is not None:
+            self.monitor.copy_link(post.post.post.url)
+
+    def action_feeds(self) -> None:
+        self.app.push_screen(FeedsScreen())
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(list(BINDINGS)))
