@@ -1,0 +1,314 @@
+"""Story clustering quality and speed: Deduper + Clusterer against a naive single-pass baseline.
+
+    .venv/bin/python bench/stories.py                    # UCI headlines, whole file and slices
+    .venv/bin/python bench/stories.py --synthetic 1000000  # time per post at 10k/100k/1M, peak memory
+
+The UCI prefix arrives story by story (each Google News story is one burst of seconds), which would
+flatter any method that leans on time. The "interleaved" rows re-time every story to a random
+six-hour stretch of the same 36 hours, so many stories run at once and only the text can tell them
+apart. Defaults are judged on every row, not tuned to one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import math
+import random
+import resource
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from monitor.cluster import Clusterer  # noqa: E402
+from monitor.dedup import Deduper  # noqa: E402
+from monitor.textfeatures import content_words  # noqa: E402
+from storage.types import Post  # noqa: E402
+
+UCI = Path(__file__).resolve().parents[2] / "shared" / "data" / "stories" / "uci-news-aggregator-prefix.csv"
+csv.field_size_limit(1 << 24)
+
+
+# -- metrics ---------------------------------------------------------------------------------------
+
+
+def bcubed(truth: Sequence[Hashable], predicted: Sequence[Hashable]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 (Bagga & Baldwin), computed from the contingency table."""
+    n = len(truth)
+    if n == 0:
+        return 0.0, 0.0, 0.0
+    joint = Counter(zip(truth, predicted, strict=True))
+    truth_sizes = Counter(truth)
+    predicted_sizes = Counter(predicted)
+    # Each of the `count` items in cell (t, p) sees count/|p| precision and count/|t| recall.
+    precision = sum(c * c / predicted_sizes[p] for (_, p), c in joint.items()) / n
+    recall = sum(c * c / truth_sizes[t] for (t, _), c in joint.items()) / n
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def adjusted_rand(truth: Sequence[Hashable], predicted: Sequence[Hashable]) -> float:
+    """Adjusted Rand index (Hubert & Arabie)."""
+    n = len(truth)
+
+    def pairs(x: int) -> float:
+        return x * (x - 1) / 2
+
+    index = sum(pairs(c) for c in Counter(zip(truth, predicted, strict=True)).values())
+    rows = sum(pairs(c) for c in Counter(truth).values())
+    cols = sum(pairs(c) for c in Counter(predicted).values())
+    expected = rows * cols / pairs(n) if n > 1 else 0.0
+    maximum = (rows + cols) / 2
+    return 1.0 if maximum == expected else (index - expected) / (maximum - expected)
+
+
+def normalized_mutual_info(truth: Sequence[Hashable], predicted: Sequence[Hashable]) -> float:
+    """NMI with the arithmetic-mean normalisation (scikit-learn's default)."""
+    n = len(truth)
+
+    def entropy(counts: Counter[Hashable]) -> float:
+        return -sum(c / n * math.log(c / n) for c in counts.values())
+
+    truth_counts, predicted_counts = Counter(truth), Counter(predicted)
+    mutual = sum(
+        c / n * math.log(c * n / (truth_counts[t] * predicted_counts[p]))
+        for (t, p), c in Counter(zip(truth, predicted, strict=True)).items()
+    )
+    h_truth, h_predicted = entropy(truth_counts), entropy(predicted_counts)
+    if h_truth == 0.0 and h_predicted == 0.0:
+        return 1.0
+    return mutual / ((h_truth + h_predicted) / 2) if h_truth + h_predicted else 0.0
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    post: Post
+    story: str
+    category: str
+
+
+def load_uci(path: Path) -> list[Labelled]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [
+            Labelled(
+                Post(
+                    id=row["ID"], source=row["PUBLISHER"] or row["HOSTNAME"], author=row["PUBLISHER"],
+                    url=row["URL"], text="", title=row["TITLE"],
+                    published=datetime.fromtimestamp(int(row["TIMESTAMP"]) / 1000, UTC),
+                ),
+                row["STORY"], row["CATEGORY"],
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+def interleaved(items: list[Labelled], spread: timedelta, seed: int = 7) -> list[Labelled]:
+    """Each story re-timed to a random `spread` within the data's span; then sorted by time."""
+    rng = random.Random(seed)
+    start = min(i.post.published for i in items)
+    span = max(i.post.published for i in items) - start - spread
+    offsets = {story: rng.random() * span for story in {i.story for i in items}}
+    out = [
+        replace(item, post=replace(item.post, published=start + offsets[item.story] + rng.random() * spread))
+        for item in items
+    ]
+    return sorted(out, key=lambda i: i.post.published)
+
+
+# -- the methods -----------------------------------------------------------------------------------
+
+
+def run_ours(items: Sequence[Labelled]) -> tuple[list[int], float]:
+    """Cluster labels per post (merges resolved) and posts per second."""
+    ids = itertools.count(1)
+    deduper = Deduper()
+    clusterer = Clusterer("all", ids)
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    assigned: list[int] = []
+    started = time.perf_counter()
+    for n, item in enumerate(items, 1):
+        duplicate = deduper.check(item.post)
+        assignment = clusterer.add(item.post, item.post.published, duplicate)
+        for gone in assignment.merged:
+            parent[gone] = assignment.story_id
+        assigned.append(assignment.story_id)
+        if n % 50 == 0:
+            clusterer.changed()  # the pipeline drains this after every poll
+    clusterer.changed()
+    elapsed = time.perf_counter() - started
+    return [find(a) for a in assigned], len(items) / elapsed
+
+
+def run_baseline(items: Sequence[Labelled], threshold: float) -> tuple[list[int], float]:
+    """Single pass: TF-IDF (online document frequencies) cosine against every cluster's centroid."""
+    df: Counter[str] = Counter()
+    centroids: list[dict[str, float]] = []
+    norms: list[float] = []
+    labels: list[int] = []
+    started = time.perf_counter()
+    for n, item in enumerate(items, 1):
+        words = Counter(content_words(item.post.title or item.post.text))
+        df.update(words.keys())
+        vector = {w: tf * math.log((n + 1) / (df[w] + 0.5)) for w, tf in words.items()}
+        length = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        vector = {w: v / length for w, v in vector.items()}
+        best, best_score = -1, threshold
+        for cid, centroid in enumerate(centroids):
+            score = sum(v * centroid.get(w, 0.0) for w, v in vector.items()) / norms[cid]
+            if score >= best_score:
+                best, best_score = cid, score
+        if best < 0:
+            centroids.append({})
+            norms.append(0.0)
+            best = len(centroids) - 1
+        centroid = centroids[best]
+        for w, v in vector.items():
+            centroid[w] = centroid.get(w, 0.0) + v
+        norms[best] = math.sqrt(sum(v * v for v in centroid.values()))
+        labels.append(best)
+    return labels, len(items) / (time.perf_counter() - started)
+
+
+def scores(truth: Sequence[str], labels: Sequence[int]) -> dict[str, float]:
+    p, r, f = bcubed(truth, labels)
+    return {
+        "P": p, "R": r, "F1": f, "ARI": adjusted_rand(truth, labels),
+        "NMI": normalized_mutual_info(truth, labels), "stories": float(len(set(labels))),
+    }
+
+
+def report(name: str, items: list[Labelled], baseline: bool) -> float:
+    truth = [i.story for i in items]
+    labels, rate = run_ours(items)
+    ours = scores(truth, labels)
+    line = (
+        f"{name:<22} n={len(items):>5} true={len(set(truth)):>3} | ours P={ours['P']:.3f} R={ours['R']:.3f} "
+        f"F1={ours['F1']:.3f} ARI={ours['ARI']:.3f} NMI={ours['NMI']:.3f} stories={ours['stories']:.0f} "
+        f"{rate:,.0f} posts/s"
+    )
+    if baseline:
+        best: tuple[float, float, dict[str, float], float] | None = None
+        for threshold in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
+            base_labels, base_rate = run_baseline(items, threshold)
+            base = scores(truth, base_labels)
+            if best is None or base["F1"] > best[2]["F1"]:
+                best = (threshold, base_rate, base, base_rate)
+        assert best is not None
+        threshold, base_rate, base, _ = best
+        line += (
+            f"\n{'':<22} {'':>21} | base P={base['P']:.3f} R={base['R']:.3f} F1={base['F1']:.3f} "
+            f"ARI={base['ARI']:.3f} NMI={base['NMI']:.3f} stories={base['stories']:.0f} "
+            f"{base_rate:,.0f} posts/s (best threshold {threshold})"
+        )
+    print(line, flush=True)
+    return ours["F1"]
+
+
+def uci(path: Path, baseline: bool) -> None:
+    items = load_uci(path)
+    half = len(items) // 2
+    slices: list[tuple[str, list[Labelled]]] = [
+        ("whole file", items),
+        ("first half", items[:half]),
+        ("second half", items[half:]),
+    ]
+    for category, name in (("b", "business"), ("e", "entertainment"), ("t", "technology")):
+        slices.append((f"only {name}", [i for i in items if i.category == category]))
+    slices.append(("interleaved 6h", interleaved(items, timedelta(hours=6))))
+    slices.append(("interleaved 24h", interleaved(items, timedelta(hours=24))))
+    for name, chunk in slices:
+        report(name, chunk, baseline)
+
+
+# -- synthetic stream --------------------------------------------------------------------------------
+
+
+def synthetic_posts(count: int, seed: int = 1) -> Iterator[Post]:
+    """A month-long stream (~0.4 posts/s): stories of pseudo-words, bursty, overlapping."""
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mi", "ren", "tus", "vo", "bar", "qi", "zen", "dra", "pel", "nox", "ur", "sa"]
+    vocabulary = ["".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(30_000)]
+    common = ["report", "update", "today", "people", "video", "news", "first", "after", "world", "live"]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    step = timedelta(days=30) / count
+    live: list[list[str]] = []
+    for n in range(count):
+        if not live or rng.random() < 0.03:
+            live.append(rng.sample(vocabulary, 8))
+            if len(live) > 40:
+                live.pop(rng.randrange(len(live)))
+        story = live[min(int(rng.expovariate(0.15)), len(live) - 1)]
+        words = rng.sample(story, 5) + rng.sample(vocabulary, 2) + rng.sample(common, 1)
+        rng.shuffle(words)
+        published = start + step * n
+        yield Post(
+            id=str(n), source=f"feed{n % 50}", author=f"user{rng.randrange(5000)}",
+            url=f"https://example.org/{n}", text=" ".join(words), published=published,
+        )
+
+
+def synthetic(count: int) -> None:
+    deduper = Deduper()
+    clusterer = Clusterer("all", itertools.count(1))
+    checkpoints = sorted({c for c in (10_000, 100_000, 1_000_000, count) if c <= count})
+    lap_start, lap_posts = time.perf_counter(), 0
+    total_start = lap_start
+    for n, post in enumerate(synthetic_posts(count), 1):
+        clusterer.add(post, post.published, deduper.check(post))
+        if n % 100 == 0:
+            clusterer.changed()
+        lap_posts += 1
+        if n in checkpoints or n % 10_000 == 0:
+            lap = time.perf_counter() - lap_start
+            if n in checkpoints:
+                print(
+                    f"{n:>9,} posts: {lap / lap_posts * 1e6:6.1f} µs/post over the last {lap_posts:,} "
+                    f"(live stories {clusterer.live_count}, dedup window {len(deduper):,} posts, "
+                    f"peak RSS {peak_mb():.0f} MB)", flush=True,
+                )
+            lap_start, lap_posts = time.perf_counter(), 0
+    elapsed = time.perf_counter() - total_start
+    print(f"total {count:,} posts in {elapsed:.1f} s = {count / elapsed:,.0f} posts/s; peak RSS {peak_mb():.0f} MB")
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this whole process (interpreter, numpy and wordfreq included)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=UCI)
+    parser.add_argument("--synthetic", type=int, metavar="N", help="feed N synthetic posts instead")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args(argv)
+    if args.synthetic:
+        synthetic(args.synthetic)
+        return 0
+    if not args.data.is_file():
+        print(f"no data at {args.data}", file=sys.stderr)
+        return 1
+    uci(args.data, baseline=not args.no_baseline)
+    return 0
+
+
+Runner = Callable[[Sequence[Labelled]], tuple[list[int], float]]
+
+if __name__ == "__main__":
+    raise SystemExit(main())

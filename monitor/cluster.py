@@ -1,0 +1,291 @@
+"""Online story clustering for one topic: each post joins the best live story or starts one.
+
+Single pass, after Petrović et al. 2010 and Miranda et al. 2018: a post is a weighted term vector
+(rare words, bigrams and names weigh more); candidates come from an inverted index over the centroid
+terms of *live* stories only, so the cost per post depends on how many stories are live, never on how
+many posts were ever stored. A small penalty for a story's silence plays the part of time decay.
+Stories quiet for `close_after` close; a post close to two live stories whose centroids also agree
+merges them. The post's own time is the clock, so archives replay as if live.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from monitor.storystate import HOUR, Activity, StoryState, centroid_cosine, first_line, spike_reason
+from monitor.textfeatures import PriorIdf, RecentDocFreq, TermWeights
+from storage.types import Post, Story
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterParams:
+    """Defaults are chosen for news and social streams in general, not for one data set."""
+
+    join_threshold: float = 0.3  # cosine(post, story centroid) needed to join
+    merge_threshold: float = 0.45  # cosine between two bridged stories' centroids needed to merge
+    close_after: timedelta = timedelta(hours=12)
+    silence_penalty: float = 0.1  # subtracted from the score per `silence_scale` of story silence
+    silence_scale: timedelta = timedelta(hours=6)
+    duplicate_weight: float = 0.2  # a folded duplicate barely moves the centroid
+    max_centroid_terms: int = 150
+    spike_window: timedelta = timedelta(minutes=10)
+    spike_min_posts: int = 5
+    spike_ratio: float = 3.0
+    label_candidates: int = 8
+    recent_docs: int = 2000
+    lang: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where a post went: its story, and the live stories it bridged that merged into that story."""
+
+    story_id: int
+    merged: tuple[int, ...] = ()
+
+
+@dataclass(slots=True)
+class _Scored:
+    story: StoryState
+    score: float
+    cosine: float
+
+
+@dataclass(slots=True)
+class _Closing:
+    """Lazy min-heap of (last_seen, story id); stale entries are skipped when popped."""
+
+    heap: list[tuple[float, int]] = field(default_factory=list)
+
+    def push(self, last_seen: float, story_id: int) -> None:
+        heapq.heappush(self.heap, (last_seen, story_id))
+
+    def due(self, before: float) -> Iterator[tuple[float, int]]:
+        while self.heap and self.heap[0][0] < before:
+            yield heapq.heappop(self.heap)
+
+
+class Clusterer:
+    """Stories of one topic, built one post at a time. Story ids come from a shared allocator."""
+
+    def __init__(self, topic: str, ids: Iterator[int], *, params: ClusterParams = ClusterParams()) -> None:
+        self.topic = topic
+        self.params = params
+        self._ids = ids
+        self._weights = TermWeights(PriorIdf(params.lang), RecentDocFreq(params.recent_docs))
+        self._live: dict[int, StoryState] = {}
+        self._index: dict[str, set[int]] = {}
+        self._story_of: dict[Key, int] = {}
+        self._closing = _Closing()
+        self._changed: dict[int, StoryState] = {}
+        self._closed: set[int] = set()
+        self._clock = float("-inf")
+
+    # -- the pipeline's calls -------------------------------------------------------------------
+
+    def add(self, post: Post, at: datetime, duplicate_of: Key | None = None) -> Assignment:
+        """Places `post` (seen at `at`) in a story and returns where it went."""
+        ts = at.timestamp()
+        self._advance(ts)
+        vector = self._weights.vector(post.title, post.text)
+        target = self._live.get(self._story_of.get(duplicate_of, -1)) if duplicate_of else None
+        if target is not None:
+            self._join(target, post, ts, vector, self.params.duplicate_weight, label_score=None)
+            return Assignment(target.id)
+        ranked = self._rank(vector, ts)
+        best = ranked[0] if ranked and ranked[0].score >= self.params.join_threshold else None
+        if best is None:
+            story = self._start(ts)
+            self._join(story, post, ts, vector, 1.0, label_score=0.0)
+            return Assignment(story.id)
+        self._join(best.story, post, ts, vector, 1.0, label_score=best.cosine)
+        merged = self._merge_bridged(best.story, ranked[1:])
+        return Assignment(best.story.id, merged)
+
+    def close_quiet(self, now: datetime) -> None:
+        """Closes stories with no post for `params.close_after` before `now`."""
+        self._advance(now.timestamp())
+
+    def changed(self) -> list[Story]:
+        """Stories new, grown, merged into or closed since the last call, fully filled."""
+        out = [self._snapshot(state) for state in self._changed.values()]
+        self._changed.clear()
+        self._closed.clear()
+        return out
+
+    def restore(
+        self, stories: Sequence[Story], posts: Sequence[tuple[Post, int]], *,
+        duplicates: Collection[Key] = (),
+    ) -> None:
+        """Rebuilds live state from stored live stories and their posts (in time order).
+
+        `duplicates` names the posts that were folded duplicates, so they weigh as they did.
+        """
+        for story in stories:
+            if story.live:
+                state = self._new_state(story.id, story.first_seen.timestamp())
+                self._live[story.id] = state
+        for post, story_id in sorted(posts, key=lambda item: item[0].published):
+            state = self._live.get(story_id)
+            if state is None:
+                continue
+            ts = post.published.timestamp()
+            self._clock = max(self._clock, ts)
+            vector = self._weights.vector(post.title, post.text)
+            duplicate = (post.source, post.id) in duplicates
+            weight = self.params.duplicate_weight if duplicate else 1.0
+            score = None if duplicate else (state.cosine(vector) if state.size else 0.0)
+            self._join(state, post, ts, vector, weight, label_score=score)
+        self._changed.clear()
+
+    # -- decisions ---------------------------------------------------------------------------------
+
+    def _rank(self, vector: dict[str, float], ts: float) -> list[_Scored]:
+        """Live stories sharing a term with the post, best score first."""
+        dots: dict[int, float] = {}
+        index = self._index
+        live = self._live
+        for term, value in vector.items():
+            holders = index.get(term)
+            if not holders:
+                continue
+            for story_id in holders:
+                dots[story_id] = dots.get(story_id, 0.0) + value * live[story_id].centroid[term]
+        scale = self.params.silence_scale.total_seconds()
+        penalty = self.params.silence_penalty
+        ranked = []
+        for story_id, dot in dots.items():
+            story = live[story_id]
+            cosine = dot / story.norm()
+            silence = max(0.0, ts - story.last_seen) / scale
+            ranked.append(_Scored(story, cosine - penalty * silence, cosine))
+        ranked.sort(key=lambda s: (-s.score, s.story.id))
+        return ranked
+
+    def _merge_bridged(self, into: StoryState, others: list[_Scored]) -> tuple[int, ...]:
+        """Merges live stories the post also fits that agree with `into`; returns their ids."""
+        merged: list[int] = []
+        for other in others:
+            if other.score < self.params.join_threshold:
+                break
+            if centroid_cosine(into, other.story) >= self.params.merge_threshold:
+                merged.append(other.story.id)
+        if not merged:
+            return ()
+        for story_id in merged:
+            self._absorb(into, self._live[story_id])
+        return tuple(merged)
+
+    # -- state changes -----------------------------------------------------------------------------
+
+    def _new_state(self, story_id: int, ts: float) -> StoryState:
+        horizon = self.params.spike_window.total_seconds() + HOUR
+        return StoryState(story_id, {}, 0.0, ts, ts, Activity(horizon))
+
+    def _start(self, ts: float) -> StoryState:
+        state = self._new_state(next(self._ids), ts)
+        self._live[state.id] = state
+        return state
+
+    def _join(
+        self, story: StoryState, post: Post, ts: float, vector: dict[str, float], weight: float,
+        label_score: float | None,
+    ) -> None:
+        for term in story.add_vector(vector, weight):
+            self._index.setdefault(term, set()).add(story.id)
+        if len(story.centroid) > 2 * self.params.max_centroid_terms:
+            self._unindex(story, story.prune(self.params.max_centroid_terms))
+        story.size += 1
+        story.sources.add(post.source)
+        if post.author:
+            story.authors.add(post.author)
+        story.keys.append((post.source, post.id))
+        self._story_of[(post.source, post.id)] = story.id
+        story.first_seen = min(story.first_seen, ts)
+        if ts > story.last_seen:
+            story.last_seen = ts
+        story.activity.add(ts)
+        self._closing.push(story.last_seen, story.id)
+        if label_score is not None:
+            line = first_line(post.title, post.text)
+            story.offer_label(label_score, line, vector, self.params.label_candidates)
+        self._changed[story.id] = story
+
+    def _absorb(self, into: StoryState, other: StoryState) -> None:
+        """Moves everything of `other` into `into` and forgets `other`."""
+        self._unindex(other, list(other.centroid))
+        for term in into.add_vector(other.centroid, 1.0):
+            self._index.setdefault(term, set()).add(into.id)
+        if len(into.centroid) > 2 * self.params.max_centroid_terms:
+            self._unindex(into, into.prune(self.params.max_centroid_terms))
+        into.size += other.size
+        into.sources |= other.sources
+        into.authors |= other.authors
+        for key in other.keys:
+            self._story_of[key] = into.id
+        into.keys.extend(other.keys)
+        into.first_seen = min(into.first_seen, other.first_seen)
+        into.last_seen = max(into.last_seen, other.last_seen)
+        into.activity.merge(other.activity)
+        for candidate in other.candidates:
+            into.offer_label(*candidate, limit=self.params.label_candidates)
+        self._closing.push(into.last_seen, into.id)
+        del self._live[other.id]
+        self._changed.pop(other.id, None)
+        self._changed[into.id] = into
+
+    def _unindex(self, story: StoryState, terms: list[str]) -> None:
+        for term in terms:
+            holders = self._index.get(term)
+            if holders is not None:
+                holders.discard(story.id)
+                if not holders:
+                    del self._index[term]
+
+    def _advance(self, ts: float) -> None:
+        """Moves the clock to `ts` (never back) and closes stories quiet for `close_after`."""
+        if ts <= self._clock:
+            return
+        self._clock = ts
+        cutoff = ts - self.params.close_after.total_seconds()
+        for last_seen, story_id in self._closing.due(cutoff):
+            story = self._live.get(story_id)
+            if story is not None and story.last_seen == last_seen:
+                self._close(story)
+
+    def _close(self, story: StoryState) -> None:
+        self._unindex(story, list(story.centroid))
+        for key in story.keys:
+            if self._story_of.get(key) == story.id:
+                del self._story_of[key]
+        del self._live[story.id]
+        self._closed.add(story.id)
+        self._changed[story.id] = story
+
+    def _snapshot(self, state: StoryState) -> Story:
+        now = self._clock
+        return Story(
+            id=state.id,
+            topic=self.topic,
+            label=state.label(),
+            size=state.size,
+            first_seen=datetime.fromtimestamp(state.first_seen, UTC),
+            last_seen=datetime.fromtimestamp(state.last_seen, UTC),
+            live=state.id not in self._closed,
+            sources=tuple(sorted(state.sources)),
+            authors=len(state.authors),
+            velocity=float(state.activity.count_between(now - HOUR, now)),
+            spike=spike_reason(
+                state.activity, now, self.params.spike_window.total_seconds(),
+                self.params.spike_min_posts, self.params.spike_ratio,
+            ),
+        )
+
+    @property
+    def live_count(self) -> int:
+        return len(self._live)
