@@ -1,0 +1,44 @@
+"""`monitor init ARTICLE [--topic NAME]`: add or update a topic in feeds.toml from an article."""
+
+from __future__ import annotations
+
+import argparse
+
+from monitor.article import read_article
+from monitor.feedsfile import upsert_topic
+from monitor.keywords import THRESHOLD, extract, query_for, topic_name, topic_weights
+
+NAME = "init"
+HELP = "add or update a [[topics]] entry in feeds.toml from an article (creates feeds.toml if missing)"
+TOP = 20
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("article", metavar="ARTICLE", help="a file, - for stdin, or an http(s) URL")
+    parser.add_argument("--topic", metavar="NAME", help="the topic's name (default: from the article's top names)")
+    parser.add_argument("--top", type=int, default=TOP, metavar="N", help=f"keywords to keep (default {TOP})")
+
+
+def run(args: argparse.Namespace) -> int:
+    keywords = extract(read_article(args.article), top=max(1, args.top))
+    name = args.topic or topic_name(keywords)
+    article = args.article if args.article == "-" or "://" in args.article else str(args.article)
+    values: dict[str, object] = {
+        "name": name,
+        "article": article,
+        "query": query_for(keywords),
+        "threshold": THRESHOLD,
+        "weights": topic_weights(keywords),
+    }
+    if article == "-":
+        del values["article"]
+    hashtag = next((k.term.lstrip("#") for k in keywords if k.kind in ("entity", "hashtag") and
+                    k.term.lstrip("#").isalpha()), None)
+    existed = args.config.exists()
+    upsert_topic(args.config, values, hashtag)
+    print(f"{'updated' if existed else 'created'} {args.config}: topic \"{name}\"")
+    print(f"  query     = {values['query']}")
+    print(f"  threshold = {THRESHOLD}  (a post is kept when its terms' weights add up to this)")
+    for key, weight in topic_weights(keywords).items():
+        print(f"  {weight:4.2f}  {key}")
+    return 0

@@ -1,0 +1,146 @@
+"""Edit feeds.toml in place with tomlkit: comments, order and formatting stay as the user left them."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import tomlkit
+from tomlkit.items import AoT, Table
+
+from monitor import config
+
+HEADER = """\
+# feeds.toml: what `monitor` watches. Made by `monitor init`; edit freely, comments are kept.
+#
+# [[topics]]: `query` in the query language (see README), or `keywords` (any of them).
+#   `weights` score a post by the distinct terms it holds; it is kept when the score
+#   reaches `threshold`. `monitor init ARTICLE` writes these from an article.
+# [[feeds]]: `type` is rss, mastodon, bluesky, reddit, hackernews or x; `interval` like "5m".
+
+# [storage]
+# url = "sqlite:///monitor.db"        # default: monitor.db beside this file; or postgresql://...
+
+"""
+
+FEEDS = """
+# Middle East news desks (RSS).
+[[feeds]]
+name = "aljazeera"
+type = "rss"
+url = "https://www.aljazeera.com/xml/rss/all.xml"
+interval = "10m"
+
+[[feeds]]
+name = "bbc-middle-east"
+type = "rss"
+url = "https://feeds.bbci.co.uk/news/world/middle_east/rss.xml"
+interval = "10m"
+
+[[feeds]]
+name = "times-of-israel"
+type = "rss"
+url = "https://www.timesofisrael.com/feed/"
+interval = "10m"
+
+# Hacker News (Algolia search) for the topics' queries.
+# [[feeds]]
+# name = "hn"
+# type = "hackernews"
+# topic = "TOPIC"
+"""
+
+
+def topic_feeds(topic: str, hashtag: str | None) -> str:
+    """Feeds that follow one topic: a Google News RSS search (the rss source renders the topic's
+    query into the search URL) and, when the article has a name for it, a Mastodon hashtag feed."""
+    text = f"""
+# Google News search for the topic's query.
+[[feeds]]
+name = "google-news-{topic}"
+type = "rss"
+topic = "{topic}"
+interval = "15m"
+"""
+    if hashtag:
+        text += f"""
+# Public posts with the hashtag on mastodon.social (no account needed).
+[[feeds]]
+name = "mastodon-{hashtag.lower()}"
+type = "rss"
+url = "https://mastodon.social/tags/{hashtag}.rss"
+interval = "10m"
+"""
+    return text
+
+
+def upsert_topic(path: Path, values: Mapping[str, object], hashtag: str | None = None) -> str:
+    """Add or update the [[topics]] entry named values["name"]; return the new text.
+
+    The file is written to a temporary file beside it and renamed over it, and only after the
+    result loads with monitor.config: a crash or a bad value never leaves a half-written file.
+    """
+    existed = path.exists()
+    try:
+        text = path.read_text(encoding="utf-8") if existed else HEADER
+    except (OSError, UnicodeDecodeError) as e:
+        raise config.ConfigError(f"{path}: cannot read: {e}") from None
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as e:
+        raise config.ConfigError(f"{path}: not valid TOML: {e}") from None
+    _put_topic(doc, dict(values))
+    new_text = tomlkit.dumps(doc)
+    if not existed:
+        new_text = new_text.rstrip("\n") + "\n" + FEEDS + topic_feeds(str(values["name"]), hashtag)
+    config.parse(new_text, path)
+    write_atomically(path, new_text)
+    return new_text
+
+
+def _put_topic(doc: tomlkit.TOMLDocument, values: dict[str, object]) -> None:
+    topics = doc.get("topics")
+    if topics is None:
+        topics = tomlkit.aot()
+        doc.append("topics", topics)
+    if not isinstance(topics, AoT):
+        raise config.ConfigError('feeds.toml: key "topics": must be an array of tables ([[topics]])')
+    for table in topics:
+        if table.get("name") == values["name"]:
+            for key in [k for k in ("query", "keywords", "weights", "threshold", "article") if k in table]:
+                del table[key]
+            _fill(table, values)
+            return
+    table = tomlkit.table()
+    _fill(table, values)
+    topics.append(table)
+
+
+def _fill(table: Table, values: dict[str, object]) -> None:
+    for key, value in values.items():
+        if isinstance(value, Mapping):
+            sub = tomlkit.table()
+            for k, v in value.items():
+                sub.add(k, v)
+            sub.add(tomlkit.nl())
+            table[key] = sub
+        else:
+            table[key] = value
+    if not any(isinstance(v, Mapping) for v in values.values()):
+        table.add(tomlkit.nl())
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
