@@ -64,7 +64,10 @@ def test_mastodon_folds_boosts_and_reads_html_as_text() -> None:
 
 
 def test_mastodon_full_page_follows_link_next_and_keeps_the_bound() -> None:
-    link = '<https://s.example/api/v1/timelines/tag/dam?max_id=299>; rel="next", <https://s.example/x?min_id=300>; rel="prev"'
+    link = (
+        '<https://s.example/api/v1/timelines/tag/dam?max_id=299>; rel="next", '
+        '<https://s.example/x?min_id=300>; rel="prev"'
+    )
     url = "https://s.example/api/v1/timelines/tag/dam?limit=3&since_id=100"
     page = mastodon.parse(
         PollContext("m", {"hashtag": "dam"}, cursor={"since_id": "100"}),
