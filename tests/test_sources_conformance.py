@@ -108,7 +108,7 @@ def test_mastodon_follows_the_recorded_link_header_when_a_page_is_full(server: F
 
 
 def check_bluesky(post: Any, view: dict[str, Any]) -> None:
-    record = view.get("record") if "record" in view and "text" in view["record"] else view.get("value", {})
+    record: dict[str, Any] = view["record"] if "text" in view.get("record", {}) else view.get("value", {})
     handle, name = view["author"]["handle"], " ".join(view["author"].get("displayName", "").split())
     assert post.id == view["uri"]
     assert post.url == f"https://bsky.app/profile/{handle}/post/{view['uri'].rsplit('/', 1)[1]}"
