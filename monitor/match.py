@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from monitor.config import ConfigError, Topic
 from monitor.query.matcher import Bank, Compiled, Seen
 from monitor.query.parse import QuerySyntaxError, parse
-from monitor.query.tree import Node, Or, Phrase, Tag
+from monitor.query.tree import Node, Or, Phrase, Tag, to_text
 from storage.types import Match, Post
 
 _QUERY_SYNTAX = ('"', "(", ")", " OR ", " AND ", "NOT ", "NEAR/", "*", ":")
@@ -33,6 +33,7 @@ class _CompiledTopic:
     filter: Compiled
     weights: tuple[_Weight, ...]
     threshold: float | None
+    labels: dict[str, str]  # a keyword's leaf as printed → the keyword as written in feeds.toml
 
     def judge(self, seen: Seen) -> Match | None:
         if not self.filter.test(seen):
@@ -41,7 +42,7 @@ class _CompiledTopic:
             held = sorted((w for w in self.weights if w.query.test(seen)), key=lambda w: -w.weight)
             terms, score = tuple(w.label for w in held), sum(w.weight for w in held)
         else:
-            terms = self.filter.matched_terms(seen)
+            terms = tuple(self.labels.get(t, t) for t in self.filter.matched_terms(seen))
             score = float(max(len(terms), 1))
         if self.threshold is not None and score < self.threshold:
             return None
@@ -108,4 +109,5 @@ def _compile_topic(bank: Bank, topic: Topic) -> _CompiledTopic:
         raise ConfigError(f"{where}: {e}") from None
     weights = [_Weight(k, bank.compile(node), topic.weights[k]) for k, node in weighted.items()]
     filter_node = parts[0] if len(parts) == 1 else Or(tuple(parts))
-    return _CompiledTopic(topic.name, bank.compile(filter_node), tuple(weights), topic.threshold)
+    labels = {to_text(keyword_node(k)): k for k in topic.keywords}
+    return _CompiledTopic(topic.name, bank.compile(filter_node), tuple(weights), topic.threshold, labels)
