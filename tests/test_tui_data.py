@@ -1,0 +1,111 @@
+"""Builders for the dashboard tests: real SQLite stores written through Store.write."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from storage.store import Store, open_store
+from storage.types import Batch, FeedState, Match, NewPost, Post, Story
+
+T0 = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)  # the fixed clock of snapshot tests
+
+
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'monitor.db'}"
+
+
+def new_post(
+    pid: str,
+    text: str,
+    *,
+    at: datetime,
+    source: str = "wire",
+    author: str = "ann",
+    topic: str = "quake",
+    story: int | None = 1,
+    terms: Sequence[str] = ("quake",),
+    duplicate_of: tuple[str, str] | None = None,
+    url: str = "",
+) -> NewPost:
+    post = Post(pid, source, author, url or f"https://example.org/{source}/{pid}", text, at)
+    clusters = {topic: story} if story is not None else {}
+    return NewPost(post, (Match(topic, tuple(terms)),), clusters, duplicate_of)
+
+
+def story(
+    sid: int,
+    label: str,
+    *,
+    size: int,
+    last: datetime,
+    topic: str = "quake",
+    velocity: float = 1.0,
+    sources: Sequence[str] = ("wire",),
+    spike: str | None = None,
+) -> Story:
+    return Story(sid, topic, label, size, last - timedelta(minutes=30), last, True, tuple(sources), 1, velocity, spike)
+
+
+def write(store: Store, posts: Sequence[NewPost] = (), stories: Sequence[Story] = (), **kw: object) -> None:
+    store.write(Batch(posts=posts, stories=stories, **kw))  # type: ignore[arg-type]
+
+
+def pin_last_write(url: str, when: datetime) -> None:
+    """Snapshot tests only: the store stamps writes with the real time; pin it to the fixed clock."""
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET last_write = ?", (when.replace(tzinfo=None).isoformat(sep=" "),))
+
+
+def busy_store(url: str, now: datetime = T0) -> None:
+    """Three stories of one topic, one spiking, with folded duplicates; a second topic; two feeds."""
+    with open_store(url) as store:
+        store.sync_feeds(["wire", "social"], now - timedelta(hours=2))
+        write(store, stories=[
+            story(1, "Magnitude 6.1 quake strikes off the coast", size=5, last=now - timedelta(minutes=2),
+                  velocity=12.0, sources=("wire", "social"), spike="3x"),
+            story(2, "Tsunami warning lifted for the islands", size=2, last=now - timedelta(minutes=20),
+                  velocity=3.0),
+            story(3, "Aid convoys reach the quake zone", size=1, last=now - timedelta(hours=3), velocity=0.5),
+            story(4, "Parliament votes on the budget", size=1, last=now - timedelta(hours=1), topic="budget"),
+        ], posts=[
+            new_post("w1", "Magnitude 6.1 quake strikes off the coast, no damage reported yet",
+                     at=now - timedelta(minutes=9)),
+            new_post("s1", "Magnitude 6.1 quake strikes off the coast - no damage reported yet", at=now - timedelta(
+                minutes=8), source="social", author="bob", duplicate_of=("wire", "w1")),
+            new_post("w2", "Quake: residents describe strong shaking", at=now - timedelta(minutes=5), author="cy"),
+            new_post("s2", "Felt the quake here, dishes everywhere", at=now - timedelta(minutes=3),
+                     source="social", author="dee"),
+            new_post("s3", "Second quake report from the harbour", at=now - timedelta(minutes=2), source="social",
+                     author="eve"),
+            new_post("w3", "Tsunami warning lifted after the quake", at=now - timedelta(minutes=20), story=2),
+            new_post("w4", "Islands stand down after the quake warning", at=now - timedelta(minutes=25), story=2),
+            new_post("w5", "Aid convoys reach the quake zone", at=now - timedelta(hours=3), story=3),
+            new_post("b1", "Parliament votes on the budget", at=now - timedelta(hours=1), topic="budget",
+                     story=4, terms=("budget",)),
+        ])
+        write(store, feed=FeedState("wire", last_poll=now - timedelta(seconds=40), last_status=200,
+                                    next_check=now + timedelta(seconds=20), posts_seen=7))
+        write(store, feed=FeedState("social", last_poll=now - timedelta(seconds=30), last_status=503,
+                                    last_error="HTTP 503 Service Unavailable", error_count=3,
+                                    next_check=now + timedelta(minutes=4)))
+        store.heartbeat(now - timedelta(seconds=3))
+
+
+async def until(pilot: Pilot[object], predicate: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait for `predicate` with a bounded loop of short pauses (never a blind sleep)."""
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    assert predicate(), "condition not met in time"
+
+
+async def in_thread(fn: Callable[[], object]) -> None:
+    await asyncio.to_thread(fn)

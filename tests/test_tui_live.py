@@ -1,0 +1,134 @@
+"""The dashboard against a real SQLite file that another thread writes while it runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.tui.app import MonitorApp
+from monitor.tui.screens.main import MainScreen
+from monitor.tui.widgets.posts import PostTable
+from monitor.tui.widgets.status import StatusLine
+from monitor.tui.widgets.stories import StoryTable
+from storage.store import open_store
+from tests.test_tui_data import busy_store, db_url, in_thread, new_post, story, until, write
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_app(url: str) -> MonitorApp:
+    app = MonitorApp(open_store(url, readonly=True), poll_interval=0.1)
+    return app
+
+
+def story_keys(app: MonitorApp) -> list[str]:
+    return [str(k.value) for k in app.screen.query_one(StoryTable).rows]
+
+
+def post_keys(app: MonitorApp) -> list[str]:
+    return [str(k.value) for k in app.screen.query_one(PostTable).rows]
+
+
+def status(app: MonitorApp) -> str:
+    return str(app.screen.query_one(StatusLine).render())
+
+
+async def show_quake(app: MonitorApp, pilot: object) -> None:
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    await until(pilot, lambda: screen.board is not None)  # type: ignore[arg-type]
+    screen.switch_topic("quake")
+    await until(pilot, lambda: story_keys(app) == ["1", "2", "3"])  # type: ignore[arg-type]
+
+
+async def test_a_new_story_appears(tmp_path: Path) -> None:
+    """A story committed by the daemon's thread shows up in the list while the app runs."""
+    url = db_url(tmp_path)
+    busy_store(url, now())
+    app = open_app(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await show_quake(app, pilot)
+        with open_store(url) as writer:
+            t = now()
+            await in_thread(lambda: write(
+                writer, stories=[story(9, "Aftershock rattles the capital", size=1, last=t, velocity=50.0)],
+                posts=[new_post("w9", "A strong aftershock after the quake", at=t, story=9)],
+            ))
+        await until(pilot, lambda: story_keys(app)[:1] == ["9"])
+        assert story_keys(app) == ["9", "1", "2", "3"]
+        table = app.screen.query_one(StoryTable)
+        assert "Aftershock rattles the capital" in str(table.get_row("9")[1])
+
+
+async def test_selection_survives_updates(tmp_path: Path) -> None:
+    """New rows above the selected story keep it selected, with its posts shown and updated."""
+    url = db_url(tmp_path)
+    busy_store(url, now())
+    app = open_app(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await show_quake(app, pilot)
+        await pilot.press("down")
+        await until(pilot, lambda: post_keys(app) == ["wire\x1fw3", "wire\x1fw4"])
+        table = app.screen.query_one(StoryTable)
+        with open_store(url) as writer:
+            t = now()
+            await in_thread(lambda: write(
+                writer,
+                stories=[story(9, "Aftershock", size=1, last=t, velocity=50.0),
+                         story(2, "Tsunami warning lifted for the islands", size=3, last=t, velocity=3.0)],
+                posts=[new_post("w9", "aftershock quake", at=t, story=9),
+                       new_post("w10", "Warning lifted, quake over", at=t, story=2)],
+            ))
+        await until(pilot, lambda: "9" in story_keys(app) and len(post_keys(app)) == 3)
+        assert table.selected_story().story.id == 2  # type: ignore[union-attr]
+        assert table.cursor_row == 2
+        assert post_keys(app) == ["wire\x1fw10", "wire\x1fw3", "wire\x1fw4"]
+
+
+async def test_scroll_position_survives_updates(tmp_path: Path) -> None:
+    """In a scrolled list, a story arriving on top leaves the selected row where it was on screen."""
+    url = db_url(tmp_path)
+    t = now()
+    with open_store(url) as writer:
+        write(writer, stories=[story(i, f"Story {i}", size=1, last=t, velocity=100.0 - i) for i in range(1, 41)],
+              posts=[new_post(f"p{i}", f"quake {i}", at=t, story=i) for i in range(1, 41)])
+    app = open_app(url)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await until(pilot, lambda: len(story_keys(app)) == 40)
+        table = app.screen.query_one(StoryTable)
+        table.focus()
+        for _ in range(20):
+            await pilot.press("down")
+        await until(pilot, lambda: table.scroll_y > 0)
+        selected, on_screen = table.selected_key(), table.cursor_row - table.scroll_y
+        with open_store(url) as writer:
+            await in_thread(lambda: write(writer, stories=[story(99, "Breaking", size=1, last=now(), velocity=500.0)],
+                                          posts=[new_post("p99", "quake breaking", at=now(), story=99)]))
+        await until(pilot, lambda: story_keys(app)[:1] == ["99"])
+        assert table.selected_key() == selected
+        assert table.cursor_row - table.scroll_y == on_screen
+
+
+async def test_the_daemon_down_state_shows_and_clears(tmp_path: Path) -> None:
+    """An old heartbeat reads as down; a fresh beat (no revision change) flips it to alive."""
+    url = db_url(tmp_path)
+    busy_store(url, now() - timedelta(minutes=5))
+    app = open_app(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "daemon down" in status(app))
+        assert app.screen.query_one(StatusLine).has_class("-down")
+        with open_store(url) as writer:
+            await in_thread(lambda: writer.heartbeat(now()))
+        await until(pilot, lambda: "daemon alive" in status(app))
+        assert not app.screen.query_one(StatusLine).has_class("-down")
+
+
+async def test_no_daemon_ever_reads_as_down(tmp_path: Path) -> None:
+    url = db_url(tmp_path)
+    open_store(url).close()
+    app = open_app(url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "daemon down" in status(app))
+        assert story_keys(app) == []
