@@ -7,9 +7,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, Table, Text, any_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from storage import tables as t
 from storage.types import Batch, FeedState, NewPost, Story
@@ -36,8 +35,8 @@ def _upsert(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str
 
 def _insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        stmt: Insert = _insert(conn, table).on_conflict_do_nothing()
-        conn.execute(stmt, list(rows))
+        # executemany: one prepared statement (SQLite), one pipeline (psycopg).
+        conn.execute(_insert(conn, table).on_conflict_do_nothing(), list(rows))
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -54,10 +53,18 @@ def pks_of(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
     for source, ids in by_source.items():
         for chunk in _chunks(sorted(ids)):
             query = select(t.posts.c.pk, t.posts.c.post_id).where(
-                t.posts.c.source == source, t.posts.c.post_id.in_(chunk)
+                t.posts.c.source == source, _one_of(conn, t.posts.c.post_id, chunk)
             )
             found.update({(source, post_id): pk for pk, post_id in conn.execute(query)})
     return found
+
+
+def _one_of(conn: Connection, column: ColumnElement[str], values: Sequence[str]) -> ColumnElement[bool]:
+    """column IN values; on PostgreSQL one array parameter (`= ANY`), which plans far faster than
+    hundreds of separate parameters."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("values", list(values), type_=postgresql.ARRAY(Text)))
+    return column.in_(values)
 
 
 def bump_revision(conn: Connection, now: datetime) -> None:
