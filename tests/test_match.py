@@ -1,0 +1,94 @@
+"""Relevance on the seed article: its own tweets match its topic, posts sharing one word do not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Topic
+from monitor.keywords import THRESHOLD, extract, query_for, topic_weights
+from monitor.match import Matcher, compile_topics
+from storage.types import Post
+
+TWEETS = [
+    "Let's be clear - the Biden Administration has never done anything to project strength onto the Islamic "
+    "Republic of Iran or hold them accountable for their material support of #Hamas. It's appeasement and "
+    "weakness all day long for the last 3 years. https://t.co/YPcGbigUbl",
+    "Iran: Today in Isfahan the Islamic Republic recreates the scene of the Hamas attack on the Nova peace "
+    "festival with the flag of Hezbollah pic.twitter.com/EmDgPaMN5x",
+]
+SHARE_ONE_WORD = [
+    "Full time: Iran 2-1 Japan. What a comeback in the Asian Cup quarter-final!",
+    "Review: the 2024 Chevrolet Nova is a comfortable, thrifty family car with a roomy boot.",
+    "Python meetup this Wednesday evening at the library, everyone welcome! Pizza provided.",
+    "LONDON (Reuters) - Oil prices rose on Wednesday as traders weighed supply risks in the Middle East "
+    "and a bigger-than-expected drop in U.S. crude inventories.",
+    "Shiite pilgrims gather in Karbala for Arbaeen.",
+    "China and the U.S. agree on new trade talks in California.",
+]
+STRONG_ALONE = [
+    "Khamenei addresses the nation in a televised speech",
+    "Haniyeh: talks on a ceasefire continue in Doha",
+    "Analysts say the axis of resistance is weaker than it looks",
+]
+
+
+def post(text: str) -> Post:
+    return Post("1", "feed", "someone", "https://example.org/1", text, datetime(2023, 11, 16, tzinfo=UTC))
+
+
+@pytest.fixture
+def seed_topic(shared: Path) -> Matcher:
+    keywords = extract((shared / "seed" / "article.txt").read_text(encoding="utf-8"), top=20)
+    topic = Topic("seed", query=query_for(keywords), weights=topic_weights(keywords), threshold=THRESHOLD)
+    return compile_topics([topic])
+
+
+@pytest.mark.parametrize("text", TWEETS)
+def test_the_tweets_the_article_quotes_match_its_topic(seed_topic: Matcher, text: str) -> None:
+    (found,) = seed_topic.match(post(text))
+    assert found.topic == "seed" and found.score >= THRESHOLD
+    assert "Hamas" in found.terms  # the explanation names what counted
+
+
+@pytest.mark.parametrize("text", SHARE_ONE_WORD)
+def test_posts_that_merely_share_a_word_do_not(seed_topic: Matcher, text: str) -> None:
+    assert seed_topic.match(post(text)) == ()
+
+
+@pytest.mark.parametrize("text", STRONG_ALONE)
+def test_one_strong_name_is_enough(seed_topic: Matcher, text: str) -> None:
+    (found,) = seed_topic.match(post(text))
+    assert len(found.terms) == 1 and found.score >= THRESHOLD
+
+
+def test_generic_term_alone_falls_short_but_explains_itself() -> None:
+    topic = Topic("t", query="Iran OR Hamas OR Haniyeh", threshold=1.0,
+                  weights={"Iran": 0.25, "Hamas": 0.5, "Haniyeh": 1.0})
+    matcher = compile_topics([topic])
+    assert matcher.match(post("Iran 2-1 Japan")) == ()
+    (found,) = matcher.match(post("Iran and Hamas, and Haniyeh"))
+    assert found.terms == ("Haniyeh", "Hamas", "Iran") and found.score == 1.75
+
+
+def test_topics_share_one_scan_and_keep_config_order() -> None:
+    matcher = compile_topics([
+        Topic("volcano", keywords=("Grindavik", "volcano")),
+        Topic("quakes", query="earthquake* OR volcano"),
+        Topic("other", query="bakery"),
+    ])
+    found = matcher.match(post("Volcano near Grindavík erupts; earthquakes felt"))
+    assert [(m.topic, m.terms) for m in found] == [
+        ("volcano", ("Grindavik", "volcano")), ("quakes", ("earthquake*", "volcano"))]
+
+
+def test_core_rooms_do_not_import_io_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, monitor.match, monitor.keywords, monitor.query.pushdown; "
+            "print(sorted(m for m in ('httpx', 'sqlalchemy', 'textual') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
