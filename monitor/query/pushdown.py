@@ -86,8 +86,8 @@ def _render(node: Node, s: _Syntax, top: bool = False) -> Rendered:
         case And(children):
             return _and([_render(c, s) for c in children], [*children], s, top)
         case Near(left, right, _):
-            text, _exact = _and([_render(left, s), _render(right, s)], [left, right], s, top)
-            return text, False
+            both, _exact = _and([_render(left, s), _render(right, s)], [left, right], s, top)
+            return both, False
         case Or(children):
             parts = [_render(c, s) for c in children]
             if not s.has_or or any(t is None for t, _ in parts):
