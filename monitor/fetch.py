@@ -97,6 +97,10 @@ class Fetcher:
         self.max_redirects = max_redirects
         self._global = asyncio.Semaphore(concurrency)
         self._hosts = _HostSlots(per_host)
+        # httpx logs every URL with its query (tokens) at INFO and httpcore quotes header values at
+        # DEBUG: this client's own messages are the only ones that may reach the logs.
+        for noisy in ("httpx", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             timeout=httpx.Timeout(self.stall_timeout),
@@ -329,10 +333,11 @@ class _Brotli:
         self.inflater = brotli.Decompressor()
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        if piece := self.inflater.process(data, output_buffer_limit=_PIECE):
+        # can_accept_more_data() may say True while output is still pending: drain until empty.
+        piece = self.inflater.process(data, output_buffer_limit=_PIECE)
+        while piece:
             yield piece
-        while not self.inflater.can_accept_more_data():
-            yield self.inflater.process(b"", output_buffer_limit=_PIECE)
+            piece = b"" if self.inflater.is_finished() else self.inflater.process(b"", output_buffer_limit=_PIECE)
 
     def finish(self) -> Iterator[bytes]:
         return iter(())
@@ -440,12 +445,12 @@ def describe_transport_error(exc: httpx.HTTPError, stall_timeout: float) -> str:
     for kind, what in timeouts.items():
         if isinstance(exc, kind):
             return f"{what} timed out after {stall_timeout:g} s"
-    cause = _os_error(exc)
-    if isinstance(cause, socket.gaierror):
+    causes = _os_errors(exc)
+    if any(isinstance(c, socket.gaierror) for c in causes):
         return "host name not found"
-    if isinstance(cause, ConnectionRefusedError):
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
         return "connection refused"
-    if isinstance(cause, ConnectionResetError):
+    if any(isinstance(c, ConnectionResetError) for c in causes):
         return "connection reset by peer"
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect ({_clean(str(exc), 120) or 'no reason given'})"
@@ -458,15 +463,17 @@ def describe_transport_error(exc: httpx.HTTPError, stall_timeout: float) -> str:
     return f"{type(exc).__name__}: {_clean(str(exc), 120)}"
 
 
-def _os_error(exc: BaseException) -> OSError | None:
+def _os_errors(exc: BaseException) -> list[OSError]:
+    """The OS errors behind an httpx error (anyio wraps the real one in a generic OSError)."""
+    found: list[OSError] = []
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, OSError):
-            return current
+            found.append(current)
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return None
+    return found
 
 
 def safe_url(url: httpx.URL) -> str:
