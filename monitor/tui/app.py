@@ -42,12 +42,14 @@ class MonitorApp(App[None]):
         open_url: Callable[[str], object] = webbrowser.open,
         background: Background | None = None,
         poll_interval: float = 0.5,
+        topic: str | None = None,
     ) -> None:
         super().__init__()
         self.reader = Reader(store)
         self.prefs = prefs or Prefs()
         self.clock = clock
         self.poll_interval = poll_interval
+        self.first_topic = topic
         self._open_url = open_url
         self._background = background
         self._stop = asyncio.Event()

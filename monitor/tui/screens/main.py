@@ -104,6 +104,7 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.topic = self.monitor.first_topic
         self.refresh_board(force=True)
         self.set_interval(self.monitor.poll_interval, self.poll)
         self.set_interval(1.0, self._redraw_status)

@@ -1,0 +1,71 @@
+"""monitor dash: the dashboard (read-only on the store). Also how `watch` and `demo` open it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from monitor.commands._common import config_of
+from monitor.config import Config
+from storage.store import Store, open_store
+
+if TYPE_CHECKING:
+    from monitor.tui.app import Background, MonitorApp
+
+NAME = "dash"
+HELP = "open the live dashboard (read-only; run `monitor run` beside it, or use `monitor watch`)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--topic", help="the topic to show first (default: the first one)")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_of(args)
+    with dashboard(config, daemon=False, topic=args.topic) as app:
+        app.run()
+    return 0
+
+
+@contextmanager
+def dashboard(config: Config, *, daemon: bool, topic: str | None = None) -> Iterator[MonitorApp]:
+    """The app on `config`'s store; with `daemon`, the daemon runs in the app's own event loop."""
+    from monitor.tui.app import MonitorApp
+    from monitor.tui.prefs import Prefs, prefs_path_for
+
+    with ExitStack() as stack:
+        background = None
+        if daemon:
+            writer = stack.enter_context(open_store(config.storage_url))
+            writer.lock_writer()
+            background = _daemon_runner(config, writer)
+        reader = stack.enter_context(open_store(config.storage_url, readonly=True))
+        prefs = Prefs.load(prefs_path_for(config.storage_url, config.path))
+        yield MonitorApp(reader, prefs=prefs, background=background, topic=topic)
+
+
+def _daemon_runner(config: Config, writer: Store) -> Background:
+    async def serve(stop: asyncio.Event) -> None:
+        from monitor.daemon import Daemon
+        from monitor.fetch import Fetcher
+
+        async with Fetcher() as fetcher:
+            await Daemon(config, writer, fetcher).run_until(stop)
+
+    return serve
+
+
+def log_to_file(path: Path) -> None:
+    """The daemon's log goes to a file while the dashboard owns the terminal."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
