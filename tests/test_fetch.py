@@ -10,6 +10,7 @@ import logging
 import socket
 import struct
 import threading
+import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -389,6 +390,22 @@ async def test_a_compression_bomb_stops_at_the_cap(
     server.routes["/bomb"] = Reply(200, bomb, {"Content-Encoding": encoding})
     error = await failure(server.url("/bomb"), max_bytes=2**20)
     assert str(error) == "body larger than 1 MB"
+
+
+async def test_a_large_bomb_never_inflates_far_past_the_cap(server: FixtureServer) -> None:
+    """64 MB of zeros in 64 KB of gzip: decoding it a whole chunk at a time would hold all 64 MB at once."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, 31)
+    server.routes["/bomb"] = Reply(
+        200, deflater.compress(bytes(64 * 2**20)) + deflater.flush(), {"Content-Encoding": "gzip"}
+    )
+    tracemalloc.start()
+    try:
+        error = await failure(server.url("/bomb"), max_bytes=2**20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(error) == "body larger than 1 MB"
+    assert peak < 16 * 2**20
 
 
 async def test_a_corrupt_compressed_body_is_an_error(server: FixtureServer) -> None:
