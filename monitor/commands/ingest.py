@@ -10,9 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.commands._common import config_of
-from monitor.pipeline import Pipeline
-from monitor.records import read_posts
-from storage.store import open_store
 
 NAME = "ingest"
 HELP = "run posts from a JSONL or CSV file through the pipeline (archives, replays, benchmarks)"
@@ -27,6 +24,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_of(args)
+    # Read the whole file once before touching the database: a malformed row at line 900,000
+    # must not leave the first 899,999 stored (or a fresh database created) behind.
+    for _ in read_posts(args.file):
+        pass
     posts = read_posts(args.file)
     started, seen, stored = time.perf_counter(), 0, 0
     with open_store(config.storage_url) as store:

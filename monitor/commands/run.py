@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from typing import TYPE_CHECKING
+
 from monitor.commands._common import config_of
 from monitor.config import Config
-from monitor.daemon import Daemon
-from monitor.fetch import Fetcher
-from storage.store import Store, open_store
+
+if TYPE_CHECKING:
+    from storage.store import Store
 
 NAME = "run"
 HELP = "poll the feeds and store matching posts (a daemon; --once polls every feed once and exits)"
@@ -20,6 +22,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from storage.store import open_store
+
     config = config_of(args)
     with open_store(config.storage_url) as store:
         store.lock_writer()
@@ -29,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(config: Config, store: Store, *, once: bool = False) -> None:
     """Poll until stopped (or once), with one HTTP client for the whole run."""
+    from monitor.daemon import Daemon
+    from monitor.fetch import Fetcher
+
     async with Fetcher() as fetcher:
         daemon = Daemon(config, store, fetcher)
         try:
