@@ -23,6 +23,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.pipeline import Pipeline
+    from monitor.records import read_posts
+    from storage.store import open_store
+
     config = config_of(args)
     # Read the whole file once before touching the database: a malformed row at line 900,000
     # must not leave the first 899,999 stored (or a fresh database created) behind.
