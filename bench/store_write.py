@@ -60,7 +60,7 @@ def per_row(conn: Connection, batch: Batch) -> None:
         ).first()
         if exists:
             continue
-        pk = conn.execute(
+        inserted = conn.execute(
             t.posts.insert().values(
                 source=p.source,
                 post_id=p.id,
@@ -73,7 +73,9 @@ def per_row(conn: Connection, batch: Batch) -> None:
                 kind="",
                 lang="",
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert inserted is not None
+        pk = inserted[0]
         for m in item.matches:
             conn.execute(
                 t.matches.insert().values(
