@@ -1,0 +1,184 @@
+"""Every key in the footer does what the footer says (against a real SQLite store)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.widgets import Footer
+
+from monitor.tui.app import MonitorApp
+from monitor.tui.prefs import Prefs
+from monitor.tui.screens.feeds import FeedsScreen
+from monitor.tui.screens.help import HelpScreen
+from monitor.tui.screens.main import BINDINGS, MainScreen
+from monitor.tui.screens.post import PostScreen
+from monitor.tui.screens.prompt import Prompt, TopicPicker
+from monitor.tui.widgets.posts import PostTable
+from monitor.tui.widgets.rows import KeyedTable
+from monitor.tui.widgets.stories import StoryTable
+from storage.store import open_store
+from tests.test_tui_data import busy_store, db_url, until
+
+Pilot = object
+
+
+class Harness:
+    def __init__(self, tmp_path: Path) -> None:
+        self.url = db_url(tmp_path)
+        busy_store(self.url, datetime.now(UTC))
+        self.prefs_path = tmp_path / "monitor.db.dash.json"
+        self.opened: list[str] = []
+        self.app = MonitorApp(open_store(self.url, readonly=True), prefs=Prefs.load(self.prefs_path),
+                              open_url=self.opened.append, poll_interval=0.1, topic="quake")
+
+    def stories(self) -> list[str]:
+        return [str(k.value) for k in self.app.screen.query_one(StoryTable).rows]
+
+    def posts(self) -> list[str]:
+        return [str(k.value).split("\x1f")[1] for k in self.app.screen.query_one(PostTable).rows]
+
+    async def ready(self, pilot: Pilot) -> None:
+        await until(pilot, lambda: self.stories() == ["1", "2", "3"] and self.posts() == ["s3", "s2", "w2", "w1"])  # type: ignore[arg-type]
+
+    def saved(self) -> dict[str, object]:
+        return json.loads(self.prefs_path.read_text())  # type: ignore[no-any-return]
+
+
+async def test_the_footer_shows_every_key(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(200, 30)) as pilot:
+        await h.ready(pilot)
+        footer_keys = {b.binding.key for b in h.app.screen.active_bindings.values() if b.binding.show}
+        shown = [b for b in BINDINGS if b.show]
+        assert {b.key for b in shown} <= footer_keys
+        assert h.app.screen.query_one(Footer).display
+
+
+async def test_t_switches_topic(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        await pilot.press("t")
+        assert isinstance(h.app.screen, TopicPicker)
+        await pilot.press("up", "enter")
+        await until(pilot, lambda: h.stories() == ["4"] and h.posts() == ["b1"])
+
+
+async def test_slash_filters_text_s_filters_source_escape_clears(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        await pilot.press("slash")
+        assert isinstance(h.app.screen, Prompt)
+        await pilot.press(*"shaking", "enter")
+        await until(pilot, lambda: h.posts() == ["w2"])
+        await pilot.press("escape")
+        await until(pilot, lambda: len(h.posts()) == 4)
+        await pilot.press("s", *"social", "enter")
+        await until(pilot, lambda: h.posts() == ["s3", "s2", "s1"])
+
+
+async def test_f_searches_all_posts(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        await pilot.press("f", *"warning", "enter")
+        await until(pilot, lambda: h.posts() == ["w3", "w4"])
+        assert "Search: warning" in str(h.app.screen.query_one(PostTable).border_title)
+
+
+async def test_m_mutes_the_story_and_remembers_it_outside_the_database(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        await pilot.press("m")
+        await until(pilot, lambda: h.stories() == ["2", "3"])
+        assert h.saved()["muted_stories"] == [1]
+
+
+async def test_a_mutes_the_selected_posts_author(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        h.app.screen.query_one(PostTable).focus()
+        await pilot.press("a")  # s3 by eve
+        await until(pilot, lambda: h.posts() == ["s2", "w2", "w1"])
+        assert h.saved()["muted_authors"] == ["eve"]
+
+
+async def test_r_marks_read_and_p_pins(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        table = h.app.screen.query_one(StoryTable)
+        assert "●" in str(table.get_row("1")[0])
+        await pilot.press("r")
+        await until(pilot, lambda: "●" not in str(table.get_row("1")[0]))
+        await pilot.press("down", "down", "p")
+        await until(pilot, lambda: h.stories() == ["3", "1", "2"])
+        assert "📌" in str(table.get_row("3")[0])
+        assert h.saved()["pinned"] == [3]
+        assert h.saved()["read"] == {"1": 5}
+
+
+async def test_o_opens_and_c_copies_the_link(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        await pilot.press("o")
+        assert h.opened == ["https://example.org/social/s3"]
+        await pilot.press("c")
+        assert h.app.clipboard == "https://example.org/social/s3"
+
+
+async def test_enter_opens_the_post_view(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        h.app.screen.query_one(PostTable).focus()
+        await pilot.press("down", "down", "down", "enter")  # w1, which social/s1 duplicates
+        assert isinstance(h.app.screen, PostScreen)
+        assert h.app.screen.row.also_on == ("social",)
+        await pilot.press("escape")
+        assert isinstance(h.app.screen, MainScreen)
+
+
+async def test_h_shows_feed_health(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        await pilot.press("h")
+        assert isinstance(h.app.screen, FeedsScreen)
+        table = h.app.screen.query_one(KeyedTable)
+        await until(pilot, lambda: table.row_count == 2)
+        assert [str(k.value) for k in table.rows] == ["social", "wire"]  # failing first
+        assert "HTTP 503" in str(table.get_row("social")[6])
+
+
+async def test_question_mark_shows_help_listing_every_key(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 40)) as pilot:
+        await h.ready(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(h.app.screen, HelpScreen)
+        text = str(h.app.screen.query_one("#help-body").render())
+        assert all(b.description in text for b in BINDINGS)
+
+
+async def test_q_quits(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: not h.app.is_running)
+    assert h.app.return_code == 0
+
+
+async def test_the_command_palette_offers_the_actions_and_topics(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        titles = [c.title for c in h.app.get_system_commands(h.app.screen)]
+        assert {"Mute story", "Feeds", "Topic: budget", "Topic: quake"} <= set(titles)
