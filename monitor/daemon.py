@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 import signal
@@ -92,7 +93,10 @@ class Daemon:
             if name not in self.in_flight:
                 task = asyncio.create_task(self.poll(self.feeds[name]))
                 self.in_flight[name] = task
-                task.add_done_callback(lambda _t, n=name: self.in_flight.pop(n, None))
+                task.add_done_callback(functools.partial(self._finished, name))
+
+    def _finished(self, name: str, _: asyncio.Task[None]) -> None:
+        self.in_flight.pop(name, None)
 
     async def heartbeat(self) -> None:
         await self._write(self.store.heartbeat, self.clock())
