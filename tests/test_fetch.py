@@ -17,9 +17,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import brotli  # type: ignore[import-untyped]
+import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from monitor.fetch import Fetched, Fetcher, FetchError, Validators
+from monitor.fetch import Fetched, Fetcher, FetchError, Validators, _decoder_for, describe_transport_error
 from monitor.sources.base import Request
 from tests.server import FixtureServer, Reply, Seen
 
@@ -560,3 +563,53 @@ async def test_a_cancelled_fetch_gives_its_slots_back(server: FixtureServer, raw
         with pytest.raises(asyncio.CancelledError):
             await task
         assert (await fetcher.fetch(Request(server.url("/feed")))).status == 200
+
+
+# --- decoders, unit-level ---------------------------------------------------------------------------
+
+ENCODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "raw-deflate": raw_deflate,
+    "br": lambda data: brotli.compress(data, quality=1),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    text=st.binary(max_size=2000),
+    repeat=st.integers(1, 400),
+    kind=st.sampled_from(sorted(ENCODERS)),
+    cuts=st.lists(st.integers(1, 5000), max_size=20),
+)
+def test_decoders_give_back_the_original_however_the_body_is_split(
+    text: bytes, repeat: int, kind: str, cuts: list[int]
+) -> None:
+    original = text * repeat
+    compressed = ENCODERS[kind](original)
+    decoder = _decoder_for("deflate" if kind == "raw-deflate" else kind)
+    pieces: list[bytes] = []
+    start = 0
+    for cut in [*cuts, len(compressed)]:
+        pieces.extend(decoder.feed(compressed[start : start + cut]))
+        start += cut
+    pieces.extend(decoder.finish())
+    assert b"".join(pieces) == original
+    assert all(len(piece) <= 2 * 64 * 1024 for piece in pieces)
+
+
+async def test_a_mock_transport_can_stand_in_for_the_network() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"[]", headers={"ETag": '"m"'})
+
+    async with Fetcher(transport=httpx.MockTransport(answer)) as fetcher:
+        fetched = await fetcher.fetch(Request("https://api.example.org/v1/timeline"))
+    assert fetched.response is not None and fetched.response.body == b"[]"
+    assert fetched.validators.etag == '"m"'
+
+
+def test_a_name_lookup_failure_reads_as_one_line() -> None:
+    cause = socket.gaierror(-2, "Name or service not known")
+    error = httpx.ConnectError("[Errno -2] Name or service not known")
+    error.__cause__ = cause
+    assert describe_transport_error(error, 10) == "host name not found"
