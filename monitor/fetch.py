@@ -20,7 +20,7 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Protocol
 
-import brotli  # type: ignore[import-untyped]  # no stubs; pyproject has no override yet
+import brotli
 import httpx
 
 from monitor import __version__

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 import httpx
 import pytest
 from hypothesis import given, settings
