@@ -13,7 +13,7 @@ import logging
 import re
 import socket
 import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -88,13 +88,16 @@ class Fetcher:
         per_host: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
         stall_timeout: float | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """`timeout` is each request's total deadline (redirects and body included); `stall_timeout`
-        (default: the smaller of `timeout` and 10 s) bounds each connect, read, write and pool wait."""
+        (default: the smaller of `timeout` and 10 s) bounds each connect, read, write and pool wait.
+        `clock` turns rate-limit resets given in seconds into times: pass the daemon's clock."""
         self.timeout = timeout
         self.stall_timeout = min(timeout, 10.0) if stall_timeout is None else stall_timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+        self.clock = clock or (lambda: datetime.now(UTC))
         self._global = asyncio.Semaphore(concurrency)
         self._hosts = _HostSlots(per_host)
         # httpx logs every URL with its query (tokens) at INFO and httpcore quotes header values at
@@ -194,7 +197,7 @@ class Fetcher:
     async def _handle(
         self, response: httpx.Response, request: Request, validators: Validators, started: float
     ) -> Fetched | tuple[int, httpx.URL]:
-        status, headers, now = response.status_code, _lower_headers(response), datetime.now(UTC)
+        status, headers, now = response.status_code, _lower_headers(response), self.clock()
         if status in REDIRECTS:
             location = headers.get("location", "").strip()
             if not location:
