@@ -19,7 +19,7 @@ import random
 import resource
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.cluster import Clusterer  # noqa: E402
-from monitor.dedup import Deduper  # noqa: E402
-from monitor.textfeatures import content_words  # noqa: E402
-from storage.types import Post  # noqa: E402
+from monitor.cluster import Clusterer
+from monitor.dedup import Deduper
+from monitor.textfeatures import content_words
+from storage.types import Post
 
 UCI = Path(__file__).resolve().parents[2] / "shared" / "data" / "stories" / "uci-news-aggregator-prefix.csv"
 csv.field_size_limit(1 << 24)

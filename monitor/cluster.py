@@ -95,15 +95,15 @@ class Clusterer:
         vector = self._weights.vector(post.title, post.text)
         target = self._live.get(self._story_of.get(duplicate_of, -1)) if duplicate_of else None
         if target is not None:
-            self._join(target, post, ts, vector, self.params.duplicate_weight, label_score=None)
+            self._join(target, post, ts, (vector, self.params.duplicate_weight), label_score=None)
             return Assignment(target.id)
         ranked = self._rank(vector, ts)
         best = ranked[0] if ranked and ranked[0].score >= self.params.join_threshold else None
         if best is None:
             story = self._start(ts)
-            self._join(story, post, ts, vector, 1.0, label_score=0.0)
+            self._join(story, post, ts, (vector, 1.0), label_score=0.0)
             return Assignment(story.id)
-        self._join(best.story, post, ts, vector, 1.0, label_score=best.cosine)
+        self._join(best.story, post, ts, (vector, 1.0), label_score=best.cosine)
         merged = self._merge_bridged(best.story, ranked[1:])
         return Assignment(best.story.id, merged)
 
@@ -131,16 +131,17 @@ class Clusterer:
                 state = self._new_state(story.id, story.first_seen.timestamp())
                 self._live[story.id] = state
         for post, story_id in sorted(posts, key=lambda item: item[0].published):
-            state = self._live.get(story_id)
-            if state is None:
+            found = self._live.get(story_id)
+            if found is None:
                 continue
+            state = found
             ts = post.published.timestamp()
             self._clock = max(self._clock, ts)
             vector = self._weights.vector(post.title, post.text)
             duplicate = (post.source, post.id) in duplicates
             weight = self.params.duplicate_weight if duplicate else 1.0
             score = None if duplicate else (state.cosine(vector) if state.size else 0.0)
-            self._join(state, post, ts, vector, weight, label_score=score)
+            self._join(state, post, ts, (vector, weight), label_score=score)
         self._changed.clear()
 
     # -- decisions ---------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ class Clusterer:
         ranked = []
         for story_id, dot in dots.items():
             story = live[story_id]
-            cosine = dot / story.norm()
+            cosine = dot / story.length
             silence = max(0.0, ts - story.last_seen) / scale
             ranked.append(_Scored(story, cosine - penalty * silence, cosine))
         ranked.sort(key=lambda s: (-s.score, s.story.id))
@@ -193,9 +194,10 @@ class Clusterer:
         return state
 
     def _join(
-        self, story: StoryState, post: Post, ts: float, vector: dict[str, float], weight: float,
+        self, story: StoryState, post: Post, ts: float, weighted: tuple[dict[str, float], float],
         label_score: float | None,
     ) -> None:
+        vector, weight = weighted
         for term in story.add_vector(vector, weight):
             self._index.setdefault(term, set()).add(story.id)
         if len(story.centroid) > 2 * self.params.max_centroid_terms:
@@ -207,8 +209,7 @@ class Clusterer:
         story.keys.append((post.source, post.id))
         self._story_of[(post.source, post.id)] = story.id
         story.first_seen = min(story.first_seen, ts)
-        if ts > story.last_seen:
-            story.last_seen = ts
+        story.last_seen = max(story.last_seen, ts)
         story.activity.add(ts)
         self._closing.push(story.last_seen, story.id)
         if label_score is not None:

@@ -9,28 +9,28 @@ by a time window that follows the clock (the latest `published` seen).
 from __future__ import annotations
 
 import heapq
-import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import numpy as np
-import numpy.typing as npt
-
-from monitor.textfeatures import char_shingles, normalized_title
+from monitor.textfeatures import normalized_title, shingle_text
 from storage.types import Post
 
 Key = tuple[str, str]
 
-_TRACKING_PARAMS = frozenset(
-    """fbclid gclid dclid gclsrc msclkid yclid mc_cid mc_eid igshid _ga _gl ref ref_src ref_url
-    cmpid ncid ocid smid sref spm share_id track rss xtor __twitter_impression wt_mc at_medium
-    at_campaign cmp""".split()
+_TRACKING_PARAMS_TEXT = (
+    "fbclid gclid dclid gclsrc msclkid yclid mc_cid mc_eid igshid _ga _gl ref ref_src ref_url cmpid "
+    "ncid ocid smid sref spm share_id track rss xtor __twitter_impression wt_mc at_medium at_campaign cmp"
 )
+_TRACKING_PARAMS = frozenset(_TRACKING_PARAMS_TEXT.split())
 _MOBILE_HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
 _MIN_TITLE_WORDS = 4
-_MIN_SHINGLES = 20
+SHINGLE_SIZE = 5
+MIN_SHINGLES = 20  # below this a text is too short to call a copy by resemblance alone
+SKETCH_SIZE = 16
+PROBES = 4  # the smallest hashes of a sketch go into the candidate index
 
 
 def canonical_url(url: str) -> str | None:
@@ -49,12 +49,16 @@ def canonical_url(url: str) -> str | None:
         if host.startswith(prefix) and host.count(".") >= 2:
             host = host[len(prefix) :]
     path = _canonical_path(parts.path)
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode(sorted(_kept_params(parts.query))) if parts.query else ""
+    return urlunsplit(("https", host, path, query, ""))
+
+
+def _kept_params(query: str) -> list[tuple[str, str]]:
+    return [
+        (k, v) for k, v in parse_qsl(query, keep_blank_values=True)
         if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
         and not (k.lower() in ("output", "outputtype") and v.lower() == "amp")
     ]
-    return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))
 
 
 def _canonical_path(path: str) -> str:
@@ -68,22 +72,28 @@ def _canonical_path(path: str) -> str:
     return "/" + "/".join(segments)
 
 
-class MinHasher:
-    """MinHash signatures by multiply-shift hashing of 32-bit shingle hashes (vectorised)."""
+def sketch(text: str, size: int = SHINGLE_SIZE, keep: int = SKETCH_SIZE) -> tuple[int, ...] | None:
+    """A bottom-k sketch: the `keep` smallest hashes of `text`'s character shingles, ascending.
 
-    def __init__(self, permutations: int = 32, seed: int = 20100601) -> None:
-        rng = np.random.default_rng(seed)
-        # Odd multipliers make `a * x + b mod 2**64` a good universal family; the top 32 bits are kept.
-        self._a = rng.integers(1, 2**63, size=permutations, dtype=np.uint64) | np.uint64(1)
-        self._b = rng.integers(0, 2**63, size=permutations, dtype=np.uint64)
-        self.permutations = permutations
+    One hash function instead of MinHash's k keeps this pure Python and fast; the Jaccard estimate
+    from two sketches is as good as k-permutation MinHash (Cohen & Kaplan 2007). Python's string
+    hash is salted per process, which is fine: memory is rebuilt by `restore` in the new process.
+    None when the text has fewer than MIN_SHINGLES shingles (too short to judge by resemblance).
+    """
+    count = len(text) - size + 1
+    if count < MIN_SHINGLES:
+        return None
+    return tuple(sorted({hash(text[i : i + size]) for i in range(count)})[:keep])
 
-    def signature(self, shingles: Iterable[str]) -> npt.NDArray[np.uint32]:
-        hashes = np.fromiter(
-            (zlib.crc32(s.encode("utf-8")) for s in shingles), dtype=np.uint64
-        )
-        mixed = (hashes[:, None] * self._a[None, :] + self._b[None, :]) >> np.uint64(32)
-        return mixed.min(axis=0).astype(np.uint32)
+
+def estimated_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
+    """Jaccard similarity of two texts estimated from their bottom-k sketches."""
+    keep = max(len(a), len(b))
+    both = set(a).intersection(b)
+    if len(both) <= keep // 4:
+        return len(both) / keep  # an upper bound, and already far too low to matter: skip the rest
+    union_bottom = sorted(set(a).union(b))[:keep]
+    return sum(1 for h in union_bottom if h in both) / len(union_bottom)
 
 
 @dataclass(slots=True)
@@ -93,27 +103,19 @@ class _Entry:
     key: Key
     url: str | None
     title: str | None
-    bands: list[bytes] = field(default_factory=list)
+    probes: tuple[int, ...] = ()
 
 
 class Deduper:
     """Remembers recent posts of all topics and says which earlier post a new one duplicates."""
 
-    def __init__(
-        self, window: timedelta = timedelta(days=3), *, near_threshold: float = 0.7,
-        permutations: int = 32, bands: int = 8,
-    ) -> None:
-        if permutations % bands:
-            raise ValueError("permutations must be a multiple of bands")
+    def __init__(self, window: timedelta = timedelta(days=3), *, near_threshold: float = 0.7) -> None:
         self.window = window
         self.near_threshold = near_threshold
-        self._hasher = MinHasher(permutations)
-        self._rows = permutations // bands
-        self._bands = bands
         self._root: dict[Key, Key] = {}  # every remembered post → the first post of its family
         self._by_url: dict[str, Key] = {}
         self._by_title: dict[str, Key] = {}
-        self._by_band: dict[bytes, Key] = {}
+        self._by_probe: dict[int, Key] = {}
         self._signature: dict[Key, bytes] = {}
         self._expiry: list[tuple[float, int, _Entry]] = []
         self._seq = 0
@@ -131,10 +133,11 @@ class Deduper:
             return known
         url = canonical_url(post.url) if post.url else None
         title = self._title_key(post)
-        signature = self._signature_of(post)
-        bands = self._band_keys(signature) if signature is not None else []
-        original = self._find(url, title, signature, bands)
-        self._remember(_Entry(key, url, title, bands), original, signature, post.published.timestamp())
+        text = post.text if len(post.text) >= len(post.title) else post.title
+        signature = sketch(shingle_text(text))
+        probes = signature[:PROBES] if signature is not None else ()
+        original = self._find(url, title, signature)
+        self._remember(_Entry(key, url, title, probes), original, signature, post.published.timestamp())
         return original
 
     def restore(self, posts: Iterable[Post]) -> None:
@@ -147,9 +150,7 @@ class Deduper:
 
     # -- the ladder --------------------------------------------------------------------------------
 
-    def _find(
-        self, url: str | None, title: str | None, signature: bytes | None, bands: list[bytes]
-    ) -> Key | None:
+    def _find(self, url: str | None, title: str | None, signature: tuple[int, ...] | None) -> Key | None:
         owner = self._by_url.get(url) if url is not None else None
         if owner is None and title is not None:
             owner = self._by_title.get(title)
@@ -158,11 +159,13 @@ class Deduper:
         if signature is None:
             return None
         best: tuple[float, Key] | None = None
-        for band in bands:
-            candidate = self._by_band.get(band)
-            if candidate is None:
+        tried: set[Key] = set()
+        for probe in signature[:PROBES]:
+            candidate = self._by_probe.get(probe)
+            if candidate is None or candidate in tried:
                 continue
-            similarity = _estimated_jaccard(signature, self._signature[candidate])
+            tried.add(candidate)
+            similarity = estimated_jaccard(signature, array("q", self._signature[candidate]))
             if similarity >= self.near_threshold and (best is None or similarity > best[0]):
                 best = (similarity, candidate)
         return None if best is None else self._root[best[1]]
@@ -176,20 +179,11 @@ class Deduper:
         normal = normalized_title(text)
         return normal if len(normal.split()) >= _MIN_TITLE_WORDS else None
 
-    def _signature_of(self, post: Post) -> bytes | None:
-        text = post.text if len(post.text) >= len(post.title) else post.title
-        shingles = char_shingles(text)
-        if len(shingles) < _MIN_SHINGLES:  # too short to call a copy by resemblance alone
-            return None
-        return self._hasher.signature(shingles).tobytes()
-
-    def _band_keys(self, signature: bytes) -> list[bytes]:
-        width = self._rows * 4
-        return [bytes([i]) + signature[i * width : (i + 1) * width] for i in range(self._bands)]
-
     # -- memory ------------------------------------------------------------------------------------
 
-    def _remember(self, entry: _Entry, original: Key | None, signature: bytes | None, ts: float) -> None:
+    def _remember(
+        self, entry: _Entry, original: Key | None, signature: tuple[int, ...] | None, ts: float
+    ) -> None:
         root = original if original is not None else entry.key
         self._root[entry.key] = root
         # Index entries point at the newest post holding them, so they live as long as the family
@@ -199,9 +193,9 @@ class Deduper:
         if entry.title is not None:
             self._by_title[entry.title] = entry.key
         if signature is not None:
-            self._signature[entry.key] = signature
-            for band in entry.bands:
-                self._by_band[band] = entry.key
+            self._signature[entry.key] = array("q", signature).tobytes()  # 8 bytes a hash
+            for probe in entry.probes:
+                self._by_probe[probe] = entry.key
         self._seq += 1
         heapq.heappush(self._expiry, (ts, self._seq, entry))
         self._clock = max(self._clock, ts)
@@ -216,12 +210,7 @@ class Deduper:
                 del self._by_url[entry.url]
             if entry.title is not None and self._by_title.get(entry.title) == entry.key:
                 del self._by_title[entry.title]
-            for band in entry.bands:
-                if self._by_band.get(band) == entry.key:
-                    del self._by_band[band]
+            for probe in entry.probes:
+                if self._by_probe.get(probe) == entry.key:
+                    del self._by_probe[probe]
 
-
-def _estimated_jaccard(a: bytes, b: bytes) -> float:
-    left = np.frombuffer(a, dtype=np.uint32)
-    right = np.frombuffer(b, dtype=np.uint32)
-    return float(np.count_nonzero(left == right)) / len(left)

@@ -22,7 +22,8 @@ def first_line(title: str, text: str) -> str:
     line = source.splitlines()[0] if source else ""
     line = _SPACE.sub(" ", _URL.sub("", line)).strip()
     # Control and bidi characters from hostile text must not reach a terminal.
-    line = "".join(ch for ch in line if ch.isprintable())
+    if not line.isprintable():
+        line = "".join(ch for ch in line if ch.isprintable())
     if len(line) > LABEL_LENGTH:
         line = line[: LABEL_LENGTH - 1].rstrip() + "…"
     return line
@@ -65,6 +66,7 @@ class StoryState:
     first_seen: float
     last_seen: float
     activity: Activity
+    length: float = 1e-6  # sqrt(norm2), kept beside it: read for every candidate of every post
     size: int = 0
     sources: set[str] = field(default_factory=set)
     authors: set[str] = field(default_factory=set)
@@ -87,6 +89,7 @@ class StoryState:
             centroid[term] = new
             norm2 += new * new - old * old
         self.norm2 = norm2
+        self.length = math.sqrt(max(norm2, 1e-12))
         return fresh
 
     def prune(self, keep: int) -> list[str]:
@@ -95,16 +98,14 @@ class StoryState:
         dropped = [term for term, _ in ranked[keep:]]
         self.centroid = dict(ranked[:keep])
         self.norm2 = sum(v * v for v in self.centroid.values())
+        self.length = math.sqrt(max(self.norm2, 1e-12))
         return dropped
-
-    def norm(self) -> float:
-        return math.sqrt(max(self.norm2, 1e-12))
 
     def cosine(self, vector: dict[str, float]) -> float:
         """Cosine between the centroid and a normalised vector."""
         centroid = self.centroid
         dot = sum(value * centroid.get(term, 0.0) for term, value in vector.items())
-        return dot / self.norm()
+        return dot / self.length
 
     def offer_label(self, score: float, line: str, vector: dict[str, float], limit: int) -> None:
         if not line:
@@ -123,7 +124,7 @@ class StoryState:
 def centroid_cosine(a: StoryState, b: StoryState) -> float:
     small, large = (a, b) if len(a.centroid) <= len(b.centroid) else (b, a)
     dot = sum(v * large.centroid.get(t, 0.0) for t, v in small.centroid.items())
-    return dot / (a.norm() * b.norm())
+    return dot / (a.length * b.length)
 
 
 def spike_reason(

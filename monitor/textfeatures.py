@@ -6,6 +6,7 @@ sensible from the very first post, before any online statistics exist).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -23,22 +24,27 @@ _SPACE = re.compile(r"\s+")
 
 # Function words carry no story signal; wordfreq would already give them little weight, dropping
 # them early saves work and keeps bigrams meaningful ("killed by train" → "killed train").
-STOPWORDS = frozenset(
-    """a an and are as at be been but by can could did do does for from had has have he her his how i
-    if in into is it its just me more most my new no not of on or our out over said says say she so
-    than that the their them then there these they this to too up us was we were what when where which
-    who why will with would you your after about amid via s t ll ve re d m vs""".split()
+_STOPWORDS_TEXT = (
+    "a an and are as at be been but by can could did do does for from had has have he her his how i "
+    "if in into is it its just me more most my new no not of on or our out over said says say she so "
+    "than that the their them then there these they this to too up us was we were what when where "
+    "which who why will with would you your after about amid via s t ll ve re d m vs"
 )
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 MAX_BODY_TOKENS = 60
 
 
 def clean_text(text: str) -> str:
     """Text without retweet prefix, URLs and @mentions, NFKC-normalised."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _RETWEET.sub("", text)
-    text = _URL.sub(" ", text)
-    return _MENTION.sub(" ", text)
+    # Each substitution only runs when its trigger is present: this is on every post's hot path.
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if text[:4].lstrip()[:2].upper() in ("RT", "MT"):
+        text = _RETWEET.sub("", text)
+    if "http" in text or "www." in text or "HTTP" in text:
+        text = _URL.sub(" ", text)
+    return _MENTION.sub(" ", text) if "@" in text else text
 
 
 def tokens(text: str) -> list[str]:
@@ -74,12 +80,9 @@ def strip_site_suffix(title: str) -> str:
     return stripped if len(stripped.split()) >= 4 else title.strip()
 
 
-def char_shingles(text: str, size: int = 5) -> set[str]:
-    """Character shingles of the cleaned, lower-cased, space-collapsed text."""
-    flat = _SPACE.sub(" ", " ".join(tokens(text)))
-    if len(flat) <= size:
-        return {flat} if flat else set()
-    return {flat[i : i + size] for i in range(len(flat) - size + 1)}
+def shingle_text(text: str) -> str:
+    """The text reduced for shingling: cleaned, lower-cased words joined by single spaces."""
+    return " ".join(tokens(text))
 
 
 class PriorIdf:
@@ -145,13 +148,12 @@ def _is_title_case(words: list[str]) -> bool:
     return capital / len(alpha) > 0.5
 
 
-def _entity_words(text: str) -> set[str]:
+def _entity_words(raw: list[str]) -> set[str]:
     """Lower-cased words written with a capital inside a sentence of normal case: likely names."""
-    raw = _TOKEN.findall(clean_text(text))
     if _is_title_case(raw):
         return set()
     found: set[str] = set()
-    for previous, word in zip(raw, raw[1:], strict=False):
+    for previous, word in itertools.pairwise(raw):
         if word[0].isupper() and previous[-1:] not in ".!?" and word.lower() not in STOPWORDS:
             found.add(stem(word.lower()))
     return found
@@ -189,8 +191,10 @@ class TermWeights:
         return {t: w / norm for t, w in damped.items() if w > 0.0}
 
     def _add_part(self, weights: dict[str, float], text: str, scale: float) -> None:
-        words = content_words(text, MAX_BODY_TOKENS)
-        entities = _entity_words(text)
+        raw = _TOKEN.findall(clean_text(text))[: 2 * MAX_BODY_TOKENS]
+        words = [stem(t) for t in map(str.lower, raw) if len(t) > 1 and t not in STOPWORDS]
+        words = words[:MAX_BODY_TOKENS]
+        entities = _entity_words(raw)
         idfs = [self.idf(w) for w in words]
         for word, idf in zip(words, idfs, strict=True):
             boost = self.entity_boost if word in entities else 1.0
