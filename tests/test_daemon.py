@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.utils import format_datetime
-from pathlib import Path
 
-import pytest
-
-from monitor.config import Config, parse
-from monitor.daemon import Daemon
-from monitor.fetch import Fetcher
-from storage.store import Store, open_store
-from tests.feeds import T0, feeds_toml, rss
+from tests import daemon_world
+from tests.feeds import T0, rss
 from tests.server import FixtureServer, Reply, Seen
 
+world = daemon_world.world  # the fixture, shared with test_daemon_social
+
 GOOD = rss([(f"g{i}", f"Volcano near Grindavik erupts, update {i}") for i in range(3)] + [("g-x", "Bakery news")])
-
-
-@dataclass
-class World:
-    daemon: Daemon
-    store: Store
-    server: FixtureServer
-    now: list[datetime]
-
-    def advance(self, seconds: float) -> None:
-        self.now[0] += timedelta(seconds=seconds)
-
-    async def poll_due(self) -> None:
-        await self.daemon.tick()
-        await asyncio.gather(*self.daemon.in_flight.values())
-
-    def state(self, name: str):  # type: ignore[no-untyped-def]
-        return self.store.feed_state(name)
-
-
-@pytest.fixture
-async def world(tmp_path: Path, server: FixtureServer) -> AsyncIterator[Callable[[dict[str, str]], World]]:
-    opened: list[tuple[Daemon, Store, Fetcher]] = []
-
-    def make(feeds: dict[str, str]) -> World:
-        path = tmp_path / "feeds.toml"
-        path.write_text(feeds_toml({name: server.url(route) for name, route in feeds.items()}))
-        config: Config = parse(path.read_text(), path, environ={})
-        store = open_store(config.storage_url)
-        fetcher = Fetcher(timeout=1.0, max_bytes=64 * 1024)
-        now = [T0]
-        daemon = Daemon(config, store, fetcher, clock=lambda: now[0])
-        opened.append((daemon, store, fetcher))
-        return World(daemon, store, server, now)
-
-    yield make
-    for daemon, store, fetcher in opened:
-        await daemon.drain()
-        await fetcher.aclose()
-        store.close()
 
 
 async def test_a_good_feed_is_stored_once_and_polled_again_when_due(world, server: FixtureServer) -> None:
