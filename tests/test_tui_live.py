@@ -59,7 +59,7 @@ async def test_a_new_story_appears(tmp_path: Path) -> None:
         await until(pilot, lambda: story_keys(app)[:1] == ["9"])
         assert story_keys(app) == ["9", "1", "2", "3"]
         table = app.screen.query_one(StoryTable)
-        assert "Aftershock rattles the capital" in str(table.get_row("9")[1])
+        assert "Aftershock rattles the capital" in str(table.get_row("9")[6])
 
 
 async def test_selection_survives_updates(tmp_path: Path) -> None:

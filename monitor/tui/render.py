@@ -48,12 +48,12 @@ def story_cells(row: StoryRow, now: datetime) -> tuple[Text, ...]:
     sources = Text(str(len(s.sources)), justify="right")
     return (
         marks,
-        label,
         Text(str(s.size), justify="right"),
         sources,
         Text(sparkline(row.trend), style="green"),
         Text(f"{s.velocity:.1f}/h", justify="right"),
         Text(age(s.last_seen, now), justify="right"),
+        label,
     )
 
 
@@ -118,7 +118,7 @@ def status_line(health: Health | None, topic: str | None, filters: str) -> Text:
     if st is not None:
         out.append(f"  feeds {st.feeds_ok} ok")
         out.append(f", {st.feeds_failing} failing", style="bold red" if st.feeds_failing else "")
-        out.append(f"  {st.posts_last_hour} posts/h")
+        out.append(f"  {st.posts_last_hour} posts in the last hour")
         out.append(f"  updated {age(st.last_write, health.now)} ago" if st.last_write else "  no writes yet")
     out.append(f"  topic: {clean(topic) if topic else '-'}", style="bold")
     if filters:

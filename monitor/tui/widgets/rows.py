@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -38,6 +39,15 @@ class KeyedTable(DataTable[Text]):
             self.scroll_to(y=max(0.0, old_scroll + new_index - old_index), animate=False, immediate=True)
         elif rows:
             self.move_cursor(row=min(old_index, len(rows) - 1), animate=False)
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        # Textual 8's DataTable measures new rows on idle but keeps lines it rendered before with
+        # the old column widths (cut labels until the next change): drop them once measured.
+        remeasure = self._require_update_dimensions or bool(self._updated_cells)
+        await super()._on_idle(event)
+        if remeasure:
+            self._clear_caches()
+            self.refresh()
 
     def _update_cells(self, rows: Sequence[tuple[str, tuple[Text, ...]]]) -> None:
         columns = list(self.columns)

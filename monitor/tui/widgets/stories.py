@@ -10,7 +10,7 @@ from monitor.tui.board import StoryRow
 from monitor.tui.render import story_cells
 from monitor.tui.widgets.rows import KeyedTable
 
-COLUMNS = ("", "story", "posts", "src", "trend", "rate", "age")
+COLUMNS = ("", "posts", "src", "trend", "rate", "age", "story")
 
 
 class StoryTable(KeyedTable):
