@@ -6,19 +6,28 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from monitor import __version__
 from monitor.commands import COMMANDS
 from monitor.config import ConfigError, default_path
 from monitor.errors import UsageError
+from monitor.textsafe import printable
 
 EXIT_USAGE = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line on stderr and exit code 2 (argparse's default prints the usage too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {printable(message, one_line=True)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="monitor", description="Watch feeds and social media for an article's story.")
+    parser = _Parser(prog="monitor", description="Watch feeds and social media for an article's story.")
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--config", type=_path, default=None, metavar="PATH",
         help="feeds.toml to use (default: ./feeds.toml, else $MONITOR_CONFIG)",
@@ -44,10 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    # Alembic announces every migration context at INFO; an operator needs none of it.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         code: int = args.run(args)
     except (ConfigError, StorageError, UsageError) as e:
-        print(f"monitor: {e}", file=sys.stderr)
+        # Messages may quote feeds.toml or a file's text: one printable line, whatever they hold.
+        print(f"monitor: {printable(str(e), one_line=True)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
