@@ -203,10 +203,16 @@ class Daemon:
         topic = next((t for t in self.config.topics if t.name == name), None)
         if topic is None:
             return None
-        from monitor.match import topic_query
-        from monitor.query import render
+        # The topic's filter as match.py builds it (its query, or any of its keywords).
+        # TODO(match owner): expose this as match.topic_query so it is written once.
+        from monitor.match import keyword_node
+        from monitor.query.parse import parse
+        from monitor.query.pushdown import render
+        from monitor.query.tree import Node, Or
 
-        return render(topic_query(topic), SEARCH_API[feed.type])
+        parts: list[Node] = [parse(topic.query)] if topic.query is not None else []
+        parts.extend(keyword_node(k) for k in topic.keywords)
+        return render(parts[0] if len(parts) == 1 else Or(tuple(parts)), SEARCH_API[feed.type])
 
     def _secrets(self, feed: Feed) -> dict[str, str]:
         wanted = {"token": feed.options.get("token_env"), "password": feed.options.get("password_env")}
