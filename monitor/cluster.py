@@ -26,10 +26,10 @@ Key = tuple[str, str]
 class ClusterParams:
     """Defaults are chosen for news and social streams in general, not for one data set."""
 
-    join_threshold: float = 0.3  # cosine(post, story centroid) needed to join
-    merge_threshold: float = 0.45  # cosine between two bridged stories' centroids needed to merge
+    join_threshold: float = 0.12  # cosine(post, story centroid) needed to join
+    merge_threshold: float = 0.25  # cosine between two bridged stories' centroids needed to merge
     close_after: timedelta = timedelta(hours=12)
-    silence_penalty: float = 0.1  # subtracted from the score per `silence_scale` of story silence
+    silence_penalty: float = 0.2  # subtracted from the score per `silence_scale` of story silence
     silence_scale: timedelta = timedelta(hours=6)
     duplicate_weight: float = 0.2  # a folded duplicate barely moves the centroid
     max_centroid_terms: int = 150
@@ -84,6 +84,7 @@ class Clusterer:
         self._closing = _Closing()
         self._changed: dict[int, StoryState] = {}
         self._closed: set[int] = set()
+        self._merged_into: dict[int, int] = {}  # merged-away story → survivor, until reported
         self._clock = float("-inf")
 
     # -- the pipeline's calls -------------------------------------------------------------------
@@ -112,10 +113,14 @@ class Clusterer:
         self._advance(now.timestamp())
 
     def changed(self) -> list[Story]:
-        """Stories new, grown, merged into or closed since the last call, fully filled."""
+        """Stories new, grown, merged into or closed since the last call, fully filled.
+
+        A story merged into another appears once more, with live=False and `merged_into` set.
+        """
         out = [self._snapshot(state) for state in self._changed.values()]
         self._changed.clear()
         self._closed.clear()
+        self._merged_into.clear()
         return out
 
     def restore(
@@ -237,7 +242,10 @@ class Clusterer:
             into.offer_label(*candidate, limit=self.params.label_candidates)
         self._closing.push(into.last_seen, into.id)
         del self._live[other.id]
-        self._changed.pop(other.id, None)
+        # Reported once more, closed and pointing at the survivor, so a store can re-home its posts.
+        self._merged_into[other.id] = into.id
+        self._closed.add(other.id)
+        self._changed[other.id] = other
         self._changed[into.id] = into
 
     def _unindex(self, story: StoryState, terms: list[str]) -> None:
@@ -278,6 +286,7 @@ class Clusterer:
             first_seen=datetime.fromtimestamp(state.first_seen, UTC),
             last_seen=datetime.fromtimestamp(state.last_seen, UTC),
             live=state.id not in self._closed,
+            merged_into=self._merged_into.get(state.id),
             sources=tuple(sorted(state.sources)),
             authors=len(state.authors),
             velocity=float(state.activity.count_between(now - HOUR, now)),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 
 HOUR = 3600.0
@@ -50,7 +50,7 @@ class Activity:
 
     def count_between(self, start: float, end: float) -> int:
         """Posts with start < time <= end."""
-        return bisect_left(self.times, end + 1e-9) - bisect_left(self.times, start + 1e-9)
+        return bisect_right(self.times, end) - bisect_right(self.times, start)
 
     def merge(self, other: Activity) -> None:
         self.times = sorted(self.times + other.times)

@@ -1,0 +1,268 @@
+"""Online story clustering: join, start, fold duplicates, merge, close, spike, label, restart; and the metrics."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bench.stories import adjusted_rand, bcubed, load_uci, normalized_mutual_info, run_baseline, run_ours
+from monitor.cluster import Assignment, Clusterer, ClusterParams
+from storage.types import Post, Story
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+_serial = itertools.count(1)
+
+
+def post(text: str, minutes: float = 0, *, source: str = "feed", author: str = "", title: str = "") -> Post:
+    n = next(_serial)
+    return Post(
+        id=str(n), source=source, author=author or f"user{n}", url=f"https://example.org/{n}", text=text,
+        title=title, published=T0 + timedelta(minutes=minutes),
+    )
+
+
+def add(clusterer: Clusterer, p: Post, duplicate_of: tuple[str, str] | None = None) -> Assignment:
+    return clusterer.add(p, p.published, duplicate_of)
+
+
+def by_id(stories: list[Story]) -> dict[int, Story]:
+    return {s.id: s for s in stories}
+
+
+VOLCANO = [
+    "Volcano erupts in southern Iceland, lava fountains seen from Reykjavik",
+    "Iceland volcano eruption: lava flows toward the town of Grindavik",
+    "Residents of Grindavik evacuated as the Iceland volcano erupts again",
+]
+ELECTION = [
+    "Mayor Alvarez wins re-election in a landslide, turnout at record high",
+    "Alvarez re-election: opponents concede after the landslide count",
+]
+
+
+def test_posts_about_one_event_join_one_story_and_others_start_their_own() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    volcano = [add(clusterer, post(t, i)).story_id for i, t in enumerate(VOLCANO)]
+    election = [add(clusterer, post(t, 10 + i)).story_id for i, t in enumerate(ELECTION)]
+    assert len(set(volcano)) == 1
+    assert len(set(election)) == 1
+    assert volcano[0] != election[0]
+
+
+def test_story_ids_come_from_the_shared_allocator() -> None:
+    ids = itertools.count(500)
+    one, other = Clusterer("a", ids), Clusterer("b", ids)
+    assert add(one, post(VOLCANO[0])).story_id == 500
+    assert add(other, post(ELECTION[0])).story_id == 501
+
+
+def test_changed_reports_each_touched_story_once_fully_filled() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    add(clusterer, post(VOLCANO[0], 0, source="rss", author="ap"))
+    add(clusterer, post(VOLCANO[1], 5, source="mastodon", author="geo"))
+    add(clusterer, post(VOLCANO[2], 9, source="rss", author="ap"))
+    [story] = clusterer.changed()
+    assert story.topic == "news"
+    assert story.size == 3
+    assert story.sources == ("mastodon", "rss")
+    assert story.authors == 2
+    assert story.first_seen == T0
+    assert story.last_seen == T0 + timedelta(minutes=9)
+    assert story.live
+    assert story.velocity == 3.0
+    assert story.label in VOLCANO
+    assert clusterer.changed() == []
+
+
+def test_a_duplicate_joins_its_originals_story_without_pulling_it_away() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    original = post(VOLCANO[0], 0, source="rss")
+    story = add(clusterer, original).story_id
+    add(clusterer, post(ELECTION[0], 1))
+    # The copy's text is unlike its original (a bare link share, say) but dedup said it is one.
+    copy = post("watch this", 2, source="bluesky")
+    assert add(clusterer, copy, duplicate_of=(original.source, original.id)).story_id == story
+    stories = by_id(clusterer.changed())
+    assert stories[story].size == 2
+    assert stories[story].sources == ("bluesky", "rss")
+    assert stories[story].label == VOLCANO[0]
+    assert add(clusterer, post(VOLCANO[1], 3)).story_id == story
+
+
+def test_posts_bridging_two_live_stories_merge_them() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    volcano = add(clusterer, post("Volcano erupts in Iceland near the Reykjanes peninsula", 0)).story_id
+    flights = add(clusterer, post("Airlines cancel hundreds of flights across northern Europe", 1)).story_id
+    assert volcano != flights
+    bridges = [
+        add(clusterer, post(text, 2 + i))
+        for i, text in enumerate([
+            "Iceland volcano: airlines cancel flights",
+            "Flights cancelled across Europe as Iceland volcano erupts",
+        ])
+    ]
+    [merging] = [a for a in bridges if a.merged]
+    assert {merging.story_id, *merging.merged} == {volcano, flights}
+    survivor, [gone] = merging.story_id, merging.merged
+    stories = by_id(clusterer.changed())
+    assert stories[survivor].size == 4 and stories[survivor].live
+    # The story merged away is reported once more, closed, saying where it went.
+    assert (stories[gone].live, stories[gone].merged_into) == (False, survivor)
+    assert add(clusterer, post("Reykjanes peninsula volcano erupts again", 5)).story_id == survivor
+    assert add(clusterer, post("Airlines cancel more flights across northern Europe", 6)).story_id == survivor
+
+
+def test_unrelated_stories_are_not_merged() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    for i, text in enumerate(VOLCANO + ELECTION):
+        assert add(clusterer, post(text, i)).merged == ()
+    assert len(clusterer.changed()) == 2
+
+
+def test_quiet_stories_close_and_a_late_post_starts_a_new_story() -> None:
+    params = ClusterParams(close_after=timedelta(hours=2))
+    clusterer = Clusterer("news", itertools.count(1), params=params)
+    first = add(clusterer, post(VOLCANO[0], 0)).story_id
+    clusterer.changed()
+    clusterer.close_quiet(T0 + timedelta(hours=1))
+    assert clusterer.changed() == []
+    clusterer.close_quiet(T0 + timedelta(hours=2, minutes=1))
+    [closed] = clusterer.changed()
+    assert (closed.id, closed.live) == (first, False)
+    assert clusterer.live_count == 0
+    assert add(clusterer, post(VOLCANO[1], 180)).story_id != first
+
+
+def test_the_posts_own_time_is_the_clock() -> None:
+    clusterer = Clusterer("news", itertools.count(1), params=ClusterParams(close_after=timedelta(hours=2)))
+    first = add(clusterer, post(VOLCANO[0], 0)).story_id
+    # An archive replayed: a post three hours later closes the quiet story before it is placed.
+    later = add(clusterer, post(VOLCANO[1], 180)).story_id
+    assert later != first
+    stories = by_id(clusterer.changed())
+    assert stories[first].live is False
+    assert stories[later].live is True
+
+
+def test_a_burst_after_a_calm_hour_is_a_spike_with_its_reason() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    texts = itertools.cycle(VOLCANO)
+    # 18 posts spread over the hour before (3 per 10 minutes), then 12 in the last 10 minutes.
+    for i in range(18):
+        add(clusterer, post(next(texts), i * 60 / 18))
+    for i in range(12):
+        add(clusterer, post(next(texts), 61 + i * 9 / 12))
+    [story] = clusterer.changed()
+    assert story.spike == "12 posts in 10 min, 4× its previous hour"
+    # The last hour runs from minute 9.25 to 69.25: 15 of the calm posts and all 12 of the burst.
+    assert story.velocity == 27.0
+
+
+def test_a_steady_story_is_not_a_spike() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    texts = itertools.cycle(VOLCANO)
+    for i in range(30):
+        add(clusterer, post(next(texts), i * 5))
+    [story] = clusterer.changed()
+    assert story.spike is None
+    assert story.velocity == 12.0
+
+
+def test_a_new_story_bursting_from_nothing_says_so() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    for i in range(6):
+        add(clusterer, post(VOLCANO[i % 3], i))
+    [story] = clusterer.changed()
+    assert story.spike == "6 posts in 10 min, none in the hour before"
+
+
+def test_label_is_one_clean_line_even_from_hostile_text() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    hostile = "Volcano erupts in Iceland\x1b[31m \u202e now\nsecond line https://evil.example/x " + "lava " * 40
+    add(clusterer, post(hostile, 0))
+    [story] = clusterer.changed()
+    assert "\n" not in story.label and "\x1b" not in story.label and "\u202e" not in story.label
+    assert story.label.startswith("Volcano erupts in Iceland")
+    assert len(story.label) <= 90
+
+
+def test_label_prefers_the_title() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    add(clusterer, post("Long body text about the eruption and the evacuation.", 0, title="Iceland volcano erupts"))
+    assert clusterer.changed()[0].label == "Iceland volcano erupts"
+
+
+def _stream() -> list[Post]:
+    texts = [*VOLCANO, *ELECTION, "Storm floods the coast road, ferries cancelled",
+             "Ferries cancelled again as the storm hits the coast", "Coast road closed: storm floods low towns"]
+    return [post(text, 7 * i) for i, text in enumerate(texts * 3)]
+
+
+def test_restore_gives_the_same_assignments_as_an_uninterrupted_run() -> None:
+    posts = _stream()
+    half = len(posts) // 2
+    uninterrupted = Clusterer("news", itertools.count(1))
+    expected = [add(uninterrupted, p).story_id for p in posts]
+
+    before = Clusterer("news", itertools.count(1))
+    first_half = [(p, add(before, p).story_id) for p in posts[:half]]
+    stored: dict[int, Story] = {}
+    for story in before.changed():
+        stored[story.id] = story
+    after = Clusterer("news", itertools.count(max(stored) + 1))
+    after.restore(list(stored.values()), list(reversed(first_half)))
+    resumed = [add(after, p).story_id for p in posts[half:]]
+    assert [s for _, s in first_half] + resumed == expected
+
+
+def test_restore_keeps_closed_stories_closed() -> None:
+    clusterer = Clusterer("news", itertools.count(10))
+    p = post(VOLCANO[0], 0)
+    closed = Story(id=3, topic="news", label="x", size=1, first_seen=T0, last_seen=T0, live=False)
+    clusterer.restore([closed], [(p, 3)])
+    assert clusterer.live_count == 0
+    assert add(clusterer, post(VOLCANO[1], 1)).story_id == 10
+
+
+# -- the bench's metrics ---------------------------------------------------------------------------------
+
+
+def test_perfect_clustering_scores_one() -> None:
+    truth = ["a", "a", "b", "c", "c", "c"]
+    labels = [7, 7, 1, 4, 4, 4]
+    assert bcubed(truth, labels) == (1.0, 1.0, 1.0)
+    assert adjusted_rand(truth, labels) == pytest.approx(1.0)
+    assert normalized_mutual_info(truth, labels) == pytest.approx(1.0)
+
+
+def test_everything_in_one_cluster_has_full_recall_and_poor_precision() -> None:
+    truth = ["a", "a", "b", "b"]
+    precision, recall, f1 = bcubed(truth, [1, 1, 1, 1])
+    assert (precision, recall) == (0.5, 1.0)
+    assert f1 == pytest.approx(2 / 3)
+    assert adjusted_rand(truth, [1, 1, 1, 1]) == pytest.approx(0.0)
+    assert normalized_mutual_info(truth, [1, 1, 1, 1]) == pytest.approx(0.0)
+
+
+def test_metrics_match_hand_computed_values() -> None:
+    truth = [0, 0, 0, 1, 1, 1]
+    labels = [0, 0, 1, 1, 2, 2]
+    # B-cubed by hand: precision (2/3·… per item) = (1+1+.5+.5+1+1)/6, recall = (2/3·2+1/3+1/3+2/3·2)/6.
+    precision, recall, _ = bcubed(truth, labels)
+    assert precision == pytest.approx(5 / 6)
+    assert recall == pytest.approx((2 / 3 * 2 + 1 / 3 + 1 / 3 + 2 / 3 * 2) / 6)
+    # ARI for this classic example (scikit-learn documents 0.24242424...).
+    assert adjusted_rand([0, 0, 1, 2], [0, 0, 1, 1]) == pytest.approx(0.5714285714)
+    assert adjusted_rand(truth, labels) == pytest.approx(0.2424242424)
+    assert normalized_mutual_info(truth, labels) == pytest.approx(0.5158037429)
+
+
+def test_real_headlines_cluster_better_than_the_naive_baseline(shared: Path) -> None:
+    items = load_uci(shared / "data" / "stories" / "uci-news-aggregator-prefix.csv")[:1500]
+    truth = [i.story for i in items]
+    ours, _ = run_ours(items)
+    baseline = max(bcubed(truth, run_baseline(items, t)[0])[2] for t in (0.1, 0.2, 0.3))
+    assert bcubed(truth, ours)[2] > baseline
