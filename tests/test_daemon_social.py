@@ -1,0 +1,505 @@
+"""The social sources inside the daemon, over a real socket: paging, "only what is new", errors, secrets.
+
+Each kind's API is played by a small fake on the loopback server that honours the real parameters
+(since_id, min_id, max_id, cursor, before/after, numericFilters, next_token) over a timeline the
+test grows between polls, so the assertions are about what the daemon asked for and what it kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests import daemon_world
+from tests.daemon_world import MakeWorld, World
+from tests.feeds import T0, rss
+from tests.server import FixtureServer, Reply, Seen
+
+world = daemon_world.world  # the fixture, shared with test_daemon
+
+X_TOKEN = "xtok-5ecret-bearer-0042"
+BSKY_PASSWORD = "bsky-app-pa55word-7"
+JSON = {"Content-Type": "application/json"}
+ORIGIN = T0 - timedelta(days=1)
+"""Item n of a timeline was published n minutes after ORIGIN (every item predates the first poll)."""
+X_BASE_ID = 1_790_000_000_000_000_000  # snowflake-sized ids: compared as numbers, not strings
+
+
+def when(n: int) -> datetime:
+    return ORIGIN + timedelta(minutes=n)
+
+
+def iso(n: int) -> str:
+    return when(n).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def epoch(n: int) -> int:
+    return int(when(n).timestamp())
+
+
+def say(n: int) -> str:
+    return f"Volcano note {n}"
+
+
+def arg(seen: Seen, name: str, default: str = "") -> str:
+    return seen.query.get(name, [default])[-1]
+
+
+@dataclass
+class Timeline:
+    """Items 1..n, newest last; `grow` publishes more between polls."""
+
+    size: int
+    items: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.items = list(range(1, self.size + 1))
+
+    def grow(self, more: int) -> None:
+        self.items += range(len(self.items) + 1, len(self.items) + 1 + more)
+
+    def newest_first(self) -> list[int]:
+        return sorted(self.items, reverse=True)
+
+
+# --- fake APIs: each answers the parameters the real one documents ------------------------------------
+
+
+def mastodon_api(base: str, line: Timeline) -> Callable[[Seen], Reply]:
+    def status(n: int) -> dict[str, object]:
+        return {"id": str(n), "created_at": iso(n), "url": f"https://m.example/@ann/{n}", "language": "en",
+                "content": f"<p>{say(n)}</p>", "account": {"acct": "ann", "display_name": "Ann"}}
+
+    def reply(seen: Seen) -> Reply:
+        limit = int(arg(seen, "limit", "20"))
+        older_than, since = arg(seen, "max_id"), int(arg(seen, "since_id", "0"))
+        ids = [n for n in line.newest_first() if (not older_than or n < int(older_than)) and n > since]
+        if arg(seen, "min_id"):  # min_id: the page just above it, still newest first
+            ids = sorted(n for n in ids if n > int(arg(seen, "min_id")))[:limit][::-1]
+        page = ids[:limit]
+        headers = dict(JSON)
+        if page:
+            headers["Link"] = (f'<{base}{seen.path}?max_id={page[-1]}>; rel="next", '
+                               f'<{base}{seen.path}?min_id={page[0]}>; rel="prev"')
+        return Reply(200, json.dumps([status(n) for n in page]).encode(), headers)
+
+    return reply
+
+
+def bluesky_feed_api(line: Timeline) -> Callable[[Seen], Reply]:
+    def item(n: int) -> dict[str, object]:
+        post = {"uri": f"at://did:plc:ann/app.bsky.feed.post/{n}", "indexedAt": iso(n),
+                "author": {"handle": "ann.example", "displayName": "Ann"},
+                "record": {"$type": "app.bsky.feed.post", "text": say(n), "createdAt": iso(n)}}
+        return {"post": post}
+
+    def reply(seen: Seen) -> Reply:
+        limit = int(arg(seen, "limit", "50"))
+        ids = line.newest_first()
+        if arg(seen, "cursor"):
+            ids = [n for n in ids if n < int(arg(seen, "cursor"))]
+        page = ids[:limit]
+        body: dict[str, object] = {"feed": [item(n) for n in page]}
+        if len(ids) > limit:
+            body["cursor"] = str(page[-1])
+        return Reply(200, json.dumps(body).encode(), JSON)
+
+    return reply
+
+
+def reddit_api(line: Timeline) -> Callable[[Seen], Reply]:
+    def thing(n: int) -> dict[str, object]:
+        return {"kind": "t3", "data": {"name": f"t3_{n}", "created_utc": epoch(n), "title": say(n),
+                                       "permalink": f"/r/volcanoes/comments/{n}/note/", "author": "ann",
+                                       "selftext": "", "url": f"https://www.reddit.com/r/volcanoes/comments/{n}/"}}
+
+    def reply(seen: Seen) -> Reply:
+        limit = int(arg(seen, "limit", "25"))
+        ids = line.newest_first()
+        if before := arg(seen, "before"):  # the items just newer than the anchor
+            ids = sorted(n for n in ids if n > int(before.removeprefix("t3_")))[:limit][::-1]
+        elif after := arg(seen, "after"):
+            ids = [n for n in ids if n < int(after.removeprefix("t3_"))]
+        page = ids[:limit]
+        more = len(ids) > limit and not arg(seen, "before")
+        data = {"children": [thing(n) for n in page], "after": f"t3_{page[-1]}" if more else None, "before": None}
+        return Reply(200, json.dumps({"kind": "Listing", "data": data}).encode(), JSON)
+
+    return reply
+
+
+def hackernews_api(line: Timeline) -> Callable[[Seen], Reply]:
+    def hit(n: int) -> dict[str, object]:
+        return {"objectID": str(n), "created_at_i": epoch(n), "created_at": iso(n), "title": say(n),
+                "author": "ann", "url": f"https://news.example/{n}", "_tags": ["story"]}
+
+    def reply(seen: Seen) -> Reply:
+        per_page, page = int(arg(seen, "hitsPerPage", "20")), int(arg(seen, "page", "0"))
+        bound = arg(seen, "numericFilters").removeprefix("created_at_i>")
+        ids = [n for n in line.newest_first() if not bound or epoch(n) > int(bound)]
+        pages = -(-len(ids) // per_page)
+        hits = [hit(n) for n in ids[page * per_page:(page + 1) * per_page]]
+        body = {"hits": hits, "page": page, "nbPages": pages, "hitsPerPage": per_page, "nbHits": len(ids)}
+        return Reply(200, json.dumps(body).encode(), JSON)
+
+    return reply
+
+
+def x_api(line: Timeline) -> Callable[[Seen], Reply]:
+    def tweet(n: int) -> dict[str, object]:
+        return {"id": str(X_BASE_ID + n), "author_id": "7", "created_at": iso(n), "lang": "en", "text": say(n)}
+
+    def reply(seen: Seen) -> Reply:
+        if seen.headers.get("authorization") != f"Bearer {X_TOKEN}":
+            return Reply(401, b'{"title": "Unauthorized", "status": 401}', JSON)
+        limit, offset = int(arg(seen, "max_results", "10")), int(arg(seen, "next_token", "0") or 0)
+        since = int(arg(seen, "since_id", "0") or 0)
+        ids = [n for n in line.newest_first() if X_BASE_ID + n > since]
+        page = ids[offset:offset + limit]
+        if not page:
+            return Reply(200, b'{"meta": {"result_count": 0}}', JSON)
+        meta: dict[str, object] = {"newest_id": str(X_BASE_ID + page[0]), "oldest_id": str(X_BASE_ID + page[-1]),
+                                   "result_count": len(page)}
+        if len(ids) > offset + limit:
+            meta["next_token"] = str(offset + limit)
+        users = [{"id": "7", "name": "Bob", "username": "bob"}]
+        body = {"data": [tweet(n) for n in page], "includes": {"users": users}, "meta": meta}
+        return Reply(200, json.dumps(body).encode(), JSON)
+
+    return reply
+
+
+def rss_api(line: Timeline) -> Callable[[Seen], Reply]:
+    def reply(seen: Seen) -> Reply:
+        etag = f'"v{len(line.items)}"'
+        if seen.headers.get("if-none-match") == etag:
+            return Reply(304, b"", {"ETag": etag})
+        items = [(f"r{n}", say(n)) for n in line.newest_first()]
+        return Reply(200, rss(items, start=ORIGIN), {"ETag": etag, "Content-Type": "application/rss+xml"})
+
+    return reply
+
+
+# --- feeds.toml ------------------------------------------------------------------------------------
+
+TOPIC = '[[topics]]\nname = "volcano"\nkeywords = ["volcano"]\n\n'
+
+
+def feed(name: str, kind: str, interval: str = "5m", **keys: str) -> str:
+    lines = [f'name = "{name}"', f'type = "{kind}"', f'interval = "{interval}"']
+    lines += [f'{key} = "{value}"' for key, value in keys.items()]
+    return "[[feeds]]\n" + "\n".join(lines) + "\n\n"
+
+
+PATHS = {
+    "rss": "/rss",
+    "mastodon": "/api/v1/timelines/tag/volcano",
+    "bluesky": "/xrpc/app.bsky.feed.getAuthorFeed",
+    "reddit": "/r/volcanoes/new.json",
+    "hackernews": "/api/v1/search_by_date",
+    "x": "/2/tweets/search/recent",
+}
+
+
+def every_kind(base: str) -> str:
+    return TOPIC + "".join([
+        feed("rss", "rss", url=base + PATHS["rss"]),
+        feed("mastodon", "mastodon", hashtag="volcano", base_url=base),
+        feed("bluesky", "bluesky", actor="ann.example", base_url=base),
+        feed("reddit", "reddit", subreddit="volcanoes", base_url=base),
+        feed("hackernews", "hackernews", topic="volcano", base_url=base),
+        feed("x", "x", topic="volcano", base_url=base, token_env="X_BEARER_TOKEN"),
+    ])
+
+
+def ids_by_source(w: World) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for stored in w.store.posts():
+        found.setdefault(stored.post.source, []).append(stored.post.id)
+    return {source: sorted(ids) for source, ids in found.items()}
+
+
+def expected_ids(kind: str, numbers: Iterable[int]) -> list[str]:
+    make: dict[str, Callable[[int], str]] = {
+        "rss": lambda n: f"r{n}",
+        "mastodon": str,
+        "bluesky": lambda n: f"at://did:plc:ann/app.bsky.feed.post/{n}",
+        "reddit": lambda n: f"t3_{n}",
+        "hackernews": str,
+        "x": lambda n: str(X_BASE_ID + n),
+    }
+    return sorted(make[kind](n) for n in numbers)
+
+
+# --- two polls, every kind -------------------------------------------------------------------------
+
+# More than one page each on the first poll (Mastodon 40, Bluesky 50, Reddit/HN/X 100 a page).
+FIRST_POLL = {"rss": 5, "mastodon": 45, "bluesky": 60, "reddit": 120, "hackernews": 130, "x": 130}
+
+
+async def test_every_kind_pages_through_then_asks_only_for_what_is_new(
+    world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("X_BEARER_TOKEN", X_TOKEN)
+    lines = {kind: Timeline(size) for kind, size in FIRST_POLL.items()}
+    fakes = {"rss": rss_api, "bluesky": bluesky_feed_api, "reddit": reddit_api, "hackernews": hackernews_api,
+             "x": x_api}
+    for kind, fake in fakes.items():
+        server.routes[PATHS[kind]] = fake(lines[kind])
+    server.routes[PATHS["mastodon"]] = mastodon_api(server.base, lines["mastodon"])
+    w = world(toml=every_kind(server.base))
+
+    await w.poll_due()
+    errors = {kind: w.state(kind).last_error for kind in PATHS}
+    assert errors == dict.fromkeys(PATHS), errors
+    first = {kind: server.requests_to(path) for kind, path in PATHS.items()}
+    assert {kind: len(seen) for kind, seen in first.items()} == {kind: 1 if kind == "rss" else 2 for kind in PATHS}
+    assert arg(first["mastodon"][1], "max_id") == "6"  # Link rel="next": older than the 40th newest
+    assert arg(first["bluesky"][1], "cursor") == "11"
+    assert arg(first["reddit"][1], "after") == "t3_21"
+    assert arg(first["hackernews"][1], "page") == "1"
+    assert arg(first["x"][1], "next_token") == "100"
+    assert ids_by_source(w) == {kind: expected_ids(kind, line.items) for kind, line in lines.items()}
+
+    for line in lines.values():
+        line.grow(3)
+    w.advance(6 * 60)
+    await w.poll_due()
+    second = {kind: server.requests_to(path)[len(first[kind]):] for kind, path in PATHS.items()}
+    assert {kind: len(seen) for kind, seen in second.items()} == dict.fromkeys(PATHS, 1), "one page of news each"
+    ask = {kind: seen[0] for kind, seen in second.items()}
+    assert ask["rss"].headers["if-none-match"] == '"v5"'
+    assert arg(ask["mastodon"], "since_id") == "45"
+    assert "cursor" not in ask["bluesky"].query  # the newest page reaches a post already seen: no paging back
+    assert arg(ask["reddit"], "before") == "t3_120"
+    assert arg(ask["hackernews"], "numericFilters") == f"created_at_i>{epoch(130)}"
+    assert arg(ask["x"], "since_id") == str(X_BASE_ID + 130)
+    stored = ids_by_source(w)
+    assert stored == {kind: expected_ids(kind, line.items) for kind, line in lines.items()}, "each post once"
+    assert {kind: w.state(kind).posts_seen for kind in PATHS} == {
+        "rss": 5 + 8, **{kind: FIRST_POLL[kind] + 3 for kind in PATHS if kind != "rss"}
+    }
+
+
+async def test_the_topic_is_sent_to_the_search_apis(
+    world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("X_BEARER_TOKEN", X_TOKEN)
+    server.routes[PATHS["hackernews"]] = hackernews_api(Timeline(2))
+    server.routes[PATHS["x"]] = x_api(Timeline(2))
+    w = world(toml=TOPIC + feed("hackernews", "hackernews", topic="volcano", base_url=server.base)
+              + feed("x", "x", topic="volcano", base_url=server.base, token_env="X_BEARER_TOKEN"))
+    await w.poll_due()
+    assert "volcano" in arg(server.requests_to(PATHS["hackernews"])[0], "query").lower()
+    assert "volcano" in arg(server.requests_to(PATHS["x"])[0], "query").lower()
+
+
+# --- errors: a refused credential waits; a rate limit waits until its reset ------------------------
+
+ONE_OF_EACH = {
+    "rss": lambda base: feed("rss", "rss", url=base + PATHS["rss"]),
+    "mastodon": lambda base: feed("mastodon", "mastodon", hashtag="volcano", base_url=base),
+    "bluesky": lambda base: feed("bluesky", "bluesky", actor="ann.example", base_url=base),
+    "reddit": lambda base: feed("reddit", "reddit", subreddit="volcanoes", base_url=base),
+    "hackernews": lambda base: feed("hackernews", "hackernews", topic="volcano", base_url=base),
+    "x": lambda base: feed("x", "x", topic="volcano", base_url=base, token_env="X_BEARER_TOKEN"),
+}
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_refused_credential_is_a_clear_error_and_is_not_retried_soon(
+    world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    status: int,
+) -> None:
+    monkeypatch.setenv("X_BEARER_TOKEN", X_TOKEN)
+    for path in PATHS.values():
+        server.routes[path] = Reply(status, b'{"error": "Forbidden"}', JSON)
+    w = world(toml=TOPIC + "".join(make(server.base) for make in ONE_OF_EACH.values()))
+    await w.poll_due()
+    for kind in PATHS:
+        state = w.state(kind)
+        assert state.last_status == status, kind
+        assert f"HTTP {status}" in (state.last_error or ""), kind
+        assert state.next_check is not None and state.next_check - w.now[0] >= timedelta(hours=1), kind
+    assert "X_BEARER_TOKEN" in (w.state("x").last_error or ""), "the error says which credential was refused"
+
+    for _ in range(12):  # an hour of ticks, five minutes apart
+        w.advance(5 * 60)
+        await w.poll_due()
+    assert {kind: len(server.requests_to(path)) for kind, path in PATHS.items()} == dict.fromkeys(PATHS, 1)
+
+    from monitor.commands import status as status_command
+
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    assert status_command.run(_args(w, json=True)) == 0
+    shown = {f["name"]: f for f in json.loads(capsys.readouterr().out)["feeds"]}
+    assert {name: f["last_status"] for name, f in shown.items()} == dict.fromkeys(PATHS, status)
+    assert all(f"HTTP {status}" in f["last_error"] for f in shown.values())
+    assert X_TOKEN not in json.dumps(shown)
+
+
+def _args(w: World, json: bool) -> object:
+    import argparse
+
+    return argparse.Namespace(config=w.config_path, json=json)
+
+
+async def test_x_without_a_token_says_which_variable_to_set_and_asks_nothing(
+    world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("X_BEARER_TOKEN", raising=False)
+    server.routes[PATHS["x"]] = x_api(Timeline(3))
+    w = world(toml=TOPIC + ONE_OF_EACH["x"](server.base))
+    await w.poll_due()
+    state = w.state("x")
+    assert "X_BEARER_TOKEN" in (state.last_error or "")
+    assert state.next_check is not None and state.next_check - w.now[0] >= timedelta(hours=1)
+    assert server.requests_to(PATHS["x"]) == []
+
+
+RESET_SECONDS = 900
+
+
+def _rate_limited(kind: str, now: datetime) -> dict[str, str]:
+    """Each API's own way of saying "no calls left until ..." (RESET_SECONDS from `now`)."""
+    reset_at = now + timedelta(seconds=RESET_SECONDS)
+    return {
+        "reddit": {"X-Ratelimit-Remaining": "0.0", "X-Ratelimit-Used": "100", "X-Ratelimit-Reset": str(RESET_SECONDS)},
+        "x": {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
+              "x-rate-limit-reset": str(int(reset_at.timestamp()))},
+        "bluesky": {"RateLimit-Limit": "3000", "RateLimit-Remaining": "0",
+                    "RateLimit-Reset": str(int(reset_at.timestamp())), "RateLimit-Policy": "3000;w=300"},
+        "mastodon": {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                     "X-RateLimit-Reset": reset_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+        "hackernews": {"RateLimit-Remaining": "0", "RateLimit-Reset": str(RESET_SECONDS)},
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["reddit", "x", "bluesky", "mastodon", "hackernews"])
+async def test_a_429_waits_until_the_rate_limit_resets(
+    world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setenv("X_BEARER_TOKEN", X_TOKEN)
+    server.routes[PATHS[kind]] = Reply(429, b'{"error": "Too Many Requests"}', {**JSON, **_rate_limited(kind, T0)})
+    w = world(toml=TOPIC + ONE_OF_EACH[kind](server.base).replace('interval = "5m"', 'interval = "1m"'))
+    await w.poll_due()
+    state = w.state(kind)
+    reset = T0 + timedelta(seconds=RESET_SECONDS)
+    assert state.last_status == 429 and "429" in (state.last_error or "")
+    assert state.next_check is not None and state.next_check >= reset, (state.next_check, reset)
+    while w.now[0] + timedelta(seconds=60) < reset:  # every minute (the feed's interval) until just before
+        w.advance(60)
+        await w.poll_due()
+    assert len(server.requests_to(PATHS[kind])) == 1, "nothing asked before the reset"
+    w.now[0] = state.next_check
+    await w.poll_due()
+    assert len(server.requests_to(PATHS[kind])) == 2, "asked again once the limit reset"
+
+
+# --- secrets and the Bluesky session ---------------------------------------------------------------
+
+
+def _jwt(name: str) -> str:
+    """A token with no readable expiry: the client uses it until the server refuses it."""
+    return f"eyJhbGciOiJub25lIn0.{name}.sig"
+
+
+@dataclass
+class BlueskyLogin:
+    """createSession hands out access-1, access-2, ...; the search accepts only the newest, once `expire` says so."""
+
+    logins: int = 0
+    expired: set[str] = field(default_factory=set)
+    line: Timeline = field(default_factory=lambda: Timeline(3))
+
+    def login(self, seen: Seen) -> Reply:
+        body = json.loads(seen.body or b"{}")
+        if body != {"identifier": "ann.example", "password": BSKY_PASSWORD}:
+            return Reply(401, b'{"error": "AuthenticationRequired", "message": "Invalid identifier or password"}', JSON)
+        self.logins += 1
+        tokens = {"accessJwt": _jwt(f"access-{self.logins}"), "refreshJwt": _jwt(f"refresh-{self.logins}"),
+                  "handle": "ann.example", "did": "did:plc:ann"}
+        return Reply(200, json.dumps(tokens).encode(), JSON)
+
+    def search(self, seen: Seen) -> Reply:
+        token = seen.headers.get("authorization", "").removeprefix("Bearer ")
+        if token in self.expired:
+            return Reply(self.refusal[0], self.refusal[1], JSON)
+        if token != _jwt(f"access-{self.logins}"):
+            return Reply(401, b'{"error": "AuthenticationRequired"}', JSON)
+        since = arg(seen, "since")
+        views = [{"uri": f"at://did:plc:ann/app.bsky.feed.post/{n}", "indexedAt": iso(n),
+                  "author": {"handle": "ann.example"}, "record": {"text": say(n), "createdAt": iso(n)}}
+                 for n in self.line.newest_first() if not since or iso(n) > since]
+        return Reply(200, json.dumps({"posts": views}).encode(), JSON)
+
+    refusal: tuple[int, bytes] = (400, b'{"error": "ExpiredToken", "message": "Token has expired"}')
+
+
+LOGIN_PATH = "/xrpc/com.atproto.server.createSession"
+SEARCH_PATH = "/xrpc/app.bsky.feed.searchPosts"
+
+
+@pytest.mark.parametrize("refusal", [
+    (400, b'{"error": "ExpiredToken", "message": "Token has expired"}'),
+    (401, b'{"error": "InvalidToken", "message": "Bad token"}'),
+])
+async def test_bluesky_logs_in_afresh_after_its_token_is_refused(
+    world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch, refusal: tuple[int, bytes]
+) -> None:
+    monkeypatch.setenv("BSKY_PASSWORD", BSKY_PASSWORD)
+    api = BlueskyLogin(refusal=refusal)
+    server.routes[LOGIN_PATH], server.routes[SEARCH_PATH] = api.login, api.search
+    w = world(toml=TOPIC + feed("bsky", "bluesky", topic="volcano", base_url=server.base, handle="ann.example",
+                                password_env="BSKY_PASSWORD"))
+    await w.poll_due()
+    assert api.logins == 1 and w.state("bsky").last_error is None
+    assert len(w.store.posts()) == 3
+
+    api.expired.add(_jwt("access-1"))
+    w.advance(6 * 60)
+    await w.poll_due()
+    state = w.state("bsky")
+    assert state.last_status == refusal[0] and state.last_error
+    assert api.logins == 1
+
+    api.line.grow(2)
+    assert state.next_check is not None
+    w.now[0] = state.next_check
+    await w.poll_due()
+    assert api.logins == 2, "the refused session was dropped: the next poll logged in again"
+    searches = server.requests_to(SEARCH_PATH)
+    assert searches[-1].headers["authorization"] == f"Bearer {_jwt('access-2')}"
+    assert w.state("bsky").last_error is None and len(w.store.posts()) == 5
+
+
+async def test_secrets_never_reach_the_stored_state_or_the_log(
+    world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("X_BEARER_TOKEN", X_TOKEN)
+    monkeypatch.setenv("BSKY_PASSWORD", BSKY_PASSWORD)
+    api = BlueskyLogin()
+    server.routes[LOGIN_PATH], server.routes[SEARCH_PATH] = api.login, api.search
+    # A hostile (or merely chatty) server that repeats the credential it was sent in its error.
+    server.routes[PATHS["x"]] = lambda seen: Reply(
+        200, json.dumps({"errors": [{"message": f"bad credential {seen.headers.get('authorization')}"}]}).encode(),
+        JSON)
+    w = world(toml=TOPIC + ONE_OF_EACH["x"](server.base) + feed(
+        "bsky", "bluesky", topic="volcano", base_url=server.base, handle="ann.example", password_env="BSKY_PASSWORD"))
+    await w.poll_due()
+    api.expired.add(_jwt("access-1"))
+    w.advance(6 * 60)
+    await w.poll_due()
+
+    assert server.requests_to(PATHS["x"])[0].headers["authorization"] == f"Bearer {X_TOKEN}"
+    assert "bad credential" in (w.state("x").last_error or "")
+    states = repr([w.state("x"), w.state("bsky")])
+    for secret in (X_TOKEN, BSKY_PASSWORD, _jwt("access-1"), _jwt("refresh-1")):
+        assert secret not in states
+        assert secret not in caplog.text
