@@ -82,7 +82,7 @@ def rate_limit_reset(headers: Mapping[str, str], now: datetime) -> datetime | No
 
     Reads `RateLimit-Remaining`/`-Reset` (IETF draft, seconds), the structured `RateLimit:
     remaining=0, reset=30` / `r=0;t=30` forms, `X-Ratelimit-Remaining`/`-Reset` (Reddit: seconds,
-    GitHub: epoch) and `x-rate-limit-remaining`/`-reset` (X: epoch).
+    GitHub: epoch) and `x-rate-limit-remaining`/`-reset` (X: epoch); Mastodon's reset is an ISO 8601 time.
     """
     lower = {k.lower(): v for k, v in headers.items()}
     pairs = [
@@ -115,7 +115,7 @@ def _reset_time(value: str, now: datetime) -> datetime | None:
     try:
         number = float(value.strip())
     except ValueError:
-        return None
+        return _reset_date(value, now)
     if math.isnan(number) or number < 0:
         return None
     if number >= _EPOCH_THRESHOLD:
@@ -124,6 +124,15 @@ def _reset_time(value: str, now: datetime) -> datetime | None:
         except (OverflowError, OSError, ValueError):
             return _after(now, MAX_WAIT)
     return _after(now, number)
+
+
+def _reset_date(value: str, now: datetime) -> datetime | None:
+    """Mastodon's X-RateLimit-Reset is an ISO 8601 time (e.g. 2024-03-01T12:15:00.000Z)."""
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return _clamp(now, _like(now, when if when.tzinfo else when.replace(tzinfo=UTC)))
 
 
 def _after(now: datetime, seconds: float) -> datetime:
