@@ -225,7 +225,7 @@ def _login_request(ctx: PollContext) -> Request:
     handle = ctx.options.get("handle", "").strip().lstrip("@")
     env = ctx.options.get("password_env", "")
     if not handle:
-        raise FeedError('Bluesky search needs a login: set "handle" and "password_env" in the feed')
+        raise j.NotConfigured('Bluesky search needs a login: set "handle" and "password_env" in the feed')
     password = j.require_secret(ctx.secrets, "password", env, "Bluesky search needs an app password")
     body = {"identifier": handle, "password": password}
     return Request(_base(ctx, LOGIN_BASE) + LOGIN, method="POST", json=body, conditional=False)

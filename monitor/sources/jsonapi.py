@@ -24,6 +24,12 @@ _LINK = re.compile(r'<\s*([^>]*)>\s*((?:;\s*[^;,]*)*)')
 _REL = re.compile(r'rel\s*=\s*"?([^";]+)"?')
 
 
+class NotConfigured(FeedError):
+    """The feed lacks a credential or key it needs: asking again soon cannot help, so the daemon backs off hard."""
+
+    permanent = True
+
+
 def load(body: bytes, what: str) -> Any:
     """The JSON document in `body`, or a FeedError naming `what` (e.g. "Mastodon hashtag timeline")."""
     try:
@@ -166,5 +172,5 @@ def require_secret(ctx_secrets: Mapping[str, str], key: str, env_name: str, what
     value = ctx_secrets.get(key, "")
     if not value:
         where = f"the environment variable {env_name}" if env_name else f"{key}_env in the feed"
-        raise FeedError(f"{what}: set {where}")
+        raise NotConfigured(f"{what}: set {where}")
     return value

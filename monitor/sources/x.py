@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import unescape
 
 from monitor.sources import jsonapi as j
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.base import Page, PollContext, Request, Response
 from storage.types import Post
 
 KIND = "x"
@@ -107,8 +107,8 @@ def _full_text(tweet: j.JSON) -> str:
 def _auth(ctx: PollContext) -> dict[str, str]:
     token = ctx.secrets.get("token", "")
     if not token:
-        env = ctx.options.get("token_env", "")
-        raise FeedError(f"X needs a bearer token: set the environment variable {env or '(token_env in the feed)'}")
+        env = ctx.options.get("token_env", "") or "(token_env in the feed)"
+        raise j.NotConfigured(f"X needs a bearer token: set the environment variable {env}")
     return {"Authorization": f"Bearer {token}"}
 
 
