@@ -181,7 +181,7 @@ class Daemon:
             state,
             last_poll=now,
             last_status=getattr(error, "status", None),
-            last_error=_redact(str(error), self._secrets(feed)),
+            last_error=_redact(_explained(feed, error), self._secrets(feed)),
             error_count=errors,
             retry_after=retry_at,
             next_check=next_check,
@@ -228,6 +228,14 @@ def _redact(message: str, secrets: Mapping[str, str]) -> str:
         if value:
             message = message.replace(value, "[redacted]")
     return message
+
+
+def _explained(feed: Feed, error: Exception) -> str:
+    """The error's one line; a refused credential also names the environment variable that holds it."""
+    envs = [feed.options[key] for key in ("token_env", "password_env") if feed.options.get(key)]
+    if getattr(error, "status", None) in (401, 403) and envs:
+        return f"{error} (check the credential in ${envs[0]})"
+    return str(error)
 
 
 def _redact_url(url: str) -> str:
