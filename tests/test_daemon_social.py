@@ -7,6 +7,7 @@ test grows between polls, so the assertions are about what the daemon asked for 
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -301,7 +302,7 @@ async def test_the_topic_is_sent_to_the_search_apis(
 
 # --- errors: a refused credential waits; a rate limit waits until its reset ------------------------
 
-ONE_OF_EACH = {
+ONE_OF_EACH: dict[str, Callable[[str], str]] = {
     "rss": lambda base: feed("rss", "rss", url=base + PATHS["rss"]),
     "mastodon": lambda base: feed("mastodon", "mastodon", hashtag="volcano", base_url=base),
     "bluesky": lambda base: feed("bluesky", "bluesky", actor="ann.example", base_url=base),
@@ -343,9 +344,7 @@ async def test_a_refused_credential_is_a_clear_error_and_is_not_retried_soon(
     assert X_TOKEN not in json.dumps(shown)
 
 
-def _args(w: World, json: bool) -> object:
-    import argparse
-
+def _args(w: World, json: bool) -> argparse.Namespace:
     return argparse.Namespace(config=w.config_path, json=json)
 
 
