@@ -223,10 +223,24 @@ class Daemon:
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
 
 
+REDACT_FROM = 4
+"""Characters of a secret that, at the start of a cut-off quote, already count as the secret."""
+
+
 def _redact(message: str, secrets: Mapping[str, str]) -> str:
+    """The message without any secret, whole or cut short (an error quoting the first bytes of a
+    body that echoes the header ends mid-token, which a plain replace would miss)."""
     for value in secrets.values():
-        if value:
-            message = message.replace(value, "[redacted]")
+        if len(value) < REDACT_FROM:
+            message = message.replace(value, "[redacted]") if value else message
+            continue
+        start = message.find(value[:REDACT_FROM])
+        while start != -1:
+            end = start + REDACT_FROM
+            while end < len(message) and end - start < len(value) and message[end] == value[end - start]:
+                end += 1
+            message = message[:start] + "[redacted]" + message[end:]
+            start = message.find(value[:REDACT_FROM], start + len("[redacted]"))
     return message
 
 
