@@ -53,7 +53,7 @@ def arg(seen: Seen, name: str, default: str = "") -> str:
 
 @dataclass
 class Timeline:
-    """Items 1..n, newest last; `grow` publishes more between polls."""
+    """Items 1..size, newest last; `grow` publishes more between polls (ids are never reused)."""
 
     size: int
     items: list[int] = field(default_factory=list)
@@ -62,7 +62,8 @@ class Timeline:
         self.items = list(range(1, self.size + 1))
 
     def grow(self, more: int) -> None:
-        self.items += range(len(self.items) + 1, len(self.items) + 1 + more)
+        self.items += range(self.size + 1, self.size + 1 + more)
+        self.size += more
 
     def newest_first(self) -> list[int]:
         return sorted(self.items, reverse=True)
@@ -122,8 +123,9 @@ def reddit_api(line: Timeline) -> Callable[[Seen], Reply]:
     def reply(seen: Seen) -> Reply:
         limit = int(arg(seen, "limit", "25"))
         ids = line.newest_first()
-        if before := arg(seen, "before"):  # the items just newer than the anchor
-            ids = sorted(n for n in ids if n > int(before.removeprefix("t3_")))[:limit][::-1]
+        if before := arg(seen, "before"):  # the items just newer than the anchor, if it still exists
+            anchor = int(before.removeprefix("t3_"))
+            ids = sorted(n for n in ids if n > anchor)[:limit][::-1] if anchor in line.items else []
         elif after := arg(seen, "after"):
             ids = [n for n in ids if n < int(after.removeprefix("t3_"))]
         page = ids[:limit]
@@ -502,3 +504,19 @@ async def test_secrets_never_reach_the_stored_state_or_the_log(
     for secret in (X_TOKEN, BSKY_PASSWORD, _jwt("access-1"), _jwt("refresh-1")):
         assert secret not in states
         assert secret not in caplog.text
+
+
+async def test_reddit_drops_an_anchor_that_was_deleted_and_catches_up(world: MakeWorld, server: FixtureServer) -> None:
+    line = Timeline(3)
+    server.routes[PATHS["reddit"]] = reddit_api(line)
+    w = world(toml=TOPIC + ONE_OF_EACH["reddit"](server.base))
+    await w.poll_due()
+    assert w.state("reddit").cursor["before"] == "t3_3"
+    line.items.remove(3)  # Reddit answers before=<a deleted post> with an empty listing, forever
+    line.grow(2)
+    for _ in range(8):
+        w.advance(6 * 60)
+        await w.poll_due()
+    asked = [arg(seen, "before") for seen in server.requests_to(PATHS["reddit"])]
+    assert asked[:2] == ["", "t3_3"] and "" in asked[2:], asked
+    assert ids_by_source(w)["reddit"] == ["t3_1", "t3_2", "t3_3", "t3_4", "t3_5"]
