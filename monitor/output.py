@@ -89,7 +89,8 @@ def story_line(story: Story) -> str:
     mark = "●" if story.live else "○"
     spike = f"  ⚡ {printable(story.spike, one_line=True)}" if story.spike else ""
     label = truncate(printable(story.label, one_line=True), 70)
-    return f"{mark} #{story.id:<6} {story.size:>5} posts  {story.velocity:6.1f}/h  {story.topic}: {label}{spike}"
+    topic = printable(story.topic, one_line=True)  # topic names come from articles (`monitor init`)
+    return f"{mark} #{story.id:<6} {story.size:>5} posts  {story.velocity:6.1f}/h  {topic}: {label}{spike}"
 
 
 def feed_line(feed: Feed, state: FeedState | None) -> str:
@@ -97,4 +98,5 @@ def feed_line(feed: Feed, state: FeedState | None) -> str:
     error = f"  {truncate(printable(row['last_error'], one_line=True), 60)}" if row["last_error"] else ""
     last = row["last_poll"] or "never"
     nxt = row["next_check"] or "-"
-    return f"{row['health']:8} {feed.name[:24]:24} {feed.type:10} last {last}  next {nxt}{error}"
+    name = printable(feed.name, one_line=True)[:24]  # feeds.toml may hold any string, escapes too
+    return f"{row['health']:8} {name:24} {feed.type:10} last {last}  next {nxt}{error}"
