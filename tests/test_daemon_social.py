@@ -476,6 +476,7 @@ async def test_bluesky_logs_in_afresh_after_its_token_is_refused(
     assert api.logins == 2, "the refused session was dropped: the next poll logged in again"
     searches = server.requests_to(SEARCH_PATH)
     assert searches[-1].headers["authorization"] == f"Bearer {_jwt('access-2')}"
+    assert [arg(seen, "since") for seen in searches] == ["", iso(3), iso(3)], "only what is new, once logged in"
     assert w.state("bsky").last_error is None and len(w.store.posts()) == 5
 
 
@@ -520,3 +521,35 @@ async def test_reddit_drops_an_anchor_that_was_deleted_and_catches_up(world: Mak
     asked = [arg(seen, "before") for seen in server.requests_to(PATHS["reddit"])]
     assert asked[:2] == ["", "t3_3"] and "" in asked[2:], asked
     assert ids_by_source(w)["reddit"] == ["t3_1", "t3_2", "t3_3", "t3_4", "t3_5"]
+
+
+async def test_a_mastodon_account_is_looked_up_once(world: MakeWorld, server: FixtureServer) -> None:
+    line = Timeline(3)
+    server.routes["/api/v1/accounts/lookup"] = Reply(200, b'{"id": "77", "acct": "ann@m.example"}', JSON)
+    server.routes["/api/v1/accounts/77/statuses"] = mastodon_api(server.base, line)
+    w = world(toml=TOPIC + feed("ann", "mastodon", account="@ann@m.example", base_url=server.base))
+    await w.poll_due()
+    line.grow(2)
+    w.advance(6 * 60)
+    await w.poll_due()
+    assert [arg(seen, "acct") for seen in server.requests_to("/api/v1/accounts/lookup")] == ["ann@m.example"]
+    assert [arg(seen, "since_id") for seen in server.requests_to("/api/v1/accounts/77/statuses")] == ["", "3"]
+    assert ids_by_source(w) == {"ann": ["1", "2", "3", "4", "5"]}
+
+
+async def test_a_success_that_spends_the_last_call_waits_for_the_reset(
+    world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("X_BEARER_TOKEN", X_TOKEN)
+    search = x_api(Timeline(2))
+
+    def last_call(seen: Seen) -> Reply:
+        answer = search(seen)
+        return Reply(answer.status, answer.body, {**answer.headers, **_rate_limited("x", T0)})
+
+    server.routes[PATHS["x"]] = last_call
+    w = world(toml=TOPIC + ONE_OF_EACH["x"](server.base))
+    await w.poll_due()
+    state = w.state("x")
+    assert state.last_error is None and len(w.store.posts()) == 2
+    assert state.next_check is not None and state.next_check >= T0 + timedelta(seconds=RESET_SECONDS)
