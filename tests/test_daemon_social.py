@@ -1,8 +1,8 @@
 """The social sources inside the daemon, over a real socket: paging, "only what is new", errors, secrets.
 
-Each kind's API is played by a small fake on the loopback server that honours the real parameters
-(since_id, min_id, max_id, cursor, before/after, numericFilters, next_token) over a timeline the
-test grows between polls, so the assertions are about what the daemon asked for and what it kept.
+Each kind's API is played by a small fake on the loopback server (tests/daemon_world.py) that honours
+the real parameters (since_id, min_id, max_id, cursor, before/after, numericFilters, next_token) over
+a timeline the test grows between polls: the assertions are on what the daemon asked for and kept.
 """
 
 from __future__ import annotations
@@ -11,182 +11,37 @@ import argparse
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
 
 from tests import daemon_world
-from tests.daemon_world import MakeWorld, World
-from tests.feeds import T0, rss
+from tests.daemon_world import (
+    BSKY_PASSWORD,
+    JSON,
+    LOGIN_PATH,
+    SEARCH_PATH,
+    X_BASE_ID,
+    X_TOKEN,
+    BlueskyLogin,
+    MakeWorld,
+    Timeline,
+    World,
+    arg,
+    bluesky_feed_api,
+    epoch,
+    hackernews_api,
+    iso,
+    jwt,
+    mastodon_api,
+    reddit_api,
+    rss_api,
+    x_api,
+)
+from tests.feeds import T0
 from tests.server import FixtureServer, Reply, Seen
 
 world = daemon_world.world  # the fixture, shared with test_daemon
-
-X_TOKEN = "xtok-5ecret-bearer-0042"
-BSKY_PASSWORD = "bsky-app-pa55word-7"
-JSON = {"Content-Type": "application/json"}
-ORIGIN = T0 - timedelta(days=1)
-"""Item n of a timeline was published n minutes after ORIGIN (every item predates the first poll)."""
-X_BASE_ID = 1_790_000_000_000_000_000  # snowflake-sized ids: compared as numbers, not strings
-
-
-def when(n: int) -> datetime:
-    return ORIGIN + timedelta(minutes=n)
-
-
-def iso(n: int) -> str:
-    return when(n).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def epoch(n: int) -> int:
-    return int(when(n).timestamp())
-
-
-def say(n: int) -> str:
-    return f"Volcano note {n}"
-
-
-def arg(seen: Seen, name: str, default: str = "") -> str:
-    return seen.query.get(name, [default])[-1]
-
-
-@dataclass
-class Timeline:
-    """Items 1..size, newest last; `grow` publishes more between polls (ids are never reused)."""
-
-    size: int
-    items: list[int] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.items = list(range(1, self.size + 1))
-
-    def grow(self, more: int) -> None:
-        self.items += range(self.size + 1, self.size + 1 + more)
-        self.size += more
-
-    def newest_first(self) -> list[int]:
-        return sorted(self.items, reverse=True)
-
-
-# --- fake APIs: each answers the parameters the real one documents ------------------------------------
-
-
-def mastodon_api(base: str, line: Timeline) -> Callable[[Seen], Reply]:
-    def status(n: int) -> dict[str, object]:
-        return {"id": str(n), "created_at": iso(n), "url": f"https://m.example/@ann/{n}", "language": "en",
-                "content": f"<p>{say(n)}</p>", "account": {"acct": "ann", "display_name": "Ann"}}
-
-    def reply(seen: Seen) -> Reply:
-        limit = int(arg(seen, "limit", "20"))
-        older_than, since = arg(seen, "max_id"), int(arg(seen, "since_id", "0"))
-        ids = [n for n in line.newest_first() if (not older_than or n < int(older_than)) and n > since]
-        if arg(seen, "min_id"):  # min_id: the page just above it, still newest first
-            ids = sorted(n for n in ids if n > int(arg(seen, "min_id")))[:limit][::-1]
-        page = ids[:limit]
-        headers = dict(JSON)
-        if page:
-            headers["Link"] = (f'<{base}{seen.path}?max_id={page[-1]}>; rel="next", '
-                               f'<{base}{seen.path}?min_id={page[0]}>; rel="prev"')
-        return Reply(200, json.dumps([status(n) for n in page]).encode(), headers)
-
-    return reply
-
-
-def bluesky_feed_api(line: Timeline) -> Callable[[Seen], Reply]:
-    def item(n: int) -> dict[str, object]:
-        post = {"uri": f"at://did:plc:ann/app.bsky.feed.post/{n}", "indexedAt": iso(n),
-                "author": {"handle": "ann.example", "displayName": "Ann"},
-                "record": {"$type": "app.bsky.feed.post", "text": say(n), "createdAt": iso(n)}}
-        return {"post": post}
-
-    def reply(seen: Seen) -> Reply:
-        limit = int(arg(seen, "limit", "50"))
-        ids = line.newest_first()
-        if arg(seen, "cursor"):
-            ids = [n for n in ids if n < int(arg(seen, "cursor"))]
-        page = ids[:limit]
-        body: dict[str, object] = {"feed": [item(n) for n in page]}
-        if len(ids) > limit:
-            body["cursor"] = str(page[-1])
-        return Reply(200, json.dumps(body).encode(), JSON)
-
-    return reply
-
-
-def reddit_api(line: Timeline) -> Callable[[Seen], Reply]:
-    def thing(n: int) -> dict[str, object]:
-        return {"kind": "t3", "data": {"name": f"t3_{n}", "created_utc": epoch(n), "title": say(n),
-                                       "permalink": f"/r/volcanoes/comments/{n}/note/", "author": "ann",
-                                       "selftext": "", "url": f"https://www.reddit.com/r/volcanoes/comments/{n}/"}}
-
-    def reply(seen: Seen) -> Reply:
-        limit = int(arg(seen, "limit", "25"))
-        ids = line.newest_first()
-        if before := arg(seen, "before"):  # the items just newer than the anchor, if it still exists
-            anchor = int(before.removeprefix("t3_"))
-            ids = sorted(n for n in ids if n > anchor)[:limit][::-1] if anchor in line.items else []
-        elif after := arg(seen, "after"):
-            ids = [n for n in ids if n < int(after.removeprefix("t3_"))]
-        page = ids[:limit]
-        more = len(ids) > limit and not arg(seen, "before")
-        data = {"children": [thing(n) for n in page], "after": f"t3_{page[-1]}" if more else None, "before": None}
-        return Reply(200, json.dumps({"kind": "Listing", "data": data}).encode(), JSON)
-
-    return reply
-
-
-def hackernews_api(line: Timeline) -> Callable[[Seen], Reply]:
-    def hit(n: int) -> dict[str, object]:
-        return {"objectID": str(n), "created_at_i": epoch(n), "created_at": iso(n), "title": say(n),
-                "author": "ann", "url": f"https://news.example/{n}", "_tags": ["story"]}
-
-    def reply(seen: Seen) -> Reply:
-        per_page, page = int(arg(seen, "hitsPerPage", "20")), int(arg(seen, "page", "0"))
-        bound = arg(seen, "numericFilters").removeprefix("created_at_i>")
-        ids = [n for n in line.newest_first() if not bound or epoch(n) > int(bound)]
-        pages = -(-len(ids) // per_page)
-        hits = [hit(n) for n in ids[page * per_page:(page + 1) * per_page]]
-        body = {"hits": hits, "page": page, "nbPages": pages, "hitsPerPage": per_page, "nbHits": len(ids)}
-        return Reply(200, json.dumps(body).encode(), JSON)
-
-    return reply
-
-
-def x_api(line: Timeline) -> Callable[[Seen], Reply]:
-    def tweet(n: int) -> dict[str, object]:
-        return {"id": str(X_BASE_ID + n), "author_id": "7", "created_at": iso(n), "lang": "en", "text": say(n)}
-
-    def reply(seen: Seen) -> Reply:
-        if seen.headers.get("authorization") != f"Bearer {X_TOKEN}":
-            return Reply(401, b'{"title": "Unauthorized", "status": 401}', JSON)
-        limit, offset = int(arg(seen, "max_results", "10")), int(arg(seen, "next_token", "0") or 0)
-        since = int(arg(seen, "since_id", "0") or 0)
-        ids = [n for n in line.newest_first() if X_BASE_ID + n > since]
-        page = ids[offset:offset + limit]
-        if not page:
-            return Reply(200, b'{"meta": {"result_count": 0}}', JSON)
-        meta: dict[str, object] = {"newest_id": str(X_BASE_ID + page[0]), "oldest_id": str(X_BASE_ID + page[-1]),
-                                   "result_count": len(page)}
-        if len(ids) > offset + limit:
-            meta["next_token"] = str(offset + limit)
-        users = [{"id": "7", "name": "Bob", "username": "bob"}]
-        body = {"data": [tweet(n) for n in page], "includes": {"users": users}, "meta": meta}
-        return Reply(200, json.dumps(body).encode(), JSON)
-
-    return reply
-
-
-def rss_api(line: Timeline) -> Callable[[Seen], Reply]:
-    def reply(seen: Seen) -> Reply:
-        etag = f'"v{len(line.items)}"'
-        if seen.headers.get("if-none-match") == etag:
-            return Reply(304, b"", {"ETag": etag})
-        items = [(f"r{n}", say(n)) for n in line.newest_first()]
-        return Reply(200, rss(items, start=ORIGIN), {"ETag": etag, "Content-Type": "application/rss+xml"})
-
-    return reply
-
 
 # --- feeds.toml ------------------------------------------------------------------------------------
 
@@ -404,48 +259,6 @@ async def test_a_429_waits_until_the_rate_limit_resets(
 
 # --- secrets and the Bluesky session ---------------------------------------------------------------
 
-
-def _jwt(name: str) -> str:
-    """A token with no readable expiry: the client uses it until the server refuses it."""
-    return f"eyJhbGciOiJub25lIn0.{name}.sig"
-
-
-@dataclass
-class BlueskyLogin:
-    """createSession hands out access-1, access-2, ...; the search accepts only the newest, once `expire` says so."""
-
-    logins: int = 0
-    expired: set[str] = field(default_factory=set)
-    line: Timeline = field(default_factory=lambda: Timeline(3))
-
-    def login(self, seen: Seen) -> Reply:
-        body = json.loads(seen.body or b"{}")
-        if body != {"identifier": "ann.example", "password": BSKY_PASSWORD}:
-            return Reply(401, b'{"error": "AuthenticationRequired", "message": "Invalid identifier or password"}', JSON)
-        self.logins += 1
-        tokens = {"accessJwt": _jwt(f"access-{self.logins}"), "refreshJwt": _jwt(f"refresh-{self.logins}"),
-                  "handle": "ann.example", "did": "did:plc:ann"}
-        return Reply(200, json.dumps(tokens).encode(), JSON)
-
-    def search(self, seen: Seen) -> Reply:
-        token = seen.headers.get("authorization", "").removeprefix("Bearer ")
-        if token in self.expired:
-            return Reply(self.refusal[0], self.refusal[1], JSON)
-        if token != _jwt(f"access-{self.logins}"):
-            return Reply(401, b'{"error": "AuthenticationRequired"}', JSON)
-        since = arg(seen, "since")
-        views = [{"uri": f"at://did:plc:ann/app.bsky.feed.post/{n}", "indexedAt": iso(n),
-                  "author": {"handle": "ann.example"}, "record": {"text": say(n), "createdAt": iso(n)}}
-                 for n in self.line.newest_first() if not since or iso(n) > since]
-        return Reply(200, json.dumps({"posts": views}).encode(), JSON)
-
-    refusal: tuple[int, bytes] = (400, b'{"error": "ExpiredToken", "message": "Token has expired"}')
-
-
-LOGIN_PATH = "/xrpc/com.atproto.server.createSession"
-SEARCH_PATH = "/xrpc/app.bsky.feed.searchPosts"
-
-
 @pytest.mark.parametrize("refusal", [
     (400, b'{"error": "ExpiredToken", "message": "Token has expired"}'),
     (401, b'{"error": "InvalidToken", "message": "Bad token"}'),
@@ -462,7 +275,7 @@ async def test_bluesky_logs_in_afresh_after_its_token_is_refused(
     assert api.logins == 1 and w.state("bsky").last_error is None
     assert len(w.store.posts()) == 3
 
-    api.expired.add(_jwt("access-1"))
+    api.expired.add(jwt("access-1"))
     w.advance(6 * 60)
     await w.poll_due()
     state = w.state("bsky")
@@ -475,7 +288,7 @@ async def test_bluesky_logs_in_afresh_after_its_token_is_refused(
     await w.poll_due()
     assert api.logins == 2, "the refused session was dropped: the next poll logged in again"
     searches = server.requests_to(SEARCH_PATH)
-    assert searches[-1].headers["authorization"] == f"Bearer {_jwt('access-2')}"
+    assert searches[-1].headers["authorization"] == f"Bearer {jwt('access-2')}"
     assert [arg(seen, "since") for seen in searches] == ["", iso(3), iso(3)], "only what is new, once logged in"
     assert w.state("bsky").last_error is None and len(w.store.posts()) == 5
 
@@ -495,14 +308,14 @@ async def test_secrets_never_reach_the_stored_state_or_the_log(
     w = world(toml=TOPIC + ONE_OF_EACH["x"](server.base) + feed(
         "bsky", "bluesky", topic="volcano", base_url=server.base, handle="ann.example", password_env="BSKY_PASSWORD"))
     await w.poll_due()
-    api.expired.add(_jwt("access-1"))
+    api.expired.add(jwt("access-1"))
     w.advance(6 * 60)
     await w.poll_due()
 
     assert server.requests_to(PATHS["x"])[0].headers["authorization"] == f"Bearer {X_TOKEN}"
     assert "bad credential" in (w.state("x").last_error or "")
     states = repr([w.state("x"), w.state("bsky")])
-    for secret in (X_TOKEN, BSKY_PASSWORD, _jwt("access-1"), _jwt("refresh-1")):
+    for secret in (X_TOKEN, BSKY_PASSWORD, jwt("access-1"), jwt("refresh-1")):
         assert secret not in states
         assert secret not in caplog.text
 
