@@ -5,6 +5,7 @@ Every read is bounded: at most a screenful or two of rows, whatever the store's 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -93,11 +94,20 @@ class Reader:
         return Health(stats if stats is not None else self.store.stats(now), self.store.daemon(), now)
 
     def board(self, topic: str | None, prefs: Prefs, now: datetime, revision: int) -> Board:
+        """The stories with the sparklines already known; `with_trends` fills in the rest."""
         topics = tuple(self.store.topics())
         if topic not in topics:
             topic = topics[0] if topics else None
         rows = self._story_rows(topic, prefs) if topic is not None else ()
         return Board(revision, topics, topic, rows, self.health(now))
+
+    def missing_trends(self, board: Board) -> bool:
+        return any(not row.trend for row in board.stories)
+
+    def with_trends(self, board: Board) -> Board:
+        """`board` with every sparkline read (one small query per changed story)."""
+        rows = tuple(dataclasses.replace(r, trend=r.trend or self.trend(r.story)) for r in board.stories)
+        return dataclasses.replace(board, stories=rows)
 
     def _story_rows(self, topic: str, prefs: Prefs) -> tuple[StoryRow, ...]:
         muted = set(prefs.muted_stories)
@@ -109,8 +119,14 @@ class Reader:
         rest = [s for s in active if s.id not in muted and s.id not in seen]
         chosen = (pinned + rest)[:STORY_ROWS]
         return tuple(
-            StoryRow(s, self.trend(s), pinned=s.id in seen, new=prefs.is_new(s.id, s.size)) for s in chosen
+            StoryRow(s, self.cached_trend(s), pinned=s.id in seen, new=prefs.is_new(s.id, s.size)) for s in chosen
         )
+
+    def cached_trend(self, story: Story) -> tuple[int, ...]:
+        """The sparkline if this story has not changed since it was read; () otherwise."""
+        with self._lock:
+            cached = self._trends.get(story.id)
+        return cached[1] if cached is not None and cached[0] == (story.size, story.last_seen) else ()
 
     def trend(self, story: Story) -> tuple[int, ...]:
         """Posts per time slice over the story's recent life, oldest first (for the sparkline)."""

@@ -21,6 +21,8 @@ def clean(text: str, *, one_line: bool = True) -> str:
 
 
 def sparkline(counts: tuple[int, ...]) -> str:
+    if not counts:
+        return "·" * 8  # not read yet
     top = max(counts, default=0)
     if top == 0:
         return SPARK[0] * len(counts)

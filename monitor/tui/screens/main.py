@@ -131,10 +131,11 @@ class MainScreen(Screen[None]):
             if query.topic != board.topic and query.search is not None:
                 query = dataclasses.replace(query, topic=board.topic)
             posts = app.reader.posts(query, app.prefs.muted_authors)
+            self.post_message(self.BoardLoaded(board, query, posts))
+            if app.reader.missing_trends(board):  # paint first, sparklines right after
+                self.post_message(self.BoardLoaded(app.reader.with_trends(board), query, posts))
         except StorageError as e:
             self.post_message(self.LoadFailed(str(e)))
-            return
-        self.post_message(self.BoardLoaded(board, query, posts))
 
     @work(thread=True, exclusive=True, group="posts")
     def load_posts(self, query: PostQuery) -> None:

@@ -1,0 +1,144 @@
+"""Dashboard speed on a big store: 1M posts in 20k stories.
+
+Prints the time to first paint, the time to show a refresh after 100 new posts, and the app's peak
+memory (goals: 500 ms, 100 ms, 200 MB), next to the obvious alternative (reading every story of the
+topic instead of a screenful). The store is built once through Store.write and cached in /tmp.
+
+    .venv/bin/python bench/dash.py [--db /tmp/monitor-bench-dash.db] [--posts 1000000 --stories 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from storage.store import open_store
+from storage.types import Batch, Match, NewPost, Post, Story
+
+TOPIC = "bench"
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+WORDS = [
+    "quake", "bridge", "harbour", "ferry", "council", "report", "cracks",
+    "span", "engineers", "night", "storm", "budget", "vote",
+]
+
+
+def build(path: Path, posts: int, stories: int) -> None:
+    """Write the store in big batches: each story gets posts/stories posts spread over 30 days."""
+    url = f"sqlite:///{path}"
+    per_story = posts // stories
+    started = time.perf_counter()
+    with open_store(url) as store:
+        store.lock_writer()
+        chunk = 400  # stories per batch: 20,000 posts per transaction
+        for first in range(1, stories + 1, chunk):
+            ids = range(first, min(first + chunk, stories + 1))
+            batch_posts, batch_stories = [], []
+            for sid in ids:
+                last = NOW - timedelta(minutes=sid % 43200)
+                batch_stories.append(Story(sid, TOPIC, f"story {sid} {WORDS[sid % len(WORDS)]}", per_story,
+                                           last - timedelta(hours=6), last, sid % 7 != 0, ("a", "b"), 5,
+                                           float(sid % 997) / 10, "2x" if sid % 50 == 0 else None))
+                for n in range(per_story):
+                    at = last - timedelta(minutes=7 * n)
+                    text = f"{WORDS[(sid + n) % len(WORDS)]} post {n} of story {sid} " * 3
+                    post = Post(f"{sid}-{n}", "src" + str(n % 5), f"author{n % 40}", f"https://x.test/{sid}/{n}",
+                                text, at)
+                    batch_posts.append(NewPost(post, (Match(TOPIC, (WORDS[(sid + n) % len(WORDS)],)),),
+                                               {TOPIC: sid}))
+            store.write(Batch(posts=batch_posts, stories=batch_stories, seen=NOW))
+            done = min(first + chunk - 1, stories)
+            print(f"  built {done * per_story:,} posts ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+
+def timed(fn: object) -> float:
+    started = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return (time.perf_counter() - started) * 1000
+
+
+async def measure(path: Path) -> None:
+    from monitor.tui.app import MonitorApp
+    from monitor.tui.board import PostQuery, Reader
+    from monitor.tui.prefs import Prefs
+    from monitor.tui.widgets.posts import PostTable
+    from monitor.tui.widgets.stories import StoryTable
+
+    url = f"sqlite:///{path}"
+    reader_store = open_store(url, readonly=True)
+    app = MonitorApp(reader_store, clock=lambda: NOW, poll_interval=0.05)
+    started = time.perf_counter()
+    async with app.run_test(size=(160, 48)) as pilot:
+        stories = app.screen.query_one(StoryTable)
+        posts = app.screen.query_one(PostTable)
+        while not (stories.row_count and posts.row_count):
+            await pilot.pause(0.002)
+        first_paint = (time.perf_counter() - started) * 1000
+        selected = stories.selected_story()
+        assert selected is not None
+        sid = selected.story.id
+        writer = open_store(url)
+        n0 = selected.story.size
+        new = [NewPost(Post(f"new-{time.time_ns()}-{i}", "src0", "fresh", "https://x.test/n", "quake fresh post",
+                            NOW + timedelta(seconds=i)), (Match(TOPIC, ("quake",)),), {TOPIC: sid})
+               for i in range(100)]
+        grown = Story(sid, TOPIC, selected.story.label, n0 + 100, selected.story.first_seen,
+                      NOW + timedelta(seconds=100), True, selected.story.sources, 6, selected.story.velocity + 100)
+        await asyncio.to_thread(writer.write, Batch(posts=new, stories=[grown], seen=NOW))
+        committed = time.perf_counter()
+        while str(stories.get_row(str(sid))[1]) != str(n0 + 100) or posts.selected_post() is None or \
+                posts.selected_post().post.post.author != "fresh":  # type: ignore[union-attr]
+            await pilot.pause(0.002)
+        shown = (time.perf_counter() - committed) * 1000
+        writer.close()
+    reader = Reader(open_store(url, readonly=True))
+    prefs = Prefs()
+    cold_ms = timed(lambda: reader.with_trends(reader.board(TOPIC, prefs, NOW, 0)))
+    board_ms = timed(lambda: reader.with_trends(reader.board(TOPIC, prefs, NOW, 0)))
+    posts_ms = timed(lambda: reader.posts(PostQuery(story=sid), set()))
+    all_ms = timed(lambda: reader.store.stories(topic=TOPIC))
+    stats_ms = timed(lambda: reader.store.stats(NOW))
+    trend_ms = timed(lambda: reader.store.posts(cluster=sid, limit=64))
+    search_ms = timed(lambda: reader.store.posts(topic=TOPIC, text="no such words", limit=50))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"first paint (open app -> stories and posts shown): {first_paint:7.0f} ms   goal  500")
+    print(f"refresh after 100 new posts (commit -> shown, 50 ms poll): {shown:7.0f} ms   goal  100")
+    print(f"peak memory of the app process (ru_maxrss):        {peak_mb:7.0f} MB   goal  200")
+    print("reads behind them:")
+    print(f"  board (50 stories + sparklines, warm cache):     {board_ms:7.1f} ms")
+    print(f"  board (cold: 50 sparkline queries):              {cold_ms:7.1f} ms")
+    print(f"  one story's posts (50 rows):                     {posts_ms:7.1f} ms")
+    print(f"  one story's sparkline posts (64 rows):           {trend_ms:7.1f} ms")
+    print(f"  stats (counts for the status line):              {stats_ms:7.1f} ms")
+    print(f"  search every post for absent text (limit 50):    {search_ms:7.1f} ms")
+    print(f"  the obvious alternative, every story of the topic: {all_ms:5.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, default=Path("/tmp/monitor-bench-dash.db"))
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--stories", type=int, default=20_000)
+    parser.add_argument("--build-only", action="store_true")
+    args = parser.parse_args()
+    if args.build_only:
+        build(args.db, args.posts, args.stories)
+        return
+    if not args.db.exists():
+        # A child process builds it, so the build's memory does not count as the app's.
+        subprocess.run([sys.executable, __file__, "--build-only", "--db", str(args.db), "--posts",
+                        str(args.posts), "--stories", str(args.stories)], check=True)
+    print(f"store: {args.db} ({args.db.stat().st_size / 2**20:.0f} MB)")
+    asyncio.run(measure(args.db))
+
+
+if __name__ == "__main__":
+    main()
