@@ -53,6 +53,7 @@ class Daemon:
         self.feeds = {f.name: f for f in config.feeds}
         self.sessions: dict[str, Mapping[str, str]] = {}
         self.in_flight: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
         # One thread does every database write, in order, so the event loop keeps fetching.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-writer")
         self.pipeline = Pipeline(store, config.topics)
@@ -82,13 +83,18 @@ class Daemon:
         try:
             await stop.wait()
         finally:
+            self._stopping = True
             scheduler.shutdown(wait=False)
             log.info("stopping: finishing %d polls in flight", len(self.in_flight))
             await self.drain()
 
     async def tick(self) -> None:
         """Start a poll for every due feed that is not already being polled."""
+        if self._stopping:
+            return
         due = await self._write(self.store.due_feeds, self.clock(), list(self.feeds))
+        if self._stopping:  # stopped while we asked: start nothing the drain would not wait for
+            return
         for name in due:
             if name not in self.in_flight:
                 task = asyncio.create_task(self.poll(self.feeds[name]))
@@ -99,9 +105,13 @@ class Daemon:
         self.in_flight.pop(name, None)
 
     async def heartbeat(self) -> None:
+        if self._stopping:
+            return
         await self._write(self.store.heartbeat, self.clock())
 
     async def drain(self) -> None:
+        """Let the polls in flight finish and store their results, then stop the writer."""
+        self._stopping = True
         if self.in_flight:
             await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
         self._writer.shutdown(wait=True)
