@@ -20,6 +20,7 @@ from monitor.textfeatures import PriorIdf, RecentDocFreq, TermWeights
 from storage.types import Post, Story
 
 Key = tuple[str, str]
+NEGLIGIBLE_WEIGHT = 0.03
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,10 @@ class Clusterer:
         index = self._index
         live = self._live
         for term, value in vector.items():
+            # A term this light adds under 0.03 to any cosine; skipping it spares walking the long
+            # posting lists of the words every story uses.
+            if value < NEGLIGIBLE_WEIGHT:
+                continue
             holders = index.get(term)
             if not holders:
                 continue

@@ -197,9 +197,12 @@ class TermWeights:
         entities = _entity_words(raw)
         idfs = [self.idf(w) for w in words]
         for word, idf in zip(words, idfs, strict=True):
-            boost = self.entity_boost if word in entities else 1.0
-            weights[word] = max(weights.get(word, 0.0), scale * idf * boost)
+            value = scale * idf * (self.entity_boost if word in entities else 1.0)
+            if value > weights.get(word, 0.0):
+                weights[word] = value
+        half = scale * self.bigram_weight / 2.0
         for i in range(len(words) - 1):
             bigram = words[i] + " " + words[i + 1]
-            value = scale * self.bigram_weight * (idfs[i] + idfs[i + 1]) / 2.0
-            weights[bigram] = max(weights.get(bigram, 0.0), value)
+            value = half * (idfs[i] + idfs[i + 1])
+            if value > weights.get(bigram, 0.0):
+                weights[bigram] = value
