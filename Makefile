@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint types check run clean
+.PHONY: install test lint types check demo run clean
 
 $(BIN)/monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,6 @@ clean:
 run: install
 	$(BIN)/monitor run --once --config feeds.toml
 	$(BIN)/monitor clusters --config feeds.toml --limit 20
+
+demo: install
+	$(BIN)/monitor demo
