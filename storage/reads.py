@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, func, or_, select
+from sqlalchemy import Connection, Row, Select, and_, func, or_, select, union
 
 from storage import tables as t
+from storage import text_search
 from storage.types import DaemonInfo, FeedState, Post, StoredPost, Story
 from storage.writes import CHUNK
 
@@ -134,7 +136,7 @@ def _stored(row: Row[Any], matches: Sequence[_MatchRow], dups: dict[int, Key], f
     )
 
 
-def _filtered(flt: PostFilter) -> Select[Any]:
+def _filtered(flt: PostFilter, dialect: str) -> Select[Any]:
     p, m = t.posts.c, t.matches.c
     query = select(t.posts)
     if flt.topic is not None:
@@ -147,20 +149,14 @@ def _filtered(flt: PostFilter) -> Select[Any]:
     if flt.since is not None:
         query = query.where(p.published >= flt.since)
     if flt.text:
-        needle = flt.text
-        query = query.where(
-            or_(
-                p.text.icontains(needle, autoescape=True),
-                p.title.icontains(needle, autoescape=True),
-                p.author.icontains(needle, autoescape=True),
-            )
-        )
+        # Within one story a scan of its few posts is cheapest; across the store, the index.
+        query = query.where(text_search.contains(flt.text, dialect, indexed=flt.cluster is None))
     query = query.order_by(p.published.desc(), p.pk.desc())
     return query.limit(flt.limit) if flt.limit is not None else query
 
 
 def posts(conn: Connection, flt: PostFilter) -> list[StoredPost]:
-    rows = conn.execute(_filtered(flt)).all()
+    rows = conn.execute(_filtered(flt, conn.dialect.name)).all()
     matches = _matches_of(conn, [row.pk for row in rows])
     dups = _keys_of(conn, (row.duplicate_of for row in rows if row.duplicate_of is not None))
     return [_stored(row, matches.get(row.pk, []), dups, flt) for row in rows]
@@ -204,9 +200,16 @@ def daemon(conn: Connection) -> DaemonInfo | None:
 
 
 def post_counts(conn: Connection, now: datetime) -> tuple[int, int]:
-    p = t.posts.c
-    total = conn.execute(select(func.count()).select_from(t.posts)).scalar_one()
-    recent = conn.execute(select(func.count()).where(p.seen >= now - timedelta(hours=1))).scalar_one()
+    """(posts stored, posts that arrived in the hour up to `now`) from the counts writes keep."""
+    total = conn.execute(select(t.meta.c.posts)).scalar_one()
+    cut = now - timedelta(hours=1)
+    first_full = math.ceil(cut.timestamp() / 60)  # the first minute wholly inside the hour
+    pm = t.post_minutes.c
+    recent = conn.execute(select(func.coalesce(func.sum(pm.posts), 0)).where(pm.minute >= first_full)).scalar_one()
+    boundary = datetime.fromtimestamp(first_full * 60, UTC)
+    if boundary > cut:  # the cut falls inside a minute: count that minute's tail exactly
+        p = t.posts.c
+        recent += conn.execute(select(func.count()).where(p.seen >= cut, p.seen < boundary)).scalar_one()
     return int(total), int(recent)
 
 
@@ -216,3 +219,24 @@ def feed_health(conn: Connection) -> tuple[int, int]:
     ok = conn.execute(select(func.count()).where(f.last_poll.is_not(None), f.error_count == 0)).scalar_one()
     failing = conn.execute(select(func.count()).where(f.error_count > 0)).scalar_one()
     return int(ok), int(failing)
+
+
+def recent_published(conn: Connection, story_ids: Sequence[int], per_story: int) -> dict[int, list[datetime]]:
+    """Each story's newest `per_story` publish times (its posts and their folded duplicates, as
+    `posts(cluster=...)` lists them), newest first; one query for all the stories."""
+    if not story_ids:
+        return {}
+    p, m = t.posts.c, t.matches.c
+    members = select(m.story.label("story"), m.post_pk.label("pk")).where(m.story.in_(list(story_ids)))
+    members_cte = members.cte("members")
+    folded = select(members_cte.c.story, p.pk).join(members_cte, p.duplicate_of == members_cte.c.pk)
+    shown = union(select(members_cte.c.story, members_cte.c.pk), folded).subquery("shown")
+    rank = func.row_number().over(partition_by=shown.c.story, order_by=(p.published.desc(), p.pk.desc()))
+    ranked = (
+        select(shown.c.story, p.published, rank.label("n")).join(t.posts, p.pk == shown.c.pk).subquery("ranked")
+    )
+    query = select(ranked.c.story, ranked.c.published).where(ranked.c.n <= per_story)
+    found: dict[int, list[datetime]] = {sid: [] for sid in story_ids}
+    for row in conn.execute(query.order_by(ranked.c.story, ranked.c.n)):
+        found[row.story].append(row.published)
+    return found

@@ -217,6 +217,14 @@ class Store:
         return self._read(lambda conn: reads.stories(conn, topic, live_only, limit))
 
     @_wrapped
+    def recent_published(self, story_ids: Sequence[int], *, per_story: int = 64) -> dict[int, list[datetime]]:
+        """Each story's newest `per_story` publish times, newest first, in one query (sparklines).
+
+        A story counts its posts and their folded duplicates, as `posts(cluster=...)` lists them;
+        every id asked for is a key, with [] for a story without posts."""
+        return self._read(lambda conn: reads.recent_published(conn, story_ids, per_story))
+
+    @_wrapped
     def story(self, story_id: int) -> Story | None:
         """The story by id, even a merged-away one (follow nothing: callers may show the merge)."""
         query = select(t.stories).where(t.stories.c.id == story_id)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -132,14 +133,44 @@ stories = Table(
     Index("ix_stories_live_last_seen", "live", "last_seen"),
 )
 
+# "Most active first" (stories() ORDER BY velocity, last_seen, id, all descending) as index walks
+# over the stories not merged away: the dashboard's top 50 never sorts every story.
+_rank = (stories.c.velocity.desc(), stories.c.last_seen.desc(), stories.c.id.desc())
+_unmerged = stories.c.merged_into.is_(None)
+Index("ix_stories_topic_rank", stories.c.topic, *_rank, sqlite_where=_unmerged, postgresql_where=_unmerged)
+Index(
+    "ix_stories_topic_live_rank", stories.c.topic, stories.c.live, *_rank,
+    sqlite_where=_unmerged, postgresql_where=_unmerged,
+)
+Index("ix_stories_rank", *_rank, sqlite_where=_unmerged, postgresql_where=_unmerged)
+
 meta = Table(
     "meta",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("revision", Integer, nullable=False, default=0),  # bumped by every write
     Column("last_write", UTCDateTime),
+    Column("posts", BigInteger, nullable=False, default=0, server_default="0"),  # count(*) of posts, kept by writes
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# Posts per minute of arrival (posts.seen), kept by writes: "posts in the last hour" sums <= 61 rows.
+post_minutes = Table(
+    "post_minutes",
+    metadata,
+    Column("minute", BigInteger, primary_key=True, autoincrement=False),  # Unix time // 60
+    Column("posts", BigInteger, nullable=False),
+)
+
+# Not in this metadata, made by migration 0002 only: SQLite's posts_fts (FTS5 trigram, external
+# content on posts, triggers keep it) and PostgreSQL's optional ix_posts_*_trgm GIN indexes.
+FTS_TABLE = "posts_fts"
+
+
+def migration_only(name: str | None) -> bool:
+    """Schema objects this metadata cannot describe (the FTS5 table and its shadow tables, the
+    optional trigram indexes): schema comparisons leave them out."""
+    return name is not None and (name.startswith(FTS_TABLE) or name.endswith("_trgm"))
 
 daemon = Table(
     "daemon",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, Text, any_, bindparam, select, update
@@ -69,6 +69,21 @@ def _one_of(conn: Connection, column: ColumnElement[str], values: Sequence[str])
 
 def bump_revision(conn: Connection, now: datetime) -> None:
     conn.execute(update(t.meta).values(revision=t.meta.c.revision + 1, last_write=now))
+
+
+def minute_of(when: datetime) -> int:
+    """The post_minutes key of a time: whole minutes since the Unix epoch (naive means UTC)."""
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return int(aware.timestamp() // 60)
+
+
+def count_new_posts(conn: Connection, new: int, seen: datetime) -> None:
+    """Keep meta.posts and post_minutes equal to what count(*) over posts would say."""
+    if new <= 0:
+        return
+    conn.execute(update(t.meta).values(posts=t.meta.c.posts + new))
+    stmt = _insert(conn, t.post_minutes).values(minute=minute_of(seen), posts=new)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["minute"], set_={"posts": t.post_minutes.c.posts + new}))
 
 
 def sync_feeds(conn: Connection, names: Sequence[str], now: datetime) -> None:
@@ -202,7 +217,9 @@ def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
     _insert_ignore(conn, t.topics, _topic_names(batch))
     if batch.stories:
         _upsert(conn, t.stories, "id", [story_row(s) for s in batch.stories])
-    new = write_posts(conn, batch.posts, batch.seen or now)
+    seen = batch.seen or now
+    new = write_posts(conn, batch.posts, seen)
+    count_new_posts(conn, new, seen)
     if batch.feed is not None:
         _upsert(conn, t.feeds, "name", [feed_row(batch.feed)])
     apply_merges(conn, batch.merged)
