@@ -105,8 +105,10 @@ class Reader:
         return any(not row.trend for row in board.stories)
 
     def with_trends(self, board: Board) -> Board:
-        """`board` with every sparkline read (one small query per changed story)."""
-        rows = tuple(dataclasses.replace(r, trend=r.trend or self.trend(r.story)) for r in board.stories)
+        """`board` with every sparkline read: the changed stories' in one query."""
+        stale = [r.story for r in board.stories if not r.trend]
+        fresh = self.trends(stale)
+        rows = tuple(dataclasses.replace(r, trend=r.trend or fresh[r.story.id]) for r in board.stories)
         return dataclasses.replace(board, stories=rows)
 
     def _story_rows(self, topic: str, prefs: Prefs) -> tuple[StoryRow, ...]:
@@ -130,16 +132,26 @@ class Reader:
 
     def trend(self, story: Story) -> tuple[int, ...]:
         """Posts per time slice over the story's recent life, oldest first (for the sparkline)."""
-        key = (story.size, story.last_seen)
-        with self._lock:
-            cached = self._trends.get(story.id)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        posts = self.store.posts(cluster=story.id, limit=TREND_POSTS)
-        counts = buckets([p.post.published for p in posts], story.last_seen, TREND_BUCKETS)
-        with self._lock:
-            self._trends[story.id] = (key, counts)
-        return counts
+        return self.trends([story])[story.id]
+
+    def trends(self, stories: Sequence[Story]) -> dict[int, tuple[int, ...]]:
+        """The sparklines of `stories`; those changed since last read come from one store query."""
+        found: dict[int, tuple[int, ...]] = {}
+        stale: list[Story] = []
+        for story in stories:
+            cached = self.cached_trend(story)
+            if cached:
+                found[story.id] = cached
+            else:
+                stale.append(story)
+        if stale:
+            times = self.store.recent_published([s.id for s in stale], per_story=TREND_POSTS)
+            with self._lock:
+                for story in stale:
+                    counts = buckets(times.get(story.id, []), story.last_seen, TREND_BUCKETS)
+                    self._trends[story.id] = ((story.size, story.last_seen), counts)
+                    found[story.id] = counts
+        return found
 
     def posts(self, query: PostQuery, muted_authors: set[str]) -> tuple[PostRow, ...]:
         if query.empty:
