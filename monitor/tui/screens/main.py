@@ -130,6 +130,8 @@ class MainScreen(Screen[None]):
             board = app.reader.board(topic, app.prefs, now, revision)
             if query.topic != board.topic and query.search is not None:
                 query = dataclasses.replace(query, topic=board.topic)
+            if query.empty and board.stories:  # nothing shown yet: the first story's posts come along
+                query = dataclasses.replace(query, story=board.stories[0].story.id)
             posts = app.reader.posts(query, app.prefs.muted_authors)
             self.post_message(self.BoardLoaded(board, query, posts))
             if app.reader.missing_trends(board):  # paint first, sparklines right after
@@ -156,9 +158,19 @@ class MainScreen(Screen[None]):
         stories.show(board.stories, board.health.now)
         stories.border_title = f"Stories: {clean(board.topic or '-')} ({len(board.stories)})"
         self._redraw_status()
+        self._adopt_first_posts(message.post_query)
         if message.post_query == self.post_query:
             self._show_posts(message.posts, board.health.now)
         self._follow_selection()
+
+    def _adopt_first_posts(self, query: PostQuery) -> None:
+        """The posts read along with the first board belong to the row now selected: take them
+        (the first paint then needs one read, not a board read and then a posts read)."""
+        if not self.post_query.empty or query.search is not None or query.story is None:
+            return
+        row = self.query_one(StoryTable).selected_story()
+        if row is not None and row.story.id == query.story:
+            self.post_query = dataclasses.replace(self.post_query, story=query.story)
 
     def on_main_screen_posts_loaded(self, message: PostsLoaded) -> None:
         if message.post_query == self.post_query:
