@@ -209,8 +209,9 @@ def _starts_sentence(text: str, at: int) -> bool:
 
 # Relevance: what `init` writes into a topic. A post's score is the sum of the weights of the
 # distinct keys it holds; THRESHOLD is what it must reach. Only a strong name (rare in general
-# English, named in full, central to the article) or a phrase the author quoted reaches it alone; a common one like "Iran" holds
-# a fraction, so a football score with "Iran" stays out while "Iran … Hamas … Hezbollah" gets in.
+# English, named in full, central to the article) or a phrase the author quoted reaches it
+# alone; a common one like "Iran" holds a fraction, so a football score with "Iran" stays out
+# while "Iran … Hamas … Hezbollah" gets in.
 THRESHOLD = 1.0
 STRONG_ZIPF = 3.0
 

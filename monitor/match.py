@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from monitor.config import ConfigError, Topic
 from monitor.query.matcher import Bank, Compiled, Seen
+from monitor.query.normalize import fold_words
 from monitor.query.parse import QuerySyntaxError, parse
 from monitor.query.tree import Node, Or, Phrase, Tag, to_text
 from storage.types import Match, Post
@@ -68,9 +69,11 @@ class Matcher:
         return self._bank.size
 
     def match(self, post: Post) -> tuple[Match, ...]:
-        seen = self._bank.scan(post)
-        if not seen.hits and not self._always:
+        text = fold_words(f"{post.title}\n{post.text}" if post.title else post.text)
+        hits = self._bank.hits(text)
+        if not hits and not self._always:
             return ()
+        seen = Seen(post, text, hits, self._bank)
         candidates = set(self._always)
         for pid in seen.hits:
             candidates |= self._by_pattern.get(pid, frozenset())
