@@ -112,6 +112,10 @@ class MainScreen(Screen[None]):
     # -- reading (worker threads) -------------------------------------------------------------
 
     def poll(self) -> None:
+        """A revision check, unless a read is still running: that one will show the newest rows
+        (a second read beside it would only compete with it for the interpreter)."""
+        if any(w.group == "board" and w.node is self and not w.is_finished for w in self.workers):
+            return
         self.polls += 1
         self.refresh_board(force=False)
 
