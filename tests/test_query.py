@@ -28,7 +28,8 @@ def test_parse_builds_the_tree_a_reader_expects() -> None:
     assert parse('Iran OR "axis of resistance" -football') == Or((
         Word("Iran"), And((Phrase("axis of resistance"), Not(Word("football")))),
     ))
-    assert parse("(Hezb* OR Hizb*) NEAR/3 Israel") == Near(Or((Word("Hezb", True), Word("Hizb", True))), Word("Israel"), 3)
+    hezbollah = Or((Word("Hezb", True), Word("Hizb", True)))
+    assert parse("(Hezb* OR Hizb*) NEAR/3 Israel") == Near(hezbollah, Word("Israel"), 3)
     assert parse('#Hamas @BryanLeibFL author:"Bryan Leib" lang:en') == And((
         Tag("#", "Hamas"), Tag("@", "BryanLeibFL"), Field("author", "Bryan Leib"), Field("lang", "en"),
     ))
@@ -112,7 +113,8 @@ def test_fields() -> None:
 
 
 def test_keywords_topic_any_of_with_terms_recorded() -> None:
-    matcher = compile_topics([Topic("k", keywords=("#Hamas", "Hezbollah", "axis of resistance")), Topic("all", query="*")])
+    keywords = ("#Hamas", "Hezbollah", "axis of resistance")
+    matcher = compile_topics([Topic("k", keywords=keywords), Topic("all", query="*")])
     found = matcher.match(post("Iran's HAMAS and Hézbollah; the Axis of Resistance"))
     assert [(m.topic, m.terms, m.score) for m in found] == [
         ("k", ("#Hamas", "Hezbollah", "axis of resistance"), 3.0), ("all", (), 1.0)]
