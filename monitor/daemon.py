@@ -56,7 +56,7 @@ class Daemon:
         self._stopping = False
         # One thread does every database write, in order, so the event loop keeps fetching.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-writer")
-        self.pipeline = Pipeline(store, config.topics)
+        self.pipeline = Pipeline(store, config.topics, now=self.clock())
         store.sync_feeds(list(self.feeds), self.clock())
 
     async def run_once(self) -> None:

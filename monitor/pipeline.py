@@ -27,11 +27,11 @@ class Pipeline:
     write; when a write fails, the state is rebuilt from what the database holds.
     """
 
-    def __init__(self, store: Store, topics: Sequence[Topic]) -> None:
+    def __init__(self, store: Store, topics: Sequence[Topic], *, now: datetime | None = None) -> None:
         self.store = store
         self.matcher: Matcher = compile_topics(topics)
         self._topics = [t.name for t in topics]
-        self.restore()
+        self.restore(now)
 
     def restore(self, now: datetime | None = None) -> None:
         """Rebuild the duplicate index and live stories from the store's recent window."""
@@ -39,14 +39,14 @@ class Pipeline:
         window = self.store.live_window(since)
         self._ids = itertools.count(self.store.max_story_id() + 1)
         self.deduper = Deduper()
-        self.deduper.restore(sp.post for sp in window)
+        self.deduper.restore({(sp.post.source, sp.post.id): sp.post for sp in window}.values())
         live = self.store.stories(live_only=True)
+        copies = {(sp.post.source, sp.post.id) for sp in window if sp.duplicate_of}
         self.clusterers: dict[str, Clusterer] = {}
         for topic in self._topics:
-            clusterer = self._clusterer(topic)
             stories = [s for s in live if s.topic == topic]
             members = [(sp.post, sp.cluster) for sp in window if topic in sp.topics and sp.cluster is not None]
-            clusterer.restore(stories, [(p, c) for p, c in members if c is not None])
+            self._clusterer(topic).restore(stories, members, duplicates=copies)
 
     def process(
         self, posts: Iterable[Post], *, now: datetime, feed: FeedState | None = None, replay: bool = False

@@ -1,0 +1,62 @@
+"""One poll's posts through match → dedup → cluster → store, and the state surviving a restart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from monitor.config import Topic
+from monitor.pipeline import Pipeline
+from storage.store import open_store
+from storage.types import Post
+from tests.feeds import T0
+
+TOPICS = [Topic("bridge", keywords=("bridge",)), Topic("ferry", keywords=("ferry",))]
+
+
+def post(i: str, text: str, minutes: int, source: str = "wire", url: str = "") -> Post:
+    return Post(i, source, f"author-{i}", url or f"http://example.org/{i}", text, T0 + timedelta(minutes=minutes))
+
+
+FIRST = [
+    post("a1", "Port Alder bridge closed after cracks found in main span", 0),
+    post("a2", "Cracks in the main span close the Port Alder bridge, engineers say", 3, source="social"),
+    post("b1", "Extra ferry crossings every twenty minutes while the bridge is shut", 5),
+    post("x1", "Bakery wins a prize for its sourdough", 6),
+]
+
+
+def test_only_matching_posts_are_stored_with_their_topics_and_stories(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
+        new = Pipeline(store, TOPICS).process(FIRST, now=T0 + timedelta(minutes=10))
+        assert new == 3
+        stored = {sp.post.id: sp for sp in store.posts()}
+        assert set(stored) == {"a1", "a2", "b1"}
+        assert stored["b1"].topics == ("bridge", "ferry") or set(stored["b1"].topics) == {"bridge", "ferry"}
+        assert stored["a1"].cluster == stored["a2"].cluster, "two reports of the closure form one story"
+
+
+def test_a_repoll_stores_nothing_twice(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
+        pipeline = Pipeline(store, TOPICS)
+        pipeline.process(FIRST, now=T0 + timedelta(minutes=10))
+        assert pipeline.process(FIRST, now=T0 + timedelta(minutes=20)) == 0
+        assert len(store.posts()) == 3
+
+
+def test_after_a_restart_new_posts_join_the_stories_and_fold_under_the_originals(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with open_store(url) as store:
+        Pipeline(store, TOPICS).process(FIRST, now=T0 + timedelta(minutes=10))
+        story = store.posts(topic="bridge")[-1].cluster
+    later = [
+        post("a3", "Port Alder bridge cracks: engineers say the main span stays closed", 30, source="forum"),
+        post("a1-copy", "Port Alder bridge closed after cracks found in main span", 31, source="mirror",
+             url="http://example.org/a1?utm_source=rss"),
+    ]
+    with open_store(url) as store:
+        Pipeline(store, TOPICS, now=T0 + timedelta(minutes=40)).process(later, now=T0 + timedelta(minutes=40))
+        by_id = {sp.post.id: sp for sp in store.posts(topic="bridge")}
+    assert by_id["a3"].cluster == story
+    assert by_id["a1-copy"].duplicate_of == ("wire", "a1")
+    assert by_id["a1-copy"].cluster == story
