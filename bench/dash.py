@@ -15,8 +15,10 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -60,6 +62,33 @@ def build(path: Path, posts: int, stories: int) -> None:
             print(f"  built {done * per_story:,} posts ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
 
+class FrameWatch:
+    """The time of the first frame Textual renders once a condition holds (headless apps render too)."""
+
+    def __init__(self, app: Any) -> None:
+        self._check: Callable[[], bool] = lambda: False
+        self._seen: asyncio.Future[float] | None = None
+        render = app._display
+
+        def display(screen: object, renderable: object) -> None:
+            render(screen, renderable)
+            if renderable is not None and self._seen is not None and not self._seen.done() and self._holds():
+                self._seen.set_result(time.perf_counter())
+
+        app._display = display
+
+    def _holds(self) -> bool:
+        try:
+            return self._check()
+        except Exception:  # widgets not mounted yet, row not there yet
+            return False
+
+    def first(self, check: Callable[[], bool]) -> asyncio.Future[float]:
+        self._check = check
+        self._seen = asyncio.get_running_loop().create_future()
+        return self._seen
+
+
 def timed(fn: object) -> float:
     started = time.perf_counter()
     fn()  # type: ignore[operator]
@@ -76,13 +105,20 @@ async def measure(path: Path) -> None:
     url = f"sqlite:///{path}"
     reader_store = open_store(url, readonly=True)
     app = MonitorApp(reader_store, clock=lambda: NOW, poll_interval=0.05)
+    frames = FrameWatch(app)
+
+    def both_lists() -> bool:
+        return bool(app.screen.query_one(StoryTable).row_count and app.screen.query_one(PostTable).row_count)
+
     started = time.perf_counter()
+    painted = frames.first(both_lists)
     async with app.run_test(size=(160, 48)) as pilot:
+        first_paint = (await asyncio.wait_for(painted, 60) - started) * 1000
         stories = app.screen.query_one(StoryTable)
         posts = app.screen.query_one(PostTable)
         while not (stories.row_count and posts.row_count):
             await pilot.pause(0.002)
-        first_paint = (time.perf_counter() - started) * 1000
+        pilot_paint = (time.perf_counter() - started) * 1000
         selected = stories.selected_story()
         assert selected is not None
         sid = selected.story.id
@@ -98,11 +134,17 @@ async def measure(path: Path) -> None:
             writer.write(Batch(posts=new, stories=[grown], seen=NOW))
             return time.perf_counter()  # the commit itself, not when the event loop hears of it
 
+        def refreshed() -> bool:
+            post = posts.selected_post()
+            return str(stories.get_row(str(sid))[1]) == str(n0 + 100) and post is not None and \
+                post.post.post.author == "fresh"
+
+        await pilot.pause()
+        fresh_frame = frames.first(refreshed)
         committed = await asyncio.to_thread(commit)
-        while str(stories.get_row(str(sid))[1]) != str(n0 + 100) or posts.selected_post() is None or \
-                posts.selected_post().post.post.author != "fresh":  # type: ignore[union-attr]
+        shown = (await asyncio.wait_for(fresh_frame, 60) - committed) * 1000
+        while not refreshed():
             await pilot.pause(0.002)
-        shown = (time.perf_counter() - committed) * 1000
         writer.close()
     reader = Reader(open_store(url, readonly=True))
     prefs = Prefs()
@@ -119,9 +161,10 @@ async def measure(path: Path) -> None:
     common_ms = timed(lambda: reader.store.posts(topic=TOPIC, text="harbour", limit=50))
     scan_ms = timed(lambda: reader.store.posts(topic=TOPIC, text="zq", limit=50))  # too short for trigrams
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"first paint (open app -> stories and posts shown): {first_paint:7.0f} ms   goal  500")
-    print(f"refresh after 100 new posts (commit -> shown, 50 ms poll): {shown:7.0f} ms   goal  100")
+    print(f"first paint (open app -> first frame with stories and posts): {first_paint:7.0f} ms   goal  500")
+    print(f"refresh after 100 new posts (commit -> first frame showing them, 50 ms poll): {shown:7.0f} ms   goal  100")
     print(f"peak memory of the app process (ru_maxrss):        {peak_mb:7.0f} MB   goal  200")
+    print(f"  (first paint seen by a Pilot polling loop, as measured before: {pilot_paint:.0f} ms)")
     print("reads behind them:")
     print(f"  board (50 stories + sparklines, warm cache):     {board_ms:7.1f} ms")
     print(f"  board (cold: 50 sparklines in one query):        {cold_ms:7.1f} ms")
