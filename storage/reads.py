@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, func, or_, select, union
+from sqlalchemy import Connection, Row, Select, and_, exists, func, or_, select, union
 
 from storage import tables as t
 from storage import text_search
@@ -139,7 +139,11 @@ def _stored(row: Row[Any], matches: Sequence[_MatchRow], dups: dict[int, Key], f
 def _filtered(flt: PostFilter, dialect: str) -> Select[Any]:
     p, m = t.posts.c, t.matches.c
     query = select(t.posts)
-    if flt.topic is not None:
+    searched = bool(flt.text) and flt.cluster is None
+    if flt.topic is not None and searched:
+        # Per row (the primary key answers it), so the text index drives, not the topic's every post.
+        query = query.where(exists().where(m.post_pk == p.pk, m.topic == flt.topic))
+    elif flt.topic is not None:
         query = query.where(p.pk.in_(select(m.post_pk).where(m.topic == flt.topic)))
     if flt.cluster is not None:
         members = select(m.post_pk).where(m.story == flt.cluster)
@@ -150,7 +154,7 @@ def _filtered(flt: PostFilter, dialect: str) -> Select[Any]:
         query = query.where(p.published >= flt.since)
     if flt.text:
         # Within one story a scan of its few posts is cheapest; across the store, the index.
-        query = query.where(text_search.contains(flt.text, dialect, indexed=flt.cluster is None))
+        query = query.where(text_search.contains(flt.text, dialect, indexed=searched))
     query = query.order_by(p.published.desc(), p.pk.desc())
     return query.limit(flt.limit) if flt.limit is not None else query
 
