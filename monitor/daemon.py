@@ -208,21 +208,20 @@ class Daemon:
         )
 
     def _pushed_query(self, feed: Feed) -> str | None:
-        """The feed's topic query in its API's own syntax; the rest is matched locally."""
+        """The feed's topic query in its API's own syntax; the rest is matched locally.
+
+        An API without OR searches the first branch of a topic's OR (its strongest term, as `init`
+        writes them): a narrower search beats fetching everything and matching it here.
+        """
         name = feed.options.get("topic")
         topic = next((t for t in self.config.topics if t.name == name), None)
         if topic is None:
             return None
-        # The topic's filter as match.py builds it (its query, or any of its keywords).
-        # TODO(match owner): expose this as match.topic_query so it is written once.
-        from monitor.match import keyword_node
-        from monitor.query.parse import parse
-        from monitor.query.pushdown import render
-        from monitor.query.tree import Node, Or
+        from monitor.match import topic_node
+        from monitor.query.pushdown import render, render_each
 
-        parts: list[Node] = [parse(topic.query)] if topic.query is not None else []
-        parts.extend(keyword_node(k) for k in topic.keywords)
-        return render(parts[0] if len(parts) == 1 else Or(tuple(parts)), SEARCH_API[feed.type])
+        node, api = topic_node(topic), SEARCH_API[feed.type]
+        return render(node, api) or next(iter(render_each(node, api)), None)
 
     def _secrets(self, feed: Feed) -> dict[str, str]:
         wanted = {"token": feed.options.get("token_env"), "password": feed.options.get("password_env")}

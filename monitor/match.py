@@ -100,17 +100,20 @@ def weight_node(key: str) -> Node:
     return keyword_node(key)
 
 
+def topic_node(topic: Topic) -> Node:
+    """The topic's whole filter as one query tree: its query, or any of its keywords."""
+    parts = [parse(topic.query)] if topic.query is not None else []
+    parts.extend(keyword_node(k) for k in topic.keywords)
+    return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+
 def _compile_topic(bank: Bank, topic: Topic) -> _CompiledTopic:
     where = f'[[topics]] "{topic.name}"'
-    parts: list[Node] = []
     try:
-        if topic.query is not None:
-            parts.append(parse(topic.query))
-        parts.extend(keyword_node(k) for k in topic.keywords)
+        filter_node = topic_node(topic)
         weighted = {key: weight_node(key) for key in topic.weights}
     except QuerySyntaxError as e:
         raise ConfigError(f"{where}: {e}") from None
     weights = [_Weight(k, bank.compile(node), topic.weights[k]) for k, node in weighted.items()]
-    filter_node = parts[0] if len(parts) == 1 else Or(tuple(parts))
     labels = {to_text(keyword_node(k)): k for k in topic.keywords}
     return _CompiledTopic(topic.name, bank.compile(filter_node), tuple(weights), topic.threshold, labels)
