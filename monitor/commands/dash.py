@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 
 from monitor.commands._common import config_of
 from monitor.config import Config
-from storage.store import Store, open_store
-
 if TYPE_CHECKING:
     from monitor.tui.app import Background, MonitorApp
+    from storage.store import Store
 
 NAME = "dash"
 HELP = "open the live dashboard (read-only; run `monitor run` beside it, or use `monitor watch`)"
@@ -37,6 +36,7 @@ def dashboard(config: Config, *, daemon: bool, topic: str | None = None) -> Iter
     """The app on `config`'s store; with `daemon`, the daemon runs in the app's own event loop."""
     from monitor.tui.app import MonitorApp
     from monitor.tui.prefs import Prefs, prefs_path_for
+    from storage.store import open_store
 
     with ExitStack() as stack:
         background = None

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from monitor.article import read_article
-from monitor.feedsfile import upsert_topic
-from monitor.keywords import THRESHOLD, extract, query_for, topic_name, topic_weights
 
 NAME = "init"
 HELP = "add or update a [[topics]] entry in feeds.toml from an article (creates feeds.toml if missing)"
@@ -20,6 +17,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.article import read_article
+    from monitor.feedsfile import upsert_topic
+    from monitor.keywords import THRESHOLD, extract, query_for, topic_name, topic_weights
+
     keywords = extract(read_article(args.article), top=max(1, args.top))
     name = args.topic or topic_name(keywords)
     article = args.article if args.article == "-" or "://" in args.article else str(args.article)

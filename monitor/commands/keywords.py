@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from monitor.article import read_article
-from monitor.keywords import extract
 
 NAME = "keywords"
 HELP = "print the weighted keywords and entities of an article (a file, - for stdin, or an http(s) URL)"
@@ -19,6 +17,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.article import read_article
+    from monitor.keywords import extract
+
     keywords = extract(read_article(args.article), top=max(1, args.top))
     if args.json:
         print(json.dumps([k.as_json() for k in keywords], ensure_ascii=False, indent=2))
