@@ -213,12 +213,12 @@ class Fetcher:
                 body_hash=validators.body_hash,
             )
             return Fetched(None, 304, kept, _ms_since(started), rate_limit_reset(headers, now))
-        if not 200 <= status < 300:
+        if not 200 <= status < 300 and status not in request.accept:
             raise _status_error(status, headers, now)
         content = await self._read(response, headers)
         digest = hashlib.sha256(content).hexdigest()
         fresh = Validators(headers.get("etag"), headers.get("last-modified"), digest)
-        unchanged = request.conditional and validators.body_hash == digest
+        unchanged = request.conditional and status < 300 and validators.body_hash == digest
         result = None if unchanged else Response(str(response.url), status, headers, content)
         return Fetched(result, status, fresh, _ms_since(started), rate_limit_reset(headers, now))
 

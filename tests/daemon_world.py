@@ -244,10 +244,13 @@ def jwt(name: str) -> str:
 
 @dataclass
 class BlueskyLogin:
-    """createSession hands out access-1, access-2, ...; searchPosts accepts only the newest, and answers
-    a token in `expired` with `refusal` (Bluesky's 400 ExpiredToken by default)."""
+    """createSession hands out access-1, access-2, ... and refreshSession access-r1, ...; searchPosts
+    accepts only the newest token, and answers a token in `expired` with `refusal` (Bluesky's 400
+    ExpiredToken by default); refreshSession refuses a refresh token in `expired` the same way."""
 
     logins: int = 0
+    refreshes: int = 0
+    current: str = ""
     expired: set[str] = field(default_factory=set)
     line: Timeline = field(default_factory=lambda: Timeline(3))
     refusal: tuple[int, bytes] = (400, b'{"error": "ExpiredToken", "message": "Token has expired"}')
@@ -257,15 +260,25 @@ class BlueskyLogin:
         if body != {"identifier": "ann.example", "password": BSKY_PASSWORD}:
             return Reply(401, b'{"error": "AuthenticationRequired", "message": "Invalid identifier or password"}', JSON)
         self.logins += 1
-        tokens = {"accessJwt": jwt(f"access-{self.logins}"), "refreshJwt": jwt(f"refresh-{self.logins}"),
+        self.current = jwt(f"access-{self.logins}")
+        tokens = {"accessJwt": self.current, "refreshJwt": jwt(f"refresh-{self.logins}"),
                   "handle": "ann.example", "did": "did:plc:ann"}
+        return Reply(200, json.dumps(tokens).encode(), JSON)
+
+    def refresh(self, seen: Seen) -> Reply:
+        token = seen.headers.get("authorization", "").removeprefix("Bearer ")
+        if token in self.expired or ".refresh-" not in token:
+            return Reply(self.refusal[0], self.refusal[1], JSON)
+        self.refreshes += 1
+        self.current = jwt(f"access-r{self.refreshes}")
+        tokens = {"accessJwt": self.current, "refreshJwt": token, "handle": "ann.example", "did": "did:plc:ann"}
         return Reply(200, json.dumps(tokens).encode(), JSON)
 
     def search(self, seen: Seen) -> Reply:
         token = seen.headers.get("authorization", "").removeprefix("Bearer ")
         if token in self.expired:
             return Reply(self.refusal[0], self.refusal[1], JSON)
-        if token != jwt(f"access-{self.logins}"):
+        if token != self.current:
             return Reply(401, b'{"error": "AuthenticationRequired"}', JSON)
         since = arg(seen, "since")
         views = [{"uri": f"at://did:plc:ann/app.bsky.feed.post/{n}", "indexedAt": iso(n),
@@ -276,3 +289,4 @@ class BlueskyLogin:
 
 LOGIN_PATH = "/xrpc/com.atproto.server.createSession"
 SEARCH_PATH = "/xrpc/app.bsky.feed.searchPosts"
+REFRESH_PATH = "/xrpc/com.atproto.server.refreshSession"

@@ -20,6 +20,7 @@ from tests.daemon_world import (
     BSKY_PASSWORD,
     JSON,
     LOGIN_PATH,
+    REFRESH_PATH,
     SEARCH_PATH,
     X_BASE_ID,
     X_TOKEN,
@@ -263,12 +264,13 @@ async def test_a_429_waits_until_the_rate_limit_resets(
     (400, b'{"error": "ExpiredToken", "message": "Token has expired"}'),
     (401, b'{"error": "InvalidToken", "message": "Bad token"}'),
 ])
-async def test_bluesky_logs_in_afresh_after_its_token_is_refused(
+async def test_bluesky_refreshes_a_refused_token_within_the_same_poll(
     world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch, refusal: tuple[int, bytes]
 ) -> None:
     monkeypatch.setenv("BSKY_PASSWORD", BSKY_PASSWORD)
     api = BlueskyLogin(refusal=refusal)
     server.routes[LOGIN_PATH], server.routes[SEARCH_PATH] = api.login, api.search
+    server.routes[REFRESH_PATH] = api.refresh
     w = world(toml=TOPIC + feed("bsky", "bluesky", topic="volcano", base_url=server.base, handle="ann.example",
                                 password_env="BSKY_PASSWORD"))
     await w.poll_due()
@@ -276,20 +278,31 @@ async def test_bluesky_logs_in_afresh_after_its_token_is_refused(
     assert len(w.store.posts()) == 3
 
     api.expired.add(jwt("access-1"))
+    api.line.grow(2)
     w.advance(6 * 60)
     await w.poll_due()
-    state = w.state("bsky")
-    assert state.last_status == refusal[0] and state.last_error
-    assert api.logins == 1
-
-    api.line.grow(2)
-    assert state.next_check is not None
-    w.now[0] = state.next_check
-    await w.poll_due()
-    assert api.logins == 2, "the refused session was dropped: the next poll logged in again"
+    assert (api.refreshes, api.logins) == (1, 1), "refreshed, not logged in again"
+    assert w.state("bsky").last_error is None and len(w.store.posts()) == 5
     searches = server.requests_to(SEARCH_PATH)
-    assert searches[-1].headers["authorization"] == f"Bearer {jwt('access-2')}"
-    assert [arg(seen, "since") for seen in searches] == ["", iso(3), iso(3)], "only what is new, once logged in"
+    assert searches[-1].headers["authorization"] == f"Bearer {jwt('access-r1')}"
+    assert [arg(seen, "since") for seen in searches] == ["", iso(3), iso(3)], "only what is new, once refreshed"
+
+
+async def test_bluesky_logs_in_again_when_the_refresh_is_refused_too(
+    world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BSKY_PASSWORD", BSKY_PASSWORD)
+    api = BlueskyLogin()
+    server.routes[LOGIN_PATH], server.routes[SEARCH_PATH] = api.login, api.search
+    server.routes[REFRESH_PATH] = api.refresh
+    w = world(toml=TOPIC + feed("bsky", "bluesky", topic="volcano", base_url=server.base, handle="ann.example",
+                                password_env="BSKY_PASSWORD"))
+    await w.poll_due()
+    api.expired |= {jwt("access-1"), jwt("refresh-1")}
+    api.line.grow(2)
+    w.advance(6 * 60)
+    await w.poll_due()
+    assert (api.refreshes, api.logins) == (0, 2)
     assert w.state("bsky").last_error is None and len(w.store.posts()) == 5
 
 

@@ -26,6 +26,8 @@ class Request:
     json: Mapping[str, object] | None = None
     conditional: bool = True
     """Send the feed's stored ETag / Last-Modified and skip an unchanged body."""
+    accept: frozenset[int] = frozenset()
+    """Error statuses the source reads itself (an expired-token body) instead of failing the poll."""
 
 
 @dataclass(frozen=True, slots=True)

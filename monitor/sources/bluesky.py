@@ -28,6 +28,8 @@ REFRESH = "/xrpc/com.atproto.server.refreshSession"
 FEED_LIMIT = 50
 SEARCH_LIMIT = 100
 EXPIRY_MARGIN = timedelta(seconds=60)
+EXPIRED = frozenset({400, 401})
+"""An expired token answers 400 ExpiredToken or 401: parse reads it and refreshes within the poll."""
 _CLEARED = {"accessJwt": "", "refreshJwt": "", "accessExp": "", "refreshExp": ""}
 
 
@@ -218,7 +220,7 @@ def _search_request(ctx: PollContext, token: str, cursor: str = "") -> Request:
         params["since"] = since
     if cursor:
         params["cursor"] = cursor
-    return Request(_base(ctx, LOGIN_BASE) + SEARCH, params, {"Authorization": f"Bearer {token}"})
+    return Request(_base(ctx, LOGIN_BASE) + SEARCH, params, {"Authorization": f"Bearer {token}"}, accept=EXPIRED)
 
 
 def _login_request(ctx: PollContext) -> Request:
@@ -233,7 +235,8 @@ def _login_request(ctx: PollContext) -> Request:
 
 def _refresh_request(ctx: PollContext) -> Request:
     headers = {"Authorization": f"Bearer {ctx.session['refreshJwt']}"}
-    return Request(_base(ctx, LOGIN_BASE) + REFRESH, headers=headers, method="POST", conditional=False)
+    return Request(_base(ctx, LOGIN_BASE) + REFRESH, headers=headers, method="POST", conditional=False,
+                   accept=EXPIRED)
 
 
 def _base(ctx: PollContext, default: str) -> str:
