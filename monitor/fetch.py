@@ -303,9 +303,14 @@ class _Zlib:
     def __init__(self, gzip: bool) -> None:
         self.wbits = zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS
         self.first = not gzip
+        self.head = b""
         self.inflater = zlib.decompressobj(self.wbits)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        if self.first and len(self.head) + len(data) < 2:
+            self.head += data  # a zlib header is two bytes: wait for both before telling raw from wrapped
+            return
+        data, self.head = self.head + data, b""
         while data:
             try:
                 piece = self.inflater.decompress(data, _PIECE)
@@ -331,6 +336,10 @@ class _Zlib:
             yield piece
 
     def finish(self) -> Iterator[bytes]:
+        if self.head:
+            self.first, self.head, data = False, b"", self.head
+            self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # one byte can only be raw deflate
+            yield from self.feed(data)
         yield from self._drain()
 
 
