@@ -60,7 +60,7 @@ def _sqlite_engine(url: URL, *, readonly: bool) -> Engine:
     path = sqlite_path(url)
     if path is not None and readonly:
         if not path.exists():
-            raise StorageError(f"no database at {path}")
+            raise StorageError(f"no database at {path} yet: `monitor run` creates it")
         # mode=ro: the file is never created or written by a reader.
         url = url.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
     # Pooled connections stay open, which keeps the WAL and its index alive for readers;
