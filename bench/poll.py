@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.feeds import rss  # noqa: E402
-from tests.server import FixtureServer, Reply  # noqa: E402
+from tests.feeds import rss
+from tests.server import FixtureServer, Reply
 
 TOPIC_WORDS = ["volcano", "lava", "Grindavik", "eruption", "magma"]
 MATCHING = 0.2
@@ -95,7 +95,8 @@ def main() -> None:
     if theirs:
         n_cold, n_warm = (statistics.median(x) for x in zip(*theirs, strict=True))
         print(f"newsboat -x reload   cold {n_cold * 1000:7.0f} ms   warm {n_warm * 1000:7.0f} ms")
-        print(f"ratio monitor/newsboat: cold {cold / n_cold:.2f} (goal <= 0.33)   warm {warm / n_warm:.2f} (goal <= 0.10)")
+        print(f"ratio monitor/newsboat: cold {cold / n_cold:.2f} (goal <= 0.33)   "
+              f"warm {warm / n_warm:.2f} (goal <= 0.10)")
     else:
         print("newsboat not installed (apt-get install newsboat): no comparison")
 

@@ -14,7 +14,9 @@ CORE = [
     "monitor.sources.x",
 ]
 IO_LIBRARIES = ("httpx", "sqlalchemy", "textual")
-HEAVY_FOR_STARTUP = ("sqlalchemy", "alembic", "httpx", "textual", "trafilatura", "wordfreq", "ahocorasick", "apscheduler")
+HEAVY_FOR_STARTUP = (
+    "sqlalchemy", "alembic", "httpx", "textual", "trafilatura", "wordfreq", "ahocorasick", "apscheduler",
+)
 
 
 def loaded_after(statement: str, names: tuple[str, ...]) -> list[str]:

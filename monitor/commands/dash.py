@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from monitor.commands._common import config_of
 from monitor.config import Config
+
 if TYPE_CHECKING:
     from monitor.tui.app import Background, MonitorApp
     from storage.store import Store

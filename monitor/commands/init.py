@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-
 NAME = "init"
 HELP = "add or update a [[topics]] entry in feeds.toml from an article (creates feeds.toml if missing)"
 TOP = 20

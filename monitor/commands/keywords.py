@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-
 NAME = "keywords"
 HELP = "print the weighted keywords and entities of an article (a file, - for stdin, or an http(s) URL)"
 
