@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.cluster import Clusterer
 from monitor.dedup import Deduper
-from monitor.textfeatures import content_words
+from monitor.textfeatures import Featurizer, content_words
 from storage.types import Post
 
 UCI = Path(__file__).resolve().parents[2] / "shared" / "data" / "stories" / "uci-news-aggregator-prefix.csv"
@@ -134,8 +134,9 @@ def interleaved(items: list[Labelled], spread: timedelta, seed: int = 7) -> list
 def run_ours(items: Sequence[Labelled]) -> tuple[list[int], float]:
     """Cluster labels per post (merges resolved) and posts per second."""
     ids = itertools.count(1)
-    deduper = Deduper()
-    clusterer = Clusterer("all", ids)
+    featurizer = Featurizer()
+    deduper = Deduper(featurizer=featurizer)
+    clusterer = Clusterer("all", ids, featurizer=featurizer)
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
@@ -146,8 +147,9 @@ def run_ours(items: Sequence[Labelled]) -> tuple[list[int], float]:
     assigned: list[int] = []
     started = time.process_time()
     for n, item in enumerate(items, 1):
-        duplicate = deduper.check(item.post)
-        assignment = clusterer.add(item.post, item.post.published, duplicate)
+        features = featurizer(item.post)  # once for both, as the pipeline does
+        duplicate = deduper.check(item.post, features)
+        assignment = clusterer.add(item.post, item.post.published, duplicate, features)
         for gone in assignment.merged:
             parent[gone] = assignment.story_id
         assigned.append(assignment.story_id)
@@ -267,13 +269,15 @@ def synthetic_posts(count: int, seed: int = 1) -> Iterator[Post]:
 
 
 def synthetic(count: int) -> None:
-    deduper = Deduper()
-    clusterer = Clusterer("all", itertools.count(1))
+    featurizer = Featurizer()
+    deduper = Deduper(featurizer=featurizer)
+    clusterer = Clusterer("all", itertools.count(1), featurizer=featurizer)
     checkpoints = sorted({c for c in (10_000, 100_000, 1_000_000, count) if c <= count})
     lap_start, lap_cpu, lap_posts = time.perf_counter(), time.process_time(), 0
     total_start = lap_start
     for n, post in enumerate(synthetic_posts(count), 1):
-        clusterer.add(post, post.published, deduper.check(post))
+        features = featurizer(post)
+        clusterer.add(post, post.published, deduper.check(post, features), features)
         if n % 100 == 0:
             clusterer.changed()
         lap_posts += 1
@@ -292,6 +296,52 @@ def synthetic(count: int) -> None:
     print(f"total {count:,} posts in {elapsed:.1f} s = {count / elapsed:,.0f} posts/s; peak RSS {peak_mb():.0f} MB")
 
 
+def common_posts(feeds: int = 200, items: int = 50) -> list[Post]:
+    """bench/poll.py's shape: items of 40 words drawn Zipf-like from common English, one minute apart
+    per feed, so every post shares vocabulary with every other (the worst case for candidates)."""
+    from wordfreq import top_n_list
+
+    vocabulary = [w for w in top_n_list("en", 5000) if w.isalpha()]
+    weights = [1 / (r + 10) for r in range(len(vocabulary))]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    out = []
+    for f in range(feeds):
+        rng = random.Random(f)
+        for i in range(items):
+            text = " ".join(rng.choices(vocabulary, weights=weights, k=40)).capitalize() + "."
+            out.append(Post(id=f"f{f}-i{i}", source=f"feed{f}", author="", url=f"https://example.org/{f}/{i}",
+                            text=text, published=start + timedelta(minutes=i)))
+    return sorted(out, key=lambda p: p.published)
+
+
+def common(feeds: int, items: int) -> None:
+    """µs per post for dedup alone, clustering alone and both, on the poll shape."""
+    posts = common_posts(feeds, items)
+    featurizer = Featurizer()
+    started = time.process_time()
+    shared = [featurizer(post) for post in posts]
+    featurize = time.process_time() - started
+    deduper = Deduper(featurizer=featurizer)
+    started = time.process_time()
+    duplicates = [deduper.check(post, features) for post, features in zip(posts, shared, strict=True)]
+    dedup = time.process_time() - started
+    clusterer = Clusterer("all", itertools.count(1), featurizer=featurizer)
+    started = time.process_time()
+    for n, (post, duplicate, features) in enumerate(zip(posts, duplicates, shared, strict=True), 1):
+        clusterer.add(post, post.published, duplicate, features)
+        if n % 50 == 0:
+            clusterer.changed()
+    clusterer.changed()
+    cluster = time.process_time() - started
+    n = len(posts)
+    total = featurize + dedup + cluster
+    print(
+        f"{n:,} posts of 40 common words: features {featurize / n * 1e6:.1f} µs/post, dedup {dedup / n * 1e6:.1f}, "
+        f"cluster {cluster / n * 1e6:.1f}, all three {total / n * 1e6:.1f} µs/post (CPU); "
+        f"live stories {clusterer.live_count}; peak RSS {peak_mb():.0f} MB", flush=True,
+    )
+
+
 def peak_mb() -> float:
     """Peak resident memory of this whole process (interpreter, numpy and wordfreq included)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -301,8 +351,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=UCI)
     parser.add_argument("--synthetic", type=int, metavar="N", help="feed N synthetic posts instead")
+    parser.add_argument("--common", action="store_true", help="time 200 feeds × 50 posts of 40 common words")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)
+    if args.common:
+        common(200, 50)
+        return 0
     if args.synthetic:
         synthetic(args.synthetic)
         return 0

@@ -1,9 +1,11 @@
 """Online story clustering for one topic: each post joins the best live story or starts one.
 
 Single pass, after Petrović et al. 2010 and Miranda et al. 2018: a post is a weighted term vector
-(rare words, bigrams and names weigh more); candidates come from an inverted index over the centroid
-terms of *live* stories only, so the cost per post depends on how many stories are live, never on how
-many posts were ever stored. A small penalty for a story's silence plays the part of time decay.
+(rare words, bigrams and names weigh more, at most MAX_TERMS of them); candidates come from an inverted
+index over the centroid terms of *live* stories only. The cost per post is bounded whatever the stream:
+only the post's `query_terms` heaviest terms look up candidates, each term's posting list keeps only
+the `max_postings` stories that used it last, only `max_candidates` stories are scored in full, and at
+most `max_live` stories stay live. A small penalty for a story's silence plays the part of time decay.
 Stories quiet for `close_after` close; a post close to two live stories whose centroids also agree
 merges them. The post's own time is the clock, so archives replay as if live.
 """
@@ -11,12 +13,13 @@ merges them. The post's own time is the clock, so archives replay as if live.
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from monitor.storystate import HOUR, Activity, StoryState, centroid_cosine, first_line, spike_reason
-from monitor.textfeatures import PriorIdf, RecentDocFreq, TermWeights
+from monitor.textfeatures import Features, Featurizer, PriorIdf, RecentDocFreq
 from storage.types import Post, Story
 
 Key = tuple[str, str]
@@ -40,6 +43,12 @@ class ClusterParams:
     label_candidates: int = 8
     recent_docs: int = 2000
     lang: str = "en"
+    # Bounds on the work and memory per post, whatever the stream looks like:
+    query_terms: int = 12  # the post's heaviest terms look up candidate stories
+    max_postings: int = 48  # stories kept per term, the most recent users of it
+    max_candidates: int = 12  # stories scored against the whole post vector
+    max_live: int = 20_000  # past this, the longest-quiet story closes early
+    key_window: timedelta = timedelta(days=3)  # members older than this are no longer found by key
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +79,28 @@ class _Closing:
         while self.heap and self.heap[0][0] < before:
             yield heapq.heappop(self.heap)
 
+    def oldest(self) -> Iterator[tuple[float, int]]:
+        while self.heap:
+            yield heapq.heappop(self.heap)
+
+
+Postings = dict[int, StoryState]  # story id → story, oldest user of the term first
+
 
 class Clusterer:
     """Stories of one topic, built one post at a time. Story ids come from a shared allocator."""
 
-    def __init__(self, topic: str, ids: Iterator[int], *, params: ClusterParams = ClusterParams()) -> None:
+    def __init__(
+        self, topic: str, ids: Iterator[int], *, params: ClusterParams = ClusterParams(),
+        featurizer: Featurizer | None = None,
+    ) -> None:
         self.topic = topic
         self.params = params
         self._ids = ids
-        self._weights = TermWeights(PriorIdf(params.lang), RecentDocFreq(params.recent_docs))
+        self._featurizer = featurizer or Featurizer(PriorIdf(params.lang))
+        self._recent = RecentDocFreq(params.recent_docs)
         self._live: dict[int, StoryState] = {}
-        self._index: dict[str, set[int]] = {}
+        self._index: dict[str, Postings] = {}
         self._story_of: dict[Key, int] = {}
         self._closing = _Closing()
         self._changed: dict[int, StoryState] = {}
@@ -90,11 +110,16 @@ class Clusterer:
 
     # -- the pipeline's calls -------------------------------------------------------------------
 
-    def add(self, post: Post, at: datetime, duplicate_of: Key | None = None) -> Assignment:
-        """Places `post` (seen at `at`) in a story and returns where it went."""
+    def add(
+        self, post: Post, at: datetime, duplicate_of: Key | None = None, features: Features | None = None
+    ) -> Assignment:
+        """Places `post` (seen at `at`) in a story and returns where it went.
+
+        `features` are the post's own when the caller computed them once for dedup and all topics.
+        """
         ts = at.timestamp()
         self._advance(ts)
-        vector = self._weights.vector(post.title, post.text)
+        vector = self._vector(post, features)
         target = self._live.get(self._story_of.get(duplicate_of, -1)) if duplicate_of else None
         if target is not None:
             self._join(target, post, ts, (vector, self.params.duplicate_weight), label_score=None)
@@ -143,7 +168,7 @@ class Clusterer:
             state = found
             ts = post.published.timestamp()
             self._clock = max(self._clock, ts)
-            vector = self._weights.vector(post.title, post.text)
+            vector = self._vector(post, None)
             duplicate = (post.source, post.id) in duplicates
             weight = self.params.duplicate_weight if duplicate else 1.0
             score = None if duplicate else (state.cosine(vector) if state.size else 0.0)
@@ -152,12 +177,19 @@ class Clusterer:
 
     # -- decisions ---------------------------------------------------------------------------------
 
+    def _vector(self, post: Post, features: Features | None) -> dict[str, float]:
+        """The post's terms damped by this topic's recent document frequencies, normalised."""
+        return self._recent.weigh((features or self._featurizer(post)).terms)
+
     def _rank(self, vector: dict[str, float], ts: float) -> list[_Scored]:
-        """Live stories sharing a term with the post, best score first."""
+        """The best-fitting live stories among the bounded candidates, best score first."""
+        params = self.params
+        query = vector.items()
+        if len(vector) > params.query_terms:
+            query = heapq.nlargest(params.query_terms, query, key=_weight)  # type: ignore[assignment]
         dots: dict[int, float] = {}
         index = self._index
-        live = self._live
-        for term, value in vector.items():
+        for term, value in query:
             # A term this light adds under 0.03 to any cosine; skipping it spares walking the long
             # posting lists of the words every story uses.
             if value < NEGLIGIBLE_WEIGHT:
@@ -165,14 +197,21 @@ class Clusterer:
             holders = index.get(term)
             if not holders:
                 continue
-            for story_id in holders:
-                dots[story_id] = dots.get(story_id, 0.0) + value * live[story_id].centroid[term]
-        scale = self.params.silence_scale.total_seconds()
-        penalty = self.params.silence_penalty
+            for story_id, story in holders.items():
+                dots[story_id] = dots.get(story_id, 0.0) + value * story.centroid[term]
+        if not dots:
+            return []
+        live = self._live
+        partial = [(dot / live[story_id].length, story_id) for story_id, dot in dots.items()]
+        if len(partial) > params.max_candidates:
+            partial = heapq.nlargest(params.max_candidates, partial)
+        whole = len(vector) > params.query_terms  # the lookup saw only part of the post: score all of it
+        scale = params.silence_scale.total_seconds()
+        penalty = params.silence_penalty
         ranked = []
-        for story_id, dot in dots.items():
+        for partial_cosine, story_id in partial:
             story = live[story_id]
-            cosine = dot / story.length
+            cosine = story.cosine(vector) if whole else partial_cosine
             silence = max(0.0, ts - story.last_seen) / scale
             ranked.append(_Scored(story, cosine - penalty * silence, cosine))
         ranked.sort(key=lambda s: (-s.score, s.story.id))
@@ -199,6 +238,8 @@ class Clusterer:
         return StoryState(story_id, {}, 0.0, ts, ts, Activity(horizon))
 
     def _start(self, ts: float) -> StoryState:
+        if len(self._live) >= self.params.max_live:
+            self._close_oldest()
         state = self._new_state(next(self._ids), ts)
         self._live[state.id] = state
         return state
@@ -208,16 +249,18 @@ class Clusterer:
         label_score: float | None,
     ) -> None:
         vector, weight = weighted
-        for term in story.add_vector(vector, weight):
-            self._index.setdefault(term, set()).add(story.id)
+        story.add_vector(vector, weight)
+        self._index_terms(story, vector)
         if len(story.centroid) > 2 * self.params.max_centroid_terms:
             self._unindex(story, story.prune(self.params.max_centroid_terms))
         story.size += 1
         story.sources.add(post.source)
         if post.author:
             story.authors.add(post.author)
-        story.keys.append((post.source, post.id))
-        self._story_of[(post.source, post.id)] = story.id
+        key = (post.source, post.id)
+        story.keys.append((ts, key))
+        self._story_of[key] = story.id
+        self._forget_old_keys(story, ts - self.params.key_window.total_seconds())
         story.first_seen = min(story.first_seen, ts)
         story.last_seen = max(story.last_seen, ts)
         story.activity.add(ts)
@@ -227,19 +270,39 @@ class Clusterer:
             story.offer_label(label_score, line, vector, self.params.label_candidates)
         self._changed[story.id] = story
 
+    def _index_terms(self, story: StoryState, terms: dict[str, float]) -> None:
+        """Makes `story` the most recent holder of each term, dropping the oldest past the cap."""
+        index, story_id, cap = self._index, story.id, self.params.max_postings
+        for term in terms:
+            holders = index.get(term)
+            if holders is None:
+                index[term] = {story_id: story}
+                continue
+            if holders.pop(story_id, None) is None and len(holders) >= cap:
+                del holders[next(iter(holders))]
+            holders[story_id] = story
+
+    def _forget_old_keys(self, story: StoryState, before: float) -> None:
+        """Members older than the key window are no longer looked up by key (bounded memory)."""
+        keys = story.keys
+        while keys and keys[0][0] < before:
+            _, key = keys.popleft()
+            if self._story_of.get(key) == story.id:
+                del self._story_of[key]
+
     def _absorb(self, into: StoryState, other: StoryState) -> None:
         """Moves everything of `other` into `into` and forgets `other`."""
         self._unindex(other, list(other.centroid))
-        for term in into.add_vector(other.centroid, 1.0):
-            self._index.setdefault(term, set()).add(into.id)
+        into.add_vector(other.centroid, 1.0)
+        self._index_terms(into, other.centroid)
         if len(into.centroid) > 2 * self.params.max_centroid_terms:
             self._unindex(into, into.prune(self.params.max_centroid_terms))
         into.size += other.size
         into.sources |= other.sources
         into.authors |= other.authors
-        for key in other.keys:
+        for _, key in other.keys:
             self._story_of[key] = into.id
-        into.keys.extend(other.keys)
+        into.keys = deque(heapq.merge(into.keys, other.keys))
         into.first_seen = min(into.first_seen, other.first_seen)
         into.last_seen = max(into.last_seen, other.last_seen)
         into.activity.merge(other.activity)
@@ -256,10 +319,8 @@ class Clusterer:
     def _unindex(self, story: StoryState, terms: list[str]) -> None:
         for term in terms:
             holders = self._index.get(term)
-            if holders is not None:
-                holders.discard(story.id)
-                if not holders:
-                    del self._index[term]
+            if holders is not None and holders.pop(story.id, None) is not None and not holders:
+                del self._index[term]
 
     def _advance(self, ts: float) -> None:
         """Moves the clock to `ts` (never back) and closes stories quiet for `close_after`."""
@@ -272,9 +333,17 @@ class Clusterer:
             if story is not None and story.last_seen == last_seen:
                 self._close(story)
 
+    def _close_oldest(self) -> None:
+        """Closes the live story quiet the longest, to keep at most `max_live` stories in memory."""
+        for last_seen, story_id in self._closing.oldest():
+            story = self._live.get(story_id)
+            if story is not None and story.last_seen == last_seen:
+                self._close(story)
+                return
+
     def _close(self, story: StoryState) -> None:
         self._unindex(story, list(story.centroid))
-        for key in story.keys:
+        for _, key in story.keys:
             if self._story_of.get(key) == story.id:
                 del self._story_of[key]
         del self._live[story.id]
@@ -304,3 +373,7 @@ class Clusterer:
     @property
     def live_count(self) -> int:
         return len(self._live)
+
+
+def _weight(item: tuple[str, float]) -> float:
+    return item[1]

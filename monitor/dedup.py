@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from monitor.textfeatures import normalized_title, shingle_text
+from monitor.textfeatures import Features, Featurizer, sketch
 from storage.types import Post
+
+__all__ = ["Deduper", "canonical_url", "estimated_jaccard", "sketch"]
 
 Key = tuple[str, str]
 
@@ -26,10 +28,7 @@ _TRACKING_PARAMS_TEXT = (
 )
 _TRACKING_PARAMS = frozenset(_TRACKING_PARAMS_TEXT.split())
 _MOBILE_HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
-_MIN_TITLE_WORDS = 4
-SHINGLE_SIZE = 5
-MIN_SHINGLES = 20  # below this a text is too short to call a copy by resemblance alone
-SKETCH_SIZE = 16
+MAX_URL_CHARS = 2_000
 PROBES = 4  # the smallest hashes of a sketch go into the candidate index
 
 
@@ -38,6 +37,8 @@ def canonical_url(url: str) -> str | None:
 
     http and https count as the same page. Returns None when there is no usable web URL.
     """
+    if len(url) > MAX_URL_CHARS:
+        return None
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -72,20 +73,6 @@ def _canonical_path(path: str) -> str:
     return "/" + "/".join(segments)
 
 
-def sketch(text: str, size: int = SHINGLE_SIZE, keep: int = SKETCH_SIZE) -> tuple[int, ...] | None:
-    """A bottom-k sketch: the `keep` smallest hashes of `text`'s character shingles, ascending.
-
-    One hash function instead of MinHash's k keeps this pure Python and fast; the Jaccard estimate
-    from two sketches is as good as k-permutation MinHash (Cohen & Kaplan 2007). Python's string
-    hash is salted per process, which is fine: memory is rebuilt by `restore` in the new process.
-    None when the text has fewer than MIN_SHINGLES shingles (too short to judge by resemblance).
-    """
-    count = len(text) - size + 1
-    if count < MIN_SHINGLES:
-        return None
-    return tuple(sorted({hash(text[i : i + size]) for i in range(count)})[:keep])
-
-
 def estimated_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
     """Jaccard similarity of two texts estimated from their bottom-k sketches."""
     keep = max(len(a), len(b))
@@ -109,8 +96,12 @@ class _Entry:
 class Deduper:
     """Remembers recent posts of all topics and says which earlier post a new one duplicates."""
 
-    def __init__(self, window: timedelta = timedelta(days=3), *, near_threshold: float = 0.7) -> None:
+    def __init__(
+        self, window: timedelta = timedelta(days=3), *, near_threshold: float = 0.7,
+        featurizer: Featurizer | None = None,
+    ) -> None:
         self.window = window
+        self.featurizer = featurizer or Featurizer()
         self.near_threshold = near_threshold
         self._root: dict[Key, Key] = {}  # every remembered post → the first post of its family
         self._by_url: dict[str, Key] = {}
@@ -121,20 +112,20 @@ class Deduper:
         self._seq = 0
         self._clock = float("-inf")
 
-    def check(self, post: Post) -> Key | None:
+    def check(self, post: Post, features: Features | None = None) -> Key | None:
         """The (source, id) of the earlier post this one duplicates, else None; then remembers it.
 
         A post delivered again (same source and id) returns the key of its family's first post,
         which is its own key when it was an original: callers skip posts they already hold.
+        `features` are the post's own, when the caller has already computed them for clustering.
         """
         key = (post.source, post.id)
         known = self._root.get(key)
         if known is not None:
             return known
         url = canonical_url(post.url) if post.url else None
-        title = self._title_key(post)
-        text = post.text if len(post.text) >= len(post.title) else post.title
-        signature = sketch(shingle_text(text))
+        found = features or self.featurizer(post)
+        title, signature = found.title_key, found.sketch
         probes = signature[:PROBES] if signature is not None else ()
         original = self._find(url, title, signature)
         self._remember(_Entry(key, url, title, probes), original, signature, post.published.timestamp())
@@ -169,15 +160,6 @@ class Deduper:
             if similarity >= self.near_threshold and (best is None or similarity > best[0]):
                 best = (similarity, candidate)
         return None if best is None else self._root[best[1]]
-
-    @staticmethod
-    def _title_key(post: Post) -> str | None:
-        # Titles only: identical short social texts ("Wow!") from different people are not copies.
-        text = post.title
-        if not text:
-            return None
-        normal = normalized_title(text)
-        return normal if len(normal.split()) >= _MIN_TITLE_WORDS else None
 
     # -- memory ------------------------------------------------------------------------------------
 

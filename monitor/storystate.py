@@ -8,7 +8,10 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right, insort
+from collections import deque
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import mul
 
 HOUR = 3600.0
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -70,7 +73,7 @@ class StoryState:
     size: int = 0
     sources: set[str] = field(default_factory=set)
     authors: set[str] = field(default_factory=set)
-    keys: list[tuple[str, str]] = field(default_factory=list)
+    keys: deque[tuple[float, tuple[str, str]]] = field(default_factory=deque)  # (time, post key), oldest first
     # (similarity when the post joined, its first line, its vector): the label is the candidate
     # closest to the centroid, so the label follows the story as it grows.
     candidates: list[tuple[float, str, dict[str, float]]] = field(default_factory=list)
@@ -103,8 +106,8 @@ class StoryState:
 
     def cosine(self, vector: dict[str, float]) -> float:
         """Cosine between the centroid and a normalised vector."""
-        centroid = self.centroid
-        dot = sum(value * centroid.get(term, 0.0) for term, value in vector.items())
+        # map() keeps the loop in C: this runs for every candidate of every post.
+        dot: float = sum(map(mul, vector.values(), map(self.centroid.get, vector, repeat(0.0))))
         return dot / self.length
 
     def offer_label(self, score: float, line: str, vector: dict[str, float], limit: int) -> None:
@@ -123,7 +126,7 @@ class StoryState:
 
 def centroid_cosine(a: StoryState, b: StoryState) -> float:
     small, large = (a, b) if len(a.centroid) <= len(b.centroid) else (b, a)
-    dot = sum(v * large.centroid.get(t, 0.0) for t, v in small.centroid.items())
+    dot: float = sum(map(mul, small.centroid.values(), map(large.centroid.get, small.centroid, repeat(0.0))))
     return dot / (a.length * b.length)
 
 

@@ -12,8 +12,11 @@ import re
 import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import wordfreq
+
+from storage.types import Post
 
 # Tokens: letters/digits, allowing inner apostrophes (don't, O'Neil) which we then split off.
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -33,6 +36,13 @@ _STOPWORDS_TEXT = (
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 MAX_BODY_TOKENS = 60
+MAX_TERMS = 32  # a post's heaviest terms; the rest add little to any cosine and cost on every step
+MAX_TEXT_CHARS = 20_000  # hostile or huge posts are read this far, no further
+MAX_SHINGLE_CHARS = 2_000
+MIN_TITLE_WORDS = 4
+SHINGLE_SIZE = 5
+MIN_SHINGLES = 20  # below this a text is too short to call a copy by resemblance alone
+SKETCH_SIZE = 16
 
 
 def clean_text(text: str) -> str:
@@ -95,16 +105,26 @@ class PriorIdf:
     def __init__(self, lang: str = "en") -> None:
         self.lang = lang
         self._cache: dict[str, float] = {}
+        # wordfreq keeps this table in memory anyway; a plain lookup of an already tokenised word
+        # costs far less than zipf_frequency's own tokenising, which stays for words not in it.
+        self._table: dict[str, float] = wordfreq.get_frequency_dict(lang)
 
     def __call__(self, word: str) -> float:
         value = self._cache.get(word)
         if value is None:
             if len(self._cache) >= self.CACHE_LIMIT:
                 self._cache.clear()  # cheap bound; refilling costs a few µs per word
-            zipf = wordfreq.zipf_frequency(word, self.lang) if not word.isdigit() else 3.0
-            value = max(0.1, self.CEILING - zipf)
+            value = max(0.1, self.CEILING - self._zipf(word))
             self._cache[word] = value
         return value
+
+    def _zipf(self, word: str) -> float:
+        if word.isdigit():
+            return 3.0
+        frequency = self._table.get(word)
+        if frequency is not None and frequency > 0.0:
+            return round(math.log10(frequency) + 9.0, 2)
+        return wordfreq.zipf_frequency(word, self.lang)
 
 
 class RecentDocFreq:
@@ -113,30 +133,49 @@ class RecentDocFreq:
 
     def __init__(self, size: int = 2000) -> None:
         self.size = size
-        self._docs: deque[frozenset[str]] = deque()
+        self._docs: deque[tuple[str, ...]] = deque()
         self._df: Counter[str] = Counter()
 
     def add(self, terms: Iterable[str]) -> None:
-        doc = frozenset(terms)
+        doc = tuple(terms)  # the keys of one vector: already distinct
         self._docs.append(doc)
-        self._df.update(doc)
+        df = self._df
+        df.update(doc)  # counted in C
         if len(self._docs) > self.size:
-            old = self._docs.popleft()
-            self._df.subtract(old)
-            for term in old:
-                if self._df[term] <= 0:
-                    del self._df[term]
+            for term in self._docs.popleft():
+                left = df[term] - 1
+                if left:
+                    df[term] = left
+                else:
+                    del df[term]
 
     def damping(self, term: str) -> float:
         """1.0 for ordinary terms, falling towards 0 as a term appears in most recent documents."""
         n = len(self._docs)
         if n < 50:
             return 1.0
-        share = self._df.get(term, 0) / n
-        if share <= 0.05:
-            return 1.0
-        # log scale: 5% → 1.0, 100% → 0.
-        return math.log(1.0 / share) / math.log(20.0)
+        return _damping(self._df.get(term, 0) / n)
+
+    def weigh(self, terms: dict[str, float]) -> dict[str, float]:
+        """Counts `terms` as one document, then returns them damped and L2-normalised."""
+        self.add(terms)
+        n = len(self._docs)
+        if n >= 50:
+            get = self._df.get
+            common = 0.05 * n
+            terms = {t: w if get(t, 0) <= common else w * _damping(get(t, 0) / n) for t, w in terms.items()}
+        norm = math.sqrt(sum(w * w for w in terms.values()))
+        if norm == 0.0:
+            return {}
+        return {t: w / norm for t, w in terms.items() if w > 0.0}
+
+
+_LOG20 = math.log(20.0)
+
+
+def _damping(share: float) -> float:
+    # log scale: 5% → 1.0, 100% → 0.
+    return 1.0 if share <= 0.05 else math.log(1.0 / share) / _LOG20
 
 
 def _is_title_case(words: list[str]) -> bool:
@@ -159,50 +198,119 @@ def _entity_words(raw: list[str]) -> set[str]:
     return found
 
 
-class TermWeights:
-    """Turns a post's title and body into an L2-normalised sparse vector of weighted terms.
+def sketch(text: str, size: int = SHINGLE_SIZE, keep: int = SKETCH_SIZE) -> tuple[int, ...] | None:
+    """A bottom-k sketch: the `keep` smallest hashes of `text`'s character shingles, ascending.
+
+    One hash function instead of MinHash's k keeps this pure Python and fast; the Jaccard estimate
+    from two sketches is as good as k-permutation MinHash (Cohen & Kaplan 2007). Python's string
+    hash is salted per process, which is fine: memory is rebuilt by `restore` in the new process.
+    None when the text has fewer than MIN_SHINGLES shingles (too short to judge by resemblance).
+    Only the first MAX_SHINGLE_CHARS characters count, so a huge post costs no more than a long one.
+    """
+    text = text[:MAX_SHINGLE_CHARS]
+    count = len(text) - size + 1
+    if count < MIN_SHINGLES:
+        return None
+    # Hashing each distinct shingle once, then a C sort, measured fastest: this is the dearest
+    # step of duplicate detection.
+    shingles = {text[i : i + size] for i in range(count)}
+    return tuple(sorted(map(hash, shingles))[:keep])
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What duplicate folding and clustering need from one post's text, computed once for both."""
+
+    title_key: str | None  # the normalised title, when it is long enough to identify a story
+    sketch: tuple[int, ...] | None  # bottom-k shingle hashes of the longer of title and text
+    terms: dict[str, float]  # weighted terms before any topic's damping, heaviest first
+
+
+class Featurizer:
+    """Turns a post into `Features`: one tokenisation shared by the deduper and every clusterer.
 
     Unigrams weigh their rarity; adjacent-word bigrams add precision in short texts; words that look
     like names get a boost. Title words count fully, body words half (a headline states the story).
+    Only the `max_terms` heaviest terms are kept, which bounds every later step's cost per post.
     """
 
     def __init__(
-        self, idf: PriorIdf, recent: RecentDocFreq, *, bigram_weight: float = 0.6,
-        entity_boost: float = 1.5, body_weight: float = 0.5,
+        self, idf: PriorIdf | None = None, *, bigram_weight: float = 0.6, entity_boost: float = 1.5,
+        body_weight: float = 0.5, max_terms: int = MAX_TERMS,
     ) -> None:
-        self.idf = idf
-        self.recent = recent
+        self.idf = idf or PriorIdf()
         self.bigram_weight = bigram_weight
         self.entity_boost = entity_boost
         self.body_weight = body_weight
+        self.max_terms = max_terms
+        self._lexicon: dict[str, tuple[str, float] | tuple[()]] = {}
 
-    def vector(self, title: str, body: str) -> dict[str, float]:
-        """The normalised vector; also feeds the recent document frequencies."""
+    def __call__(self, post: Post) -> Features:
+        title, body = post.title, post.text
+        title_raw = _raw_tokens(title) if title else []
+        body_raw = _raw_tokens(body) if body and body != title else title_raw
         weights: dict[str, float] = {}
-        if title:
-            self._add_part(weights, title, 1.0)
-        if body and body != title:
-            self._add_part(weights, body, self.body_weight if title else 1.0)
-        self.recent.add(weights)
-        damped = {t: w * self.recent.damping(t) for t, w in weights.items()}
-        norm = math.sqrt(sum(w * w for w in damped.values()))
-        if norm == 0.0:
-            return {}
-        return {t: w / norm for t, w in damped.items() if w > 0.0}
+        if title_raw:
+            self._add_part(weights, title_raw, 1.0)
+        if body_raw is not title_raw:
+            self._add_part(weights, body_raw, self.body_weight if title else 1.0)
+        longer = body_raw if len(body) >= len(title) else title_raw
+        shingled = sketch(" ".join(longer).lower())
+        if len(weights) > self.max_terms:
+            weights = dict(sorted(weights.items(), key=_weight, reverse=True)[: self.max_terms])
+        return Features(_title_key(title), shingled, weights)
 
-    def _add_part(self, weights: dict[str, float], text: str, scale: float) -> None:
-        raw = _TOKEN.findall(clean_text(text))[: 2 * MAX_BODY_TOKENS]
-        words = [stem(t) for t in map(str.lower, raw) if len(t) > 1 and t not in STOPWORDS]
-        words = words[:MAX_BODY_TOKENS]
+    def _add_part(self, weights: dict[str, float], raw: list[str], scale: float) -> None:
+        raw = raw[: 2 * MAX_BODY_TOKENS]
+        entries = self._entries(raw)
         entities = _entity_words(raw)
-        idfs = [self.idf(w) for w in words]
-        for word, idf in zip(words, idfs, strict=True):
-            value = scale * idf * (self.entity_boost if word in entities else 1.0)
+        boost = self.entity_boost
+        for word, idf in entries:
+            value = scale * idf * (boost if word in entities else 1.0)
             if value > weights.get(word, 0.0):
                 weights[word] = value
         half = scale * self.bigram_weight / 2.0
-        for i in range(len(words) - 1):
-            bigram = words[i] + " " + words[i + 1]
-            value = half * (idfs[i] + idfs[i + 1])
+        for (word, idf), (after, idf_after) in itertools.pairwise(entries):
+            bigram = word + " " + after
+            value = half * (idf + idf_after)
             if value > weights.get(bigram, 0.0):
                 weights[bigram] = value
+
+    def _entries(self, raw: list[str]) -> list[tuple[str, float]]:
+        """(stemmed word, rarity) of each content word, stopwords and one-letter tokens left out."""
+        lexicon = self._lexicon
+        if len(lexicon) > PriorIdf.CACHE_LIMIT:
+            lexicon.clear()  # bounded against hostile streams of ever-new tokens
+        entries = []
+        # One dictionary lookup per token on the hot path: lower-casing, stopwords, stemming and
+        # rarity are worked out once per distinct spelling.
+        for token in raw:
+            entry = lexicon.get(token)
+            if entry is None:
+                entry = lexicon[token] = self._entry(token)
+            if entry:
+                entries.append(entry)
+        return entries[:MAX_BODY_TOKENS]
+
+    def _entry(self, token: str) -> tuple[str, float] | tuple[()]:
+        lower = token.lower()
+        if len(lower) <= 1 or lower in STOPWORDS:
+            return ()
+        word = stem(lower)
+        return (word, self.idf(word))
+
+
+def _raw_tokens(text: str) -> list[str]:
+    return _TOKEN.findall(clean_text(text[:MAX_TEXT_CHARS]))
+
+
+def _weight(item: tuple[str, float]) -> float:
+    return item[1]
+
+
+def _title_key(title: str) -> str | None:
+    # Titles only: identical short social texts ("Wow!") from different people are not copies.
+    if not title:
+        return None
+    normal = normalized_title(title)
+    return normal if normal.count(" ") + 1 >= MIN_TITLE_WORDS else None
