@@ -368,3 +368,47 @@ def _when(text: str) -> datetime:
 def stored_ids(db: Path) -> set[str]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         return {row[0] for row in conn.execute("SELECT post_id FROM posts")}
+
+
+# --- crashes: SIGKILL at random moments during heavy polling -----------------------------------------
+
+KILLS = int(os.environ.get("MONITOR_FAULT_KILLS", "50"))
+
+
+def test_sigkill_at_random_moments_never_corrupts_loses_or_duplicates(tmp_path: Path, server: FixtureServer) -> None:
+    import random
+
+    from tests.test_crash import FEEDS, SlidingFeeds, stored
+
+    feeds = SlidingFeeds()
+    for n in range(FEEDS):
+        server.routes[f"/f{n}"] = feeds.route(n)
+    config = tmp_path / "feeds.toml"
+    config.write_text(feeds_toml({f"f{n}": server.url(f"/f{n}") for n in range(FEEDS)}, interval="1s"))
+    db = tmp_path / "monitor.db"
+    moments = random.Random(7)
+    grew = 0
+    for round_ in range(KILLS):
+        requests, before = len(server.log), len(stored(db)) if db.exists() else 0
+        log = (tmp_path / f"round{round_}.log").open("wb")
+        daemon = subprocess.Popen([sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
+                                  stdout=subprocess.DEVNULL, stderr=log, env=ENV, cwd=tmp_path)
+        log.close()
+        wait_for(lambda r=requests, d=daemon: len(server.log) > r or d.poll() is not None)  # type: ignore[misc]
+        assert daemon.poll() is None, (tmp_path / f"round{round_}.log").read_text()[-2000:]
+        time.sleep(moments.uniform(0, 1.0))  # the random moment of the kill, not a wait for a condition
+        committed = set(stored(db))
+        daemon.send_signal(signal.SIGKILL)
+        daemon.wait()
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",), f"round {round_}"
+        assert set(stored(db)) >= committed, f"round {round_}: committed posts vanished"
+        grew += len(stored(db)) > before
+    assert grew >= KILLS // 2, "most rounds stored posts before their kill: the kills landed amid polling"
+
+    once = subprocess.run([sys.executable, "-m", "monitor.cli", "run", "--once", "--config", str(config)],
+                          check=False, capture_output=True, text=True, cwd=tmp_path, env=ENV, timeout=120)
+    assert once.returncode == 0, once.stderr[-500:]
+    rows = stored(db)
+    assert len(rows) == len(set(rows)), "no post is stored twice"
+    assert feeds.served <= set(rows), f"{len(feeds.served - set(rows))} served posts were lost"
