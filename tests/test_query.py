@@ -128,3 +128,37 @@ def test_weights_and_threshold_decide_and_explain() -> None:
     assert matcher.match(post("Iran 2-1 Japan")) == ()
     (found,) = matcher.match(post("Khamenei spoke in Tehran"))
     assert found.terms == ('"Ali Khamenei" OR Khamenei', "Tehran") and found.score == 1.4
+
+
+# Most posts are rejected by a cheap first-word screen over loosely folded text; these are the
+# shapes that screen must not lose (punctuation between phrase words, title and text, prefixes,
+# width-folded terms) and the ones it must not let through (a tag when the post has no tag).
+@pytest.mark.parametrize(("query", "text"), [
+    ('"axis of resistance"', "The axis,  of -- resistance!"),
+    ('"axis of resistance"', "The AXIS\n\nof\tresistance"),
+    ("Hezb*", "Hezbollah said"),
+    ("Ｉｒａｎ", "IRAN today"),
+    ('"Ismail Haniyeh"', "Ismail... Haniyeh"),
+    ("#Hamas", "a post about #Hamas"),
+    ('"Hamas attack"', "#Hamas attack"),
+])
+def test_loosely_spaced_and_folded_posts_still_match(query: str, text: str) -> None:
+    assert matches(query, text) is not None
+
+
+@pytest.mark.parametrize(("query", "text"), [
+    ("#Hamas", "a post about Hamas"),
+    ("@BryanLeibFL", "BryanLeibFL wrote"),
+    ('"axis of resistance"', "axis of the resistance"),
+    ("Hezb*", "the xHezbollah, a Hiz-bollah"),
+    ("حماس", "Hamas"),
+])
+def test_the_screen_lets_nothing_through_that_does_not_match(query: str, text: str) -> None:
+    assert matches(query, text) is None
+
+
+def test_a_phrase_may_run_from_the_title_into_the_text() -> None:
+    topic = compile_topics([Topic("t", query='"axis of resistance"')])
+    title_and_text = Post("1", "feed", "a", "u", "of resistance, analysts say", datetime(2024, 1, 1, tzinfo=UTC),
+                          title="The axis")
+    assert [m.terms for m in topic.match(title_and_text)] == [('"axis of resistance"',)]

@@ -65,6 +65,7 @@ class Bank:
 
     _ids: dict[str, int] = field(default_factory=dict)
     _automaton: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
+    _screen: ahocorasick.Automaton | None = None  # first words only, for `might_hit` on loose text
     _built: bool = False
 
     def compile(self, node: Node) -> Compiled:
@@ -78,6 +79,12 @@ class Bank:
     def build(self) -> None:
         if self._ids:
             self._automaton.make_automaton()
+        firsts = {first for p in self._ids if (first := _first_word(p)) is not None}
+        if firsts:
+            self._screen = ahocorasick.Automaton()
+            for first in firsts:
+                self._screen.add_word(first, None)
+            self._screen.make_automaton()
         self._built = True
 
     @property
@@ -87,6 +94,13 @@ class Bank:
     def scan(self, post: Post) -> Seen:
         text = fold_words(f"{post.title}\n{post.text}" if post.title else post.text)
         return Seen(post, text, self.hits(text), self)
+
+    def might_hit(self, loose: str) -> bool:
+        """False when no pattern can be in the fold of a text whose `loose_words` form is `loose`.
+
+        Most posts hold no term at all; for them this one scan, which stops at the first hit and
+        builds nothing, is the whole cost. The rest go on to the full fold and `hits`."""
+        return self._screen is not None and next(self._screen.iter(loose), None) is not None
 
     def hits(self, folded: str) -> set[int]:
         """Pattern ids found in `fold_words` text (the hot path: C all the way for most posts)."""
@@ -158,6 +172,16 @@ class Bank:
         assert isinstance(node, Near)
         left, right, distance = self._spans_of(node.left), self._spans_of(node.right), node.distance
         return lambda seen: _near(left(seen), right(seen), distance)
+
+
+def _first_word(pattern: str) -> str | None:
+    """What a loose ASCII text without sigils must hold for `pattern` to be in its fold: the first
+    word with its spaces (' axis ' for ' axis of resistance '), or a prefix pattern as it is.
+    None for patterns such a text can never hold (a tag, non-ASCII), which need no screening."""
+    if not pattern.isascii() or pattern[1:2] in ("#", "@"):
+        return None
+    cut = pattern.find(" ", 1)
+    return pattern if cut < 0 else pattern[: cut + 1]
 
 
 def _near(lefts: list[Span], rights: list[Span], distance: int) -> list[Span]:
