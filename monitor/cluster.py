@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 from monitor.storystate import HOUR, Activity, StoryState, centroid_cosine, first_line, spike_reason
 from monitor.textfeatures import Features, Featurizer, PriorIdf, RecentDocFreq
@@ -44,9 +45,10 @@ class ClusterParams:
     recent_docs: int = 2000
     lang: str = "en"
     # Bounds on the work and memory per post, whatever the stream looks like:
-    query_terms: int = 12  # the post's heaviest terms look up candidate stories
-    max_postings: int = 48  # stories kept per term, the most recent users of it
-    max_candidates: int = 12  # stories scored against the whole post vector
+    query_terms: int = 8  # the post's heaviest terms look up candidate stories
+    index_terms: int = 16  # a joining post's heaviest terms make its story findable by them
+    max_postings: int = 16  # stories kept per term, the most recent users of it
+    max_candidates: int = 6  # stories scored against the whole post vector
     max_live: int = 20_000  # past this, the longest-quiet story closes early
     key_window: timedelta = timedelta(days=3)  # members older than this are no longer found by key
 
@@ -84,7 +86,7 @@ class _Closing:
             yield heapq.heappop(self.heap)
 
 
-Postings = dict[int, StoryState]  # story id → story, oldest user of the term first
+Postings = dict[int, float]  # story id → the term's weight in its unit centroid; oldest user first
 
 
 class Clusterer:
@@ -184,34 +186,29 @@ class Clusterer:
     def _rank(self, vector: dict[str, float], ts: float) -> list[_Scored]:
         """The best-fitting live stories among the bounded candidates, best score first."""
         params = self.params
-        query = vector.items()
-        if len(vector) > params.query_terms:
-            query = heapq.nlargest(params.query_terms, query, key=_weight)  # type: ignore[assignment]
+        query = islice(vector.items(), params.query_terms)  # the vector comes heaviest first
         dots: dict[int, float] = {}
         index = self._index
+        dot_of = dots.get
         for term, value in query:
-            # A term this light adds under 0.03 to any cosine; skipping it spares walking the long
-            # posting lists of the words every story uses.
+            # A term this light adds under 0.03 to any cosine; skipping it (and the lighter ones
+            # after it) spares walking the long posting lists of the words every story uses.
             if value < NEGLIGIBLE_WEIGHT:
-                continue
+                break
             holders = index.get(term)
-            if not holders:
-                continue
-            for story_id, story in holders.items():
-                dots[story_id] = dots.get(story_id, 0.0) + value * story.centroid[term]
-        if not dots:
-            return []
-        live = self._live
-        partial = [(dot / live[story_id].length, story_id) for story_id, dot in dots.items()]
-        if len(partial) > params.max_candidates:
-            partial = heapq.nlargest(params.max_candidates, partial)
-        whole = len(vector) > params.query_terms  # the lookup saw only part of the post: score all of it
+            if holders:
+                for story_id, weight in holders.items():
+                    dots[story_id] = dot_of(story_id, 0.0) + value * weight
+        candidates = dots.items()
+        if len(dots) > params.max_candidates:
+            candidates = sorted(candidates, key=_weight, reverse=True)[: params.max_candidates]  # type: ignore[assignment]
         scale = params.silence_scale.total_seconds()
         penalty = params.silence_penalty
+        live = self._live
         ranked = []
-        for partial_cosine, story_id in partial:
+        for story_id, _ in candidates:
             story = live[story_id]
-            cosine = story.cosine(vector) if whole else partial_cosine
+            cosine = story.cosine(vector)  # the lookup saw part of the post, with stale lengths
             silence = max(0.0, ts - story.last_seen) / scale
             ranked.append(_Scored(story, cosine - penalty * silence, cosine))
         ranked.sort(key=lambda s: (-s.score, s.story.id))
@@ -250,7 +247,7 @@ class Clusterer:
     ) -> None:
         vector, weight = weighted
         story.add_vector(vector, weight)
-        self._index_terms(story, vector)
+        self._index_terms(story, islice(vector, self.params.index_terms))
         if len(story.centroid) > 2 * self.params.max_centroid_terms:
             self._unindex(story, story.prune(self.params.max_centroid_terms))
         story.size += 1
@@ -270,17 +267,22 @@ class Clusterer:
             story.offer_label(label_score, line, vector, self.params.label_candidates)
         self._changed[story.id] = story
 
-    def _index_terms(self, story: StoryState, terms: dict[str, float]) -> None:
-        """Makes `story` the most recent holder of each term, dropping the oldest past the cap."""
+    def _index_terms(self, story: StoryState, terms: Iterable[str]) -> None:
+        """Makes `story` the most recent holder of each term, dropping the oldest holder past the cap.
+
+        A posting carries the term's share of the centroid as of now: it goes stale as the story
+        grows, which is fine for choosing candidates, as the chosen ones are scored exactly.
+        """
         index, story_id, cap = self._index, story.id, self.params.max_postings
+        centroid, scale = story.centroid, 1.0 / story.length
         for term in terms:
             holders = index.get(term)
             if holders is None:
-                index[term] = {story_id: story}
+                index[term] = {story_id: centroid[term] * scale}
                 continue
             if holders.pop(story_id, None) is None and len(holders) >= cap:
                 del holders[next(iter(holders))]
-            holders[story_id] = story
+            holders[story_id] = centroid[term] * scale
 
     def _forget_old_keys(self, story: StoryState, before: float) -> None:
         """Members older than the key window are no longer looked up by key (bounded memory)."""

@@ -1,9 +1,10 @@
 """Duplicate folding: which earlier post (if any) is this one a copy of?
 
 A ladder, cheapest rung first: the same (source, id); the same canonical URL; the same normalised
-title; near-duplicate text (retweets, quote posts, syndicated wire copy) by MinHash over character
-shingles with LSH banding. Duplicates fold under the *first* post of their family. Memory is bounded
-by a time window that follows the clock (the latest `published` seen).
+title; near-duplicate text (retweets, quote posts, syndicated wire copy) by a bottom-k MinHash
+sketch over word-pair shingles, its smallest hashes indexed as probes. Duplicates fold under the
+*first* post of their family. Memory is bounded by a time window that follows the clock (the latest
+`published` seen).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class Deduper:
     """Remembers recent posts of all topics and says which earlier post a new one duplicates."""
 
     def __init__(
-        self, window: timedelta = timedelta(days=3), *, near_threshold: float = 0.7,
+        self, window: timedelta = timedelta(days=3), *, near_threshold: float = 0.6,
         featurizer: Featurizer | None = None,
     ) -> None:
         self.window = window

@@ -11,6 +11,7 @@ from monitor.cluster import Clusterer
 from monitor.config import Topic
 from monitor.dedup import Deduper
 from monitor.match import Matcher, compile_topics
+from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
 from storage.store import Store
 from storage.types import Batch, FeedState, NewPost, Post
@@ -31,6 +32,7 @@ class Pipeline:
         self.store = store
         self.matcher: Matcher = compile_topics(topics)
         self._topics = [t.name for t in topics]
+        self.featurizer = Featurizer()  # one tokenisation per post, shared by dedup and every topic
         self.restore(now)
 
     def restore(self, now: datetime | None = None) -> None:
@@ -38,7 +40,7 @@ class Pipeline:
         since = (now or _utcnow()) - RESTORE_WINDOW
         window = self.store.live_window(since)
         self._ids = itertools.count(self.store.max_story_id() + 1)
-        self.deduper = Deduper()
+        self.deduper = Deduper(featurizer=self.featurizer)
         self.deduper.restore({(sp.post.source, sp.post.id): sp.post for sp in window}.values())
         live = self.store.stories(live_only=True)
         copies = {(sp.post.source, sp.post.id) for sp in window if sp.duplicate_of}
@@ -64,10 +66,11 @@ class Pipeline:
             if not matches:
                 continue
             at = post.published if replay else min(post.published, now)
-            duplicate_of = self.deduper.check(post)
+            features = self.featurizer(post)
+            duplicate_of = self.deduper.check(post, features)
             clusters: dict[str, int] = {}
             for match in matches:
-                assignment = self._clusterer(match.topic).add(post, at, duplicate_of)
+                assignment = self._clusterer(match.topic).add(post, at, duplicate_of, features)
                 clusters[match.topic] = assignment.story_id
                 merged.update(dict.fromkeys(assignment.merged, assignment.story_id))
             new.append(NewPost(post, matches, clusters, duplicate_of))
@@ -89,7 +92,7 @@ class Pipeline:
 
     def _clusterer(self, topic: str) -> Clusterer:
         if topic not in self.clusterers:
-            self.clusterers[topic] = Clusterer(topic, self._ids)
+            self.clusterers[topic] = Clusterer(topic, self._ids, featurizer=self.featurizer)
         return self.clusterers[topic]
 
 

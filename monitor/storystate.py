@@ -23,7 +23,9 @@ def first_line(title: str, text: str) -> str:
     """A one-line, length-capped headline for a post (title if any, else its text's first line)."""
     source = title.strip() or text.strip()
     line = source.splitlines()[0] if source else ""
-    line = _SPACE.sub(" ", _URL.sub("", line)).strip()
+    if "://" in line:
+        line = _URL.sub("", line)
+    line = " ".join(line.split())
     # Control and bidi characters from hostile text must not reach a terminal.
     if not line.isprintable():
         line = "".join(ch for ch in line if ch.isprintable())

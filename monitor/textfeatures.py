@@ -38,10 +38,9 @@ STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 MAX_BODY_TOKENS = 60
 MAX_TERMS = 32  # a post's heaviest terms; the rest add little to any cosine and cost on every step
 MAX_TEXT_CHARS = 20_000  # hostile or huge posts are read this far, no further
-MAX_SHINGLE_CHARS = 2_000
+MAX_SHINGLE_WORDS = 400
 MIN_TITLE_WORDS = 4
-SHINGLE_SIZE = 5
-MIN_SHINGLES = 20  # below this a text is too short to call a copy by resemblance alone
+MIN_SHINGLES = 6  # word pairs; below this a text is too short to call a copy by resemblance alone
 SKETCH_SIZE = 16
 
 
@@ -157,17 +156,18 @@ class RecentDocFreq:
         return _damping(self._df.get(term, 0) / n)
 
     def weigh(self, terms: dict[str, float]) -> dict[str, float]:
-        """Counts `terms` as one document, then returns them damped and L2-normalised."""
+        """Counts `terms` as one document, then returns them damped, L2-normalised, heaviest first."""
         self.add(terms)
         n = len(self._docs)
         if n >= 50:
             get = self._df.get
             common = 0.05 * n
             terms = {t: w if get(t, 0) <= common else w * _damping(get(t, 0) / n) for t, w in terms.items()}
-        norm = math.sqrt(sum(w * w for w in terms.values()))
+        norm = math.hypot(*terms.values())
         if norm == 0.0:
             return {}
-        return {t: w / norm for t, w in terms.items() if w > 0.0}
+        scale = 1.0 / norm
+        return {t: w * scale for t, w in sorted(terms.items(), key=_weight, reverse=True) if w > 0.0}
 
 
 _LOG20 = math.log(20.0)
@@ -198,23 +198,22 @@ def _entity_words(raw: list[str]) -> set[str]:
     return found
 
 
-def sketch(text: str, size: int = SHINGLE_SIZE, keep: int = SKETCH_SIZE) -> tuple[int, ...] | None:
-    """A bottom-k sketch: the `keep` smallest hashes of `text`'s character shingles, ascending.
+def sketch(text: str, keep: int = SKETCH_SIZE) -> tuple[int, ...] | None:
+    """A bottom-k sketch: the `keep` smallest hashes of `text`'s word-pair shingles, ascending.
 
     One hash function instead of MinHash's k keeps this pure Python and fast; the Jaccard estimate
-    from two sketches is as good as k-permutation MinHash (Cohen & Kaplan 2007). Python's string
-    hash is salted per process, which is fine: memory is rebuilt by `restore` in the new process.
-    None when the text has fewer than MIN_SHINGLES shingles (too short to judge by resemblance).
-    Only the first MAX_SHINGLE_CHARS characters count, so a huge post costs no more than a long one.
+    from two sketches is as good as k-permutation MinHash (Cohen & Kaplan 2007). Shingles are
+    adjacent word pairs of the (cleaned, lower-cased) text: a changed word touches two of them, as
+    a five-letter character shingle would, at a sixth of the hashing. Python's string hash is salted
+    per process, which is fine: memory is rebuilt by `restore` in the new process. None when the
+    text has fewer than MIN_SHINGLES pairs (too short to judge by resemblance). Only the first
+    MAX_SHINGLE_WORDS words count, so a huge post costs no more than a long one.
     """
-    text = text[:MAX_SHINGLE_CHARS]
-    count = len(text) - size + 1
-    if count < MIN_SHINGLES:
+    words = text.split()[:MAX_SHINGLE_WORDS]
+    if len(words) - 1 < MIN_SHINGLES:
         return None
-    # Hashing each distinct shingle once, then a C sort, measured fastest: this is the dearest
-    # step of duplicate detection.
-    shingles = {text[i : i + size] for i in range(count)}
-    return tuple(sorted(map(hash, shingles))[:keep])
+    pairs = set(map(" ".join, itertools.pairwise(words)))  # C loops: every post pays this
+    return tuple(sorted(map(hash, pairs))[:keep])
 
 
 @dataclass(frozen=True, slots=True)
