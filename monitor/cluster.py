@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from operator import itemgetter
 
 from monitor.storystate import HOUR, Activity, StoryState, centroid_cosine, first_line, spike_reason
 from monitor.textfeatures import Features, Featurizer, PriorIdf, RecentDocFreq
@@ -199,9 +200,9 @@ class Clusterer:
             if holders:
                 for story_id, weight in holders.items():
                     dots[story_id] = dot_of(story_id, 0.0) + value * weight
-        candidates = dots.items()
+        candidates: Iterable[tuple[int, float]] = dots.items()
         if len(dots) > params.max_candidates:
-            candidates = sorted(candidates, key=_weight, reverse=True)[: params.max_candidates]  # type: ignore[assignment]
+            candidates = sorted(dots.items(), key=itemgetter(1), reverse=True)[: params.max_candidates]
         scale = params.silence_scale.total_seconds()
         penalty = params.silence_penalty
         live = self._live
@@ -376,6 +377,3 @@ class Clusterer:
     def live_count(self) -> int:
         return len(self._live)
 
-
-def _weight(item: tuple[str, float]) -> float:
-    return item[1]
