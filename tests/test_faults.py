@@ -13,27 +13,26 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import sqlite3
 import struct
-import subprocess
-import sys
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
+from tests.cli import monitor, start_daemon, stored_keys, wait_for
 from tests.feeds import feeds_toml, rss
 from tests.server import FixtureServer, Reply, Seen
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}, "PYTHONPATH": str(ROOT)}
 GOOD = 3
 TWO_GB = 2 * 2**30
 RSS_LIMIT = 400 * 2**20
@@ -262,14 +261,6 @@ class RssSampler:
         self._thread.join()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def fault_server() -> Iterator[FaultServer]:
     server = FaultServer()
@@ -288,15 +279,16 @@ def test_the_daemon_under_every_fault_at_once(tmp_path: Path, server: FixtureSer
     config.write_text(feeds_toml(urls, interval="1s"))
     db = tmp_path / "monitor.db"
 
-    daemon = subprocess.Popen([sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV, cwd=tmp_path)
+    daemon = start_daemon(config)
     sampler = RssSampler(daemon.pid)
     try:
         # Run until the slow faults have been holding their connections a good while.
-        wait_for(lambda: all(good.polls(n) >= 3 for n in range(GOOD)))
+        wait_for(lambda: all(good.polls(n) >= 3 for n in range(GOOD)), 120, "three polls of every good feed")
         started = [good.polls(n) for n in range(GOOD)]
-        wait_for(lambda: fault_server.count("stall") >= 1 and fault_server.count("drip") >= 1)
-        wait_for(lambda: all(good.polls(n) >= started[n] + 12 for n in range(GOOD)))
+        wait_for(lambda: fault_server.count("stall") >= 1 and fault_server.count("drip") >= 1, 120,
+                 "the stall and drip feeds asked")
+        wait_for(lambda: all(good.polls(n) >= started[n] + 12 for n in range(GOOD)), 120,
+                 "twelve more polls of every good feed")
         during = status(config)
         assert daemon.poll() is None, "the daemon is still running"
     finally:
@@ -334,27 +326,26 @@ def test_the_daemon_under_every_fault_at_once(tmp_path: Path, server: FixtureSer
     assert fault_server.count("http-500") >= 2, "a 500 is retried (with backoff)"
 
     # Nothing lost, nothing leaked.
-    stored = stored_ids(db)
+    stored = {post_id for _source, post_id in stored_keys(db)}
     assert good.served <= stored, f"{len(good.served - stored)} served posts are missing"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert integrity(db) == ("ok",)
     for file in tmp_path.glob("monitor.db*"):
         assert PASSWD.encode() not in file.read_bytes(), f"/etc/passwd leaked into {file.name}"
         assert b"volcano lolvolcano lol" not in file.read_bytes(), "the entity bomb expanded"
     assert PASSWD not in log and PASSWD not in json.dumps(after)
-    posts = json.loads(cli("posts", "--json", config=config).stdout)
+    posts = json.loads(cli("posts", "--json", config=config))
     assert not [p for p in posts if PASSWD in p["text"] or len(p["text"]) > 100_000]
 
 
-def cli(*argv: str, config: Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "monitor.cli", *argv, "--config", str(config)], check=False,
-                          capture_output=True, text=True, env=ENV, cwd=config.parent, timeout=120)
+def cli(*argv: str, config: Path) -> str:
+    """A reading command's stdout; it must succeed."""
+    done = monitor(*argv, "--config", str(config), cwd=config.parent)
     assert done.returncode == 0, done.stderr
-    return done
+    return done.stdout
 
 
 def status(config: Path) -> dict[str, list[dict[str, str]]]:
-    return json.loads(cli("status", "--json", config=config).stdout)  # type: ignore[no-any-return]
+    return json.loads(cli("status", "--json", config=config))  # type: ignore[no-any-return]
 
 
 def feeds_of(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
@@ -365,21 +356,43 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def stored_ids(db: Path) -> set[str]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return {row[0] for row in conn.execute("SELECT post_id FROM posts")}
+def integrity(db: Path) -> tuple[str]:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute("PRAGMA integrity_check").fetchone()  # type: ignore[no-any-return]
 
 
 # --- crashes: SIGKILL at random moments during heavy polling -----------------------------------------
 
 KILLS = int(os.environ.get("MONITOR_FAULT_KILLS", "50"))
+FEEDS = 12
+FIRST = 30
+WINDOW = 400  # wide enough that a post served to a killed poll is served again after restart
+
+
+class SlidingFeeds:
+    """A feed starts with FIRST items and each request adds one; a response holds the newest WINDOW.
+
+    Everything ever served is recorded as (source, post_id), so the test can compare the database with it.
+    """
+
+    def __init__(self) -> None:
+        self.served: set[tuple[str, str]] = set()
+        self._counts = [0] * FEEDS
+        self._lock = threading.Lock()
+
+    def route(self, n: int) -> Callable[[Seen], Reply]:
+        def answer(_: Seen) -> Reply:
+            with self._lock:
+                self._counts[n] += 1
+                top = self._counts[n] + FIRST
+                items = [(f"f{n}-{i}", f"Volcano update {i} from feed {n}") for i in range(max(0, top - WINDOW), top)]
+                self.served.update((f"f{n}", guid) for guid, _ in items)
+            return Reply(200, rss(items), {"Content-Type": "application/rss+xml"})
+
+        return answer
 
 
 def test_sigkill_at_random_moments_never_corrupts_loses_or_duplicates(tmp_path: Path, server: FixtureServer) -> None:
-    import random
-
-    from tests.test_crash import FEEDS, SlidingFeeds, stored
-
     feeds = SlidingFeeds()
     for n in range(FEEDS):
         server.routes[f"/f{n}"] = feeds.route(n)
@@ -389,26 +402,25 @@ def test_sigkill_at_random_moments_never_corrupts_loses_or_duplicates(tmp_path: 
     moments = random.Random(7)
     grew = 0
     for round_ in range(KILLS):
-        requests, before = len(server.log), len(stored(db)) if db.exists() else 0
-        log = (tmp_path / f"round{round_}.log").open("wb")
-        daemon = subprocess.Popen([sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
-                                  stdout=subprocess.DEVNULL, stderr=log, env=ENV, cwd=tmp_path)
-        log.close()
-        wait_for(lambda r=requests, d=daemon: len(server.log) > r or d.poll() is not None)  # type: ignore[misc]
-        assert daemon.poll() is None, (tmp_path / f"round{round_}.log").read_text()[-2000:]
+        requests, before = len(server.log), len(stored_keys(db)) if db.exists() else 0
+        log_path = tmp_path / f"round{round_}.log"
+        with log_path.open("wb") as log:
+            daemon = start_daemon(config, stderr=log)
+        wait_for(lambda r=requests, d=daemon: len(server.log) > r or d.poll() is not None,  # type: ignore[misc]
+                 120, f"round {round_}: a request from the restarted daemon")
+        assert daemon.poll() is None, log_path.read_text()[-2000:]
         time.sleep(moments.uniform(0, 1.0))  # the random moment of the kill, not a wait for a condition
-        committed = set(stored(db))
+        committed = set(stored_keys(db))
         daemon.send_signal(signal.SIGKILL)
         daemon.wait()
-        with sqlite3.connect(db) as conn:
-            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",), f"round {round_}"
-        assert set(stored(db)) >= committed, f"round {round_}: committed posts vanished"
-        grew += len(stored(db)) > before
+        assert integrity(db) == ("ok",), f"round {round_}"
+        assert set(stored_keys(db)) >= committed, f"round {round_}: committed posts vanished"
+        grew += len(stored_keys(db)) > before
     assert grew >= KILLS // 2, "most rounds stored posts before their kill: the kills landed amid polling"
 
-    once = subprocess.run([sys.executable, "-m", "monitor.cli", "run", "--once", "--config", str(config)],
-                          check=False, capture_output=True, text=True, cwd=tmp_path, env=ENV, timeout=120)
+    once = monitor("run", "--once", "--config", str(config), cwd=tmp_path)
     assert once.returncode == 0, once.stderr[-500:]
-    rows = stored(db)
+    rows = stored_keys(db)
     assert len(rows) == len(set(rows)), "no post is stored twice"
     assert feeds.served <= set(rows), f"{len(feeds.served - set(rows))} served posts were lost"
+    assert integrity(db) == ("ok",), "after the restart that caught up"
