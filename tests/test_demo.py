@@ -75,6 +75,8 @@ async def test_demo_shows_stories_with_duplicates_and_a_spike_and_q_quits(tmp_pa
                 await until(pilot, lambda: app._task is not None and app._task.done(), seconds=15)
             assert app.return_code == 0
     labels = [r.story.label for r in stories.by_id.values()]
-    assert any("bridge" in label.lower() for label in labels)
+    # The stream's three storylines each read as a story (which post is most central varies with timing).
+    said = " ".join(labels).lower()
+    assert "ferr" in said and "detour" in said and any(w in said for w in ("bridge", "portalder", "crack")), labels
 
 
