@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.cli import clean_env, monitor
+
 TOPIC = '[[topics]]\nname = "volcano"\nkeywords = ["volcano"]\n\n'
 FEED = '[[feeds]]\nname = "f"\ntype = "rss"\nurl = "http://127.0.0.1:9/feed"\ninterval = "1m"\n\n'
 GOOD = TOPIC + FEED
@@ -152,10 +151,8 @@ def _prepare(case: Case, root: Path) -> Path:
 
 def _run(case: Case, where: Path) -> Outcome:
     before = _snapshot(where)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")} | (case.env or {})
     argv = [a.replace("{dir}", str(where)) for a in case.argv]
-    done = subprocess.run([sys.executable, "-m", "monitor.cli", *argv], check=False, capture_output=True, text=True,
-                          cwd=where, env=env | {"PYTHONPATH": str(ROOT)}, timeout=120)
+    done = monitor(*argv, cwd=where, env=clean_env(**(case.env or {})))
     return Outcome(done.returncode, done.stderr, before, _snapshot(where))
 
 
@@ -197,7 +194,5 @@ def test_an_unreadable_database_is_one_line(tmp_path: Path) -> None:
     (where / "feeds.toml").write_text(GOOD)
     _database(where / "monitor.db", "good")
     (where / "monitor.db").chmod(0)
-    done = subprocess.run([sys.executable, "-m", "monitor.cli", "status", "--config", str(where / "feeds.toml")],
-                          check=False, capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)},
-                          timeout=120)
+    done = monitor("status", "--config", str(where / "feeds.toml"), cwd=where)
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr

@@ -10,19 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.cli import monitor
 from tests.feeds import rss
 from tests.server import FixtureServer, Reply
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}, "PYTHONPATH": str(ROOT)}
 MEGABYTE = 2**20
 
 HOSTILE = {
@@ -91,8 +88,7 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
 
 
 def cli(*argv: str, config: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *argv, "--config", str(config)], check=False,
-                          capture_output=True, env=ENV, cwd=config.parent, timeout=300)
+    return monitor(*argv, "--config", str(config), cwd=config.parent, text=False, timeout=300)
 
 
 OUTPUTS = ["posts", "posts --json", "clusters", "clusters --json", "status", "status --json", "export", "export csv"]

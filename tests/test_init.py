@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from monitor import config
 from monitor.feedsfile import upsert_topic
+from tests.cli import ROOT, monitor
 
 ARTICLE = ("A volcano erupted near Grindavík in Iceland on Monday. The Icelandic Met Office said lava flowed "
            "toward the town of Grindavík, which was evacuated. Grindavík residents waited. "
@@ -28,8 +28,7 @@ url = "http://127.0.0.1:1/a.xml"
 
 def init(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "article.txt").write_text(ARTICLE, encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "monitor.cli", "init", "article.txt", *args], cwd=tmp_path,
-                          capture_output=True, text=True, check=False)
+    return monitor("init", "article.txt", *args, cwd=tmp_path)
 
 
 def test_init_twice_keeps_one_topic_and_the_comments(tmp_path: Path) -> None:
@@ -76,5 +75,5 @@ def test_a_broken_feeds_toml_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_example_feeds_toml_loads() -> None:
-    loaded = config.load(Path(__file__).resolve().parents[1] / "feeds.toml")
+    loaded = config.load(ROOT / "feeds.toml")
     assert loaded.topics and {f.type for f in loaded.feeds} == {"rss"}

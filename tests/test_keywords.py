@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from monitor.article import read_article
 from monitor.keywords import clean, extract
+from tests.cli import monitor
 from tests.server import FixtureServer, Reply
 
 JUNK = ("http", "t.co", "pic.twitter", "twitter", "bryan", "leib", "weingardt", "november", "october",
@@ -64,17 +63,16 @@ def test_other_scripts_do_not_break() -> None:
     assert any("Путин" in k.term for k in keywords)
 
 
-def test_keywords_command_json_from_stdin(seed_or_small: str) -> None:
-    out = subprocess.run([sys.executable, "-m", "monitor.cli", "keywords", "-", "--json", "--top", "5"],
-                         input=seed_or_small, capture_output=True, text=True, check=True).stdout
-    rows = json.loads(out)
+def test_keywords_command_json_from_stdin(seed_or_small: str, tmp_path: Path) -> None:
+    done = monitor("keywords", "-", "--json", "--top", "5", input=seed_or_small, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
     assert len(rows) == 5 and all({"term", "weight", "kind"} <= set(r) for r in rows)
     assert all(r["kind"] in ("entity", "phrase", "hashtag", "term") for r in rows)
 
 
 def test_missing_article_is_one_line_exit_2(tmp_path: Path) -> None:
-    p = subprocess.run([sys.executable, "-m", "monitor.cli", "keywords", str(tmp_path / "nope.txt")],
-                       capture_output=True, text=True, check=False)
+    p = monitor("keywords", str(tmp_path / "nope.txt"), cwd=tmp_path)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "no such file" in p.stderr
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli import monitor as run_monitor
 
 POSTS = [
     {"id": "1", "source": "s", "author": "a", "url": "http://x/1", "text": "Volcano near Grindavík erupts",
@@ -16,8 +17,7 @@ POSTS = [
 
 
 def monitor(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *args, "--config", "feeds.toml"], cwd=cwd,
-                          capture_output=True, text=True, check=False)
+    return run_monitor(*args, "--config", "feeds.toml", cwd=cwd)
 
 
 def test_shows_what_would_match_and_why(tmp_path: Path) -> None:

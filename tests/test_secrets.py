@@ -7,15 +7,12 @@ bodies, hides it in a redirect's query and in a 200 page that is not the API's J
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
+from tests.cli import clean_env, monitor
 from tests.server import FixtureServer, Reply, Seen
 
-ROOT = Path(__file__).resolve().parents[1]
 SEARCH_X = "/2/tweets/search/recent"
 SEARCH_MASTODON = "/api/v2/search"
 
@@ -66,25 +63,19 @@ def config(tmp_path: Path, bases: dict[str, str]) -> Path:
     return path
 
 
-def monitor(*argv: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *argv], check=False, capture_output=True,
-                          env=env, cwd=cwd, timeout=120)
-
-
 def test_the_token_never_leaves_the_request_header(tmp_path: Path, server: FixtureServer) -> None:
     token = f"tok-{uuid.uuid4().hex}"
-    env = {**os.environ, "MONITOR_TEST_TOKEN": token, "PYTHONPATH": str(ROOT)}
-    env.pop("MONITOR_DATABASE_URL", None)
+    env = clean_env(MONITOR_TEST_TOKEN=token)
     path = config(tmp_path, routes(server))
 
     outputs: dict[str, bytes] = {}
     for round_ in range(2):  # the second poll sends the (kept) validators and session too
-        done = monitor("run", "--once", "-v", "--config", str(path), env=env, cwd=tmp_path)
+        done = monitor("run", "--once", "-v", "--config", str(path), env=env, cwd=tmp_path, text=False)
         assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
         outputs[f"run {round_} stderr"] = done.stderr
         outputs[f"run {round_} stdout"] = done.stdout
     for argv in (("status",), ("status", "--json"), ("posts", "--json"), ("export",), ("clusters", "--json")):
-        done = monitor(*argv, "--config", str(path), env=env, cwd=tmp_path)
+        done = monitor(*argv, "--config", str(path), env=env, cwd=tmp_path, text=False)
         assert done.returncode == 0, done.stderr.decode(errors="replace")
         outputs[" ".join(argv)] = done.stdout + done.stderr
 

@@ -3,37 +3,18 @@ lock does not block the next start. Real subprocesses, a real database file."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.cli import monitor, start_daemon, wait_for
 from tests.feeds import feeds_toml, rss
 from tests.server import FixtureServer, Reply
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}, "PYTHONPATH": str(ROOT)}
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
-def start(config: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV, cwd=config.parent)
-
 
 def run(*argv: str, config: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *argv, "--config", str(config)], check=False,
-                          capture_output=True, text=True, env=ENV, cwd=config.parent, timeout=120)
+    return monitor(*argv, "--config", str(config), cwd=config.parent)
 
 
 def polled(server: FixtureServer, times: int) -> Callable[[], bool]:
@@ -51,10 +32,10 @@ def test_a_second_writer_refuses_and_a_killed_ones_lock_is_not_stale(tmp_path: P
     config.write_text(feeds_toml({"f": server.url("/feed")}, interval="1s"))
     db = tmp_path / "monitor.db"
 
-    first = start(config)
+    first = start_daemon(config)
     try:
-        wait_for(holds_lock(db, first))
-        wait_for(polled(server, 1))
+        wait_for(holds_lock(db, first), what="the first daemon holds the lock")
+        wait_for(polled(server, 1), what="a first poll")
         before = db.read_bytes()
         for argv in (("run",), ("run", "--once"), ("ingest", str(tmp_path / "none.jsonl"))):
             if argv[0] == "ingest":
@@ -70,11 +51,11 @@ def test_a_second_writer_refuses_and_a_killed_ones_lock_is_not_stale(tmp_path: P
         first.send_signal(signal.SIGKILL)
         first.wait()
 
-    third = start(config)
+    third = start_daemon(config)
     try:
-        wait_for(holds_lock(db, third))
+        wait_for(holds_lock(db, third), what="the restarted daemon holds the lock")
         seen = len(server.requests_to("/feed"))
-        wait_for(polled(server, seen + 2))
+        wait_for(polled(server, seen + 2), what="two more polls")
         assert third.poll() is None
     finally:
         third.send_signal(signal.SIGTERM)
