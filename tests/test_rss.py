@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -201,13 +199,3 @@ def test_parse_reads_the_response_and_names_the_source() -> None:
     body = (FIXTURES / "rss2.xml").read_bytes()
     page = rss.parse(PollContext("gazette", {"url": FEED_URL}), Response(FEED_URL, 200, {}, body))
     assert [p.source for p in page.posts] == ["gazette"] * 3
-
-
-def test_the_adapter_imports_no_httpx_textual_or_sqlalchemy() -> None:
-    code = (
-        "import sys, monitor.sources.rss; "
-        "print(sorted(m for m in ('httpx', 'textual', 'sqlalchemy') if m in sys.modules))"
-    )
-    root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
-    assert out.stdout.strip() == "[]"

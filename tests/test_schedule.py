@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -177,9 +175,3 @@ def test_no_reset_while_calls_remain_or_headers_are_unreadable(headers: dict[str
 def test_a_hostile_reset_is_capped_at_a_week() -> None:
     far = {"x-rate-limit-remaining": "0", "x-rate-limit-reset": "1e300"}
     assert rate_limit_reset(far, NOW) == NOW + timedelta(seconds=MAX_WAIT)
-
-
-def test_schedule_imports_nothing_but_the_standard_library() -> None:
-    code = "import sys, monitor.schedule; print(sorted({'httpx', 'sqlalchemy', 'textual'} & set(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
