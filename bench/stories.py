@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/stories.py                    # UCI headlines, whole file and slices
     .venv/bin/python bench/stories.py --synthetic 1000000  # time per post at 10k/100k/1M, peak memory
+    .venv/bin/python bench/stories.py --via-cli            # the UCI file through `monitor ingest`
+    .venv/bin/python bench/stories.py --common             # 10k posts of 40 common words (worst case)
 
 The UCI prefix arrives story by story (each Google News story is one burst of seconds), which would
 flatter any method that leans on time. The "interleaved" rows re-time every story to a random
@@ -17,10 +19,13 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import json
 import math
 import random
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -296,6 +301,55 @@ def synthetic(count: int) -> None:
     print(f"total {count:,} posts in {elapsed:.1f} s = {count / elapsed:,.0f} posts/s; peak RSS {peak_mb():.0f} MB")
 
 
+# -- through the real command line ---------------------------------------------------------------------
+
+
+def via_cli(items: list[Labelled]) -> None:
+    """Replays `items` through `monitor ingest` (JSONL, a `*` topic), reads `monitor clusters --json`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        config = workdir / "feeds.toml"
+        config.write_text('[[topics]]\nname = "all"\nquery = "*"\n', encoding="utf-8")
+        posts = workdir / "posts.jsonl"
+        with posts.open("w", encoding="utf-8") as out:
+            for item in items:
+                p = item.post
+                row = {"id": p.id, "source": p.source, "author": p.author, "url": p.url, "text": p.title,
+                       "published": p.published.isoformat().replace("+00:00", "Z")}
+                out.write(json.dumps(row) + "\n")
+        started, cpu_before = time.perf_counter(), _children_cpu()
+        _monitor("ingest", str(posts), "--config", str(config))
+        elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
+        stories = json.loads(_monitor("clusters", "--json", "--config", str(config)))
+    story_of = {(p["source"], p["id"]): s["id"] for s in stories for p in s["posts"]}
+    missing = sum(1 for i in items if (i.post.source, i.post.id) not in story_of)
+    labels = [story_of.get((i.post.source, i.post.id), -n) for n, i in enumerate(items, 1)]
+    ours = scores([i.story for i in items], labels)
+    print(
+        f"{'monitor ingest (CLI)':<22} n={len(items):>5} true={len({i.story for i in items}):>3} | "
+        f"ours P={ours['P']:.3f} R={ours['R']:.3f} F1={ours['F1']:.3f} ARI={ours['ARI']:.3f} "
+        f"NMI={ours['NMI']:.3f} stories={ours['stories']:.0f} {len(items) / cpu:,.0f} posts/s CPU, "
+        f"{len(items) / elapsed:,.0f} posts/s wall (the whole command: start-up, parsing, matching, the store)",
+        flush=True,
+    )
+    if missing:
+        print(f"{missing} posts missing from `monitor clusters --json`", flush=True)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _monitor(*args: str) -> str:
+    executable = Path(sys.executable).with_name("monitor")
+    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "monitor.cli"]
+    done = subprocess.run([*command, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"monitor {args[0]} failed ({done.returncode}): {done.stderr.strip()[:500]}")
+    return done.stdout
+
+
 def common_posts(feeds: int = 200, items: int = 50) -> list[Post]:
     """bench/poll.py's shape: items of 40 words drawn Zipf-like from common English, one minute apart
     per feed, so every post shares vocabulary with every other (the worst case for candidates)."""
@@ -352,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=UCI)
     parser.add_argument("--synthetic", type=int, metavar="N", help="feed N synthetic posts instead")
     parser.add_argument("--common", action="store_true", help="time 200 feeds × 50 posts of 40 common words")
+    parser.add_argument("--via-cli", action="store_true", help="replay the UCI file through `monitor ingest`")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)
     if args.common:
@@ -363,6 +418,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"no data at {args.data}", file=sys.stderr)
         return 1
+    if args.via_cli:
+        via_cli(load_uci(args.data))
+        return 0
     uci(args.data, baseline=not args.no_baseline)
     return 0
 

@@ -80,22 +80,18 @@ class StoryState:
     # closest to the centroid, so the label follows the story as it grows.
     candidates: list[tuple[float, str, dict[str, float]]] = field(default_factory=list)
 
-    def add_vector(self, vector: dict[str, float], weight: float) -> list[str]:
-        """Adds `weight * vector` to the centroid; returns the terms that are new to it."""
-        fresh: list[str] = []
+    def add_vector(self, vector: dict[str, float], weight: float) -> None:
+        """Adds `weight * vector` to the centroid."""
         centroid = self.centroid
         norm2 = self.norm2
+        get = centroid.get
         for term, value in vector.items():
-            old = centroid.get(term)
-            if old is None:
-                fresh.append(term)
-                old = 0.0
+            old = get(term, 0.0)
             new = old + weight * value
             centroid[term] = new
             norm2 += new * new - old * old
         self.norm2 = norm2
         self.length = math.sqrt(max(norm2, 1e-12))
-        return fresh
 
     def prune(self, keep: int) -> list[str]:
         """Drops all but the `keep` heaviest centroid terms; returns the dropped ones."""

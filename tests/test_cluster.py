@@ -10,6 +10,7 @@ import pytest
 
 from bench.stories import adjusted_rand, bcubed, load_uci, normalized_mutual_info, run_baseline, run_ours
 from monitor.cluster import Assignment, Clusterer, ClusterParams
+from monitor.textfeatures import MAX_TERMS, Featurizer
 from storage.types import Post, Story
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -193,6 +194,50 @@ def test_label_prefers_the_title() -> None:
     clusterer = Clusterer("news", itertools.count(1))
     add(clusterer, post("Long body text about the eruption and the evacuation.", 0, title="Iceland volcano erupts"))
     assert clusterer.changed()[0].label == "Iceland volcano erupts"
+
+
+# -- bounded work per post -------------------------------------------------------------------------
+
+
+def test_a_word_every_story_uses_does_not_hide_the_story_a_post_belongs_to() -> None:
+    """Candidates come from a post's heaviest words; the common word's list keeps only recent stories."""
+    clusterer = Clusterer("news", itertools.count(1), params=ClusterParams(max_postings=4))
+    places = ["Grindavik", "Quetzaltenango", "Tromsoe", "Ushuaia", "Kirkwall", "Timbuktu", "Ulaanbaatar", "Nuuk"]
+    first = add(clusterer, post(f"Council update: {places[0]} harbour wall repairs approved", 0)).story_id
+    for i, place in enumerate(places[1:], 1):
+        add(clusterer, post(f"Council update: {place} library opening hours extended", i))
+    later = add(clusterer, post(f"Council update: contractors start the {places[0]} harbour wall repairs", 20))
+    assert later.story_id == first
+
+
+def test_live_stories_are_capped_by_closing_the_longest_quiet() -> None:
+    clusterer = Clusterer("news", itertools.count(1), params=ClusterParams(max_live=2))
+    first = add(clusterer, post(VOLCANO[0], 0)).story_id
+    second = add(clusterer, post(ELECTION[0], 1)).story_id
+    clusterer.changed()
+    add(clusterer, post("Storm floods the coast road, ferries cancelled", 2))
+    stories = by_id(clusterer.changed())
+    assert stories[first].live is False
+    assert second not in stories
+    assert clusterer.live_count == 2
+
+
+def test_shared_features_place_posts_as_computing_them_afresh_does() -> None:
+    featurizer = Featurizer()
+    posts = _stream()
+    fresh = Clusterer("news", itertools.count(1))
+    shared = Clusterer("news", itertools.count(1), featurizer=featurizer)
+    assert [add(fresh, p).story_id for p in posts] == [
+        shared.add(p, p.published, None, featurizer(p)).story_id for p in posts
+    ]
+
+
+def test_a_huge_post_keeps_only_its_heaviest_terms() -> None:
+    clusterer = Clusterer("news", itertools.count(1))
+    words = " ".join(f"word{i} thing{i}" for i in range(50_000))  # a megabyte of distinct words
+    story = add(clusterer, post("Volcano erupts near Grindavik. " + words, 0)).story_id
+    assert len(Featurizer()(post(words)).terms) == MAX_TERMS
+    assert add(clusterer, post("Grindavik volcano erupts", 1)).story_id == story
 
 
 def _stream() -> list[Post]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.dedup import Deduper, canonical_url, estimated_jaccard, sketch
+from monitor.textfeatures import MAX_SHINGLE_WORDS, Featurizer
 from storage.types import Post
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -164,6 +165,33 @@ def test_sketch_estimate_tracks_resemblance() -> None:
     assert estimated_jaccard(a, a) == 1.0
     assert estimated_jaccard(a, b) > 0.5 > estimated_jaccard(a, c)
     assert sketch("too short") is None
+
+
+def test_features_computed_once_give_the_same_answers_as_computed_afresh() -> None:
+    text = "Breaking: the national museum will reopen on Monday after two years of renovation work"
+    posts = [
+        post("1", text, url="https://museum.example/news"),
+        post("2", "RT @museum: " + text, source="x", minutes=1),
+        post("3", title="Central bank holds interest rates steady - Reuters", url="https://a.example/1", minutes=2),
+        post("4", title="Central Bank Holds Interest Rates Steady | Times", url="https://b.example/9", minutes=3),
+        post("5", "Council approves budget", url="https://museum.example/news?utm_source=rss", minutes=4),
+        post("6", "Something else entirely happened today in the town centre", minutes=5),
+    ]
+    featurizer = Featurizer()
+    afresh, shared = Deduper(), Deduper(featurizer=featurizer)
+    expected = [None, ("feed", "1"), None, ("feed", "3"), ("feed", "1"), None]
+    assert [afresh.check(p) for p in posts] == expected
+    assert [shared.check(p, featurizer(p)) for p in posts] == expected
+
+
+def test_a_megabyte_post_is_judged_by_its_opening() -> None:
+    deduper = Deduper()
+    opening = " ".join(f"w{i}" for i in range(MAX_SHINGLE_WORDS))
+    huge = post("1", opening + " tail" * 200_000)
+    other_tail = post("2", opening + " different ending", source="mirror", minutes=1)
+    assert deduper.check(huge) is None
+    assert deduper.check(other_tail) == ("feed", "1")
+    assert deduper.check(post("3", "An unrelated post about the harbour fire and the roads around it")) is None
 
 
 def test_dedup_imports_no_heavy_room() -> None:
