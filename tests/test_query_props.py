@@ -153,7 +153,7 @@ def test_the_screened_matcher_agrees_with_the_reference(tree: Node, data: st.Dat
 
 # fold_words takes a fast way for text that is ASCII but for a few runs of other characters (each
 # folded on its own); it must give exactly what folding the whole text the long way gives.
-MIXED = "aZ09_ #@.,-'!\n\t’“”—…\u00a0éÉßﬁＩｒ＃＠\u0301\u0338\u093fحماسΣİǅ"
+MIXED = "aZ09_ #@.,-'!\n\t’‘“”—–…«»\u00a0éÉßﬁＩｒ＃＠\u0301\u0338\u093fحماسΣİǅ"
 
 
 @given(st.one_of(st.text(alphabet=MIXED, max_size=30), st.text(max_size=30)))
