@@ -86,12 +86,13 @@ def estimated_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
 
 @dataclass(slots=True)
 class _Entry:
-    """What one remembered post put into the indexes, so it can be taken out again."""
+    """One remembered post: its family's first post, and what it put into the indexes (as hashes:
+    a 64-bit collision is far rarer than any other mistake here, and a window holds ~100k posts)."""
 
-    key: Key
-    url: str | None
-    title: str | None
-    probes: tuple[int, ...] = ()
+    root: Key
+    url: int | None
+    title: int | None
+    signature: bytes | None  # the sketch, 8 bytes a hash; its first PROBES hashes are indexed
 
 
 class Deduper:
@@ -104,13 +105,11 @@ class Deduper:
         self.window = window
         self.featurizer = featurizer or Featurizer()
         self.near_threshold = near_threshold
-        self._root: dict[Key, Key] = {}  # every remembered post → the first post of its family
-        self._by_url: dict[str, Key] = {}
-        self._by_title: dict[str, Key] = {}
+        self._memory: dict[Key, _Entry] = {}  # every remembered post
+        self._by_url: dict[int, Key] = {}
+        self._by_title: dict[int, Key] = {}
         self._by_probe: dict[int, Key] = {}
-        self._signature: dict[Key, bytes] = {}
-        self._expiry: list[tuple[float, int, _Entry]] = []
-        self._seq = 0
+        self._expiry: list[tuple[float, Key]] = []
         self._clock = float("-inf")
 
     def check(self, post: Post, features: Features | None = None) -> Key | None:
@@ -121,15 +120,17 @@ class Deduper:
         `features` are the post's own, when the caller has already computed them for clustering.
         """
         key = (post.source, post.id)
-        known = self._root.get(key)
+        known = self._memory.get(key)
         if known is not None:
-            return known
+            return known.root
         url = canonical_url(post.url) if post.url else None
         found = features or self.featurizer(post)
-        title, signature = found.title_key, found.sketch
-        probes = signature[:PROBES] if signature is not None else ()
-        original = self._find(url, title, signature)
-        self._remember(_Entry(key, url, title, probes), original, signature, post.published.timestamp())
+        url_hash = hash(url) if url is not None else None
+        title_hash = hash(found.title_key) if found.title_key is not None else None
+        signature = found.sketch
+        original = self._find(url_hash, title_hash, signature)
+        packed = array("q", signature).tobytes() if signature is not None else None
+        self._remember(key, _Entry(original or key, url_hash, title_hash, packed), post.published.timestamp())
         return original
 
     def restore(self, posts: Iterable[Post]) -> None:
@@ -138,16 +139,16 @@ class Deduper:
             self.check(post)
 
     def __len__(self) -> int:
-        return len(self._root)
+        return len(self._memory)
 
     # -- the ladder --------------------------------------------------------------------------------
 
-    def _find(self, url: str | None, title: str | None, signature: tuple[int, ...] | None) -> Key | None:
+    def _find(self, url: int | None, title: int | None, signature: tuple[int, ...] | None) -> Key | None:
         owner = self._by_url.get(url) if url is not None else None
         if owner is None and title is not None:
             owner = self._by_title.get(title)
         if owner is not None:
-            return self._root[owner]
+            return self._memory[owner].root
         if signature is None:
             return None
         best: tuple[float, Key] | None = None
@@ -157,43 +158,43 @@ class Deduper:
             if candidate is None or candidate in tried:
                 continue
             tried.add(candidate)
-            similarity = estimated_jaccard(signature, array("q", self._signature[candidate]))
+            packed = self._memory[candidate].signature
+            assert packed is not None  # only posts with a sketch are indexed by probe
+            similarity = estimated_jaccard(signature, array("q", packed))
             if similarity >= self.near_threshold and (best is None or similarity > best[0]):
                 best = (similarity, candidate)
-        return None if best is None else self._root[best[1]]
+        return None if best is None else self._memory[best[1]].root
 
     # -- memory ------------------------------------------------------------------------------------
 
-    def _remember(
-        self, entry: _Entry, original: Key | None, signature: tuple[int, ...] | None, ts: float
-    ) -> None:
-        root = original if original is not None else entry.key
-        self._root[entry.key] = root
+    def _remember(self, key: Key, entry: _Entry, ts: float) -> None:
+        self._memory[key] = entry
         # Index entries point at the newest post holding them, so they live as long as the family
-        # keeps appearing inside the window; lookups go through `_root` to the family's first post.
+        # keeps appearing inside the window; lookups go through `_memory` to the family's first post.
         if entry.url is not None:
-            self._by_url[entry.url] = entry.key
+            self._by_url[entry.url] = key
         if entry.title is not None:
-            self._by_title[entry.title] = entry.key
-        if signature is not None:
-            self._signature[entry.key] = array("q", signature).tobytes()  # 8 bytes a hash
-            for probe in entry.probes:
-                self._by_probe[probe] = entry.key
-        self._seq += 1
-        heapq.heappush(self._expiry, (ts, self._seq, entry))
+            self._by_title[entry.title] = key
+        for probe in _probes(entry.signature):
+            self._by_probe[probe] = key
+        heapq.heappush(self._expiry, (ts, key))
         self._clock = max(self._clock, ts)
         self._evict(self._clock - self.window.total_seconds())
 
     def _evict(self, before: float) -> None:
         while self._expiry and self._expiry[0][0] < before:
-            _, _, entry = heapq.heappop(self._expiry)
-            self._root.pop(entry.key, None)
-            self._signature.pop(entry.key, None)
-            if entry.url is not None and self._by_url.get(entry.url) == entry.key:
+            _, key = heapq.heappop(self._expiry)
+            entry = self._memory.pop(key, None)
+            if entry is None:
+                continue
+            if entry.url is not None and self._by_url.get(entry.url) == key:
                 del self._by_url[entry.url]
-            if entry.title is not None and self._by_title.get(entry.title) == entry.key:
+            if entry.title is not None and self._by_title.get(entry.title) == key:
                 del self._by_title[entry.title]
-            for probe in entry.probes:
-                if self._by_probe.get(probe) == entry.key:
+            for probe in _probes(entry.signature):
+                if self._by_probe.get(probe) == key:
                     del self._by_probe[probe]
 
+
+def _probes(packed: bytes | None) -> Sequence[int]:
+    return array("q", packed[: 8 * PROBES]) if packed is not None else ()
