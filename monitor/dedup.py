@@ -14,7 +14,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from monitor.textfeatures import Features, Featurizer, sketch
 from storage.types import Post
@@ -44,15 +44,16 @@ def canonical_url(url: str) -> str | None:
         parts = urlsplit(url.strip())
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    host = parts.hostname  # a property that parses the netloc (and lower-cases): read it once
+    if parts.scheme not in ("http", "https") or not host:  # urlsplit lower-cases the scheme
         return None
-    host = parts.hostname.lower()
-    for prefix in _MOBILE_HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix) :]
+    if host.startswith(_MOBILE_HOST_PREFIXES):
+        for prefix in _MOBILE_HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix) :]
     path = _canonical_path(parts.path)
     query = urlencode(sorted(_kept_params(parts.query))) if parts.query else ""
-    return urlunsplit(("https", host, path, query, ""))
+    return f"https://{host}{path}?{query}" if query else f"https://{host}{path}"
 
 
 def _kept_params(query: str) -> list[tuple[str, str]]:
