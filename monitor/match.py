@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from monitor.config import ConfigError, Topic
 from monitor.query.matcher import Bank, Compiled, Seen
-from monitor.query.normalize import fold_words, loose_words
+from monitor.query.normalize import collapse_spaces, fold_words, loose_words
 from monitor.query.parse import QuerySyntaxError, parse
 from monitor.query.tree import Node, Or, Phrase, Tag, to_text
 from storage.types import Match, Post
@@ -70,9 +70,13 @@ class Matcher:
 
     def match(self, post: Post) -> tuple[Match, ...]:
         raw = f"{post.title}\n{post.text}" if post.title else post.text
-        if not self._always and (loose := loose_words(raw)) is not None and not self._bank.might_hit(loose):
+        loose = loose_words(raw)
+        if loose is None:
+            text = fold_words(raw)
+        elif self._always or self._bank.might_hit(loose):
+            text = collapse_spaces(loose)
+        else:
             return ()  # the common case: no term's first word anywhere in the post
-        text = fold_words(raw)
         hits = self._bank.hits(text)
         if not hits and not self._always:
             return ()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from monitor.config import Topic
 from monitor.match import compile_topics
-from monitor.query.normalize import _fold_words_unicode, fold_words
+from monitor.query.normalize import _fold_words_unicode, collapse_spaces, fold_words, loose_words
 from monitor.query.parse import QuerySyntaxError, parse
 from monitor.query.tree import And, Everything, Near, Node, Not, Or, Phrase, Tag, Word, to_text
 from monitor.query.tree import leaves as tree_leaves
@@ -160,3 +160,5 @@ MIXED = "aZ09_ #@.,-'!\n\t’‘“”—–…«»\u00a0éÉßﬁＩｒ＃＠\u
 @settings(max_examples=1000)
 def test_the_fast_fold_agrees_with_the_whole_text_fold(text: str) -> None:
     assert fold_words(text) == _fold_words_unicode(text)
+    loose = loose_words(text)  # the matcher's screen form, collapsed for posts that pass the screen
+    assert loose is None or collapse_spaces(loose) == fold_words(text)

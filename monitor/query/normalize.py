@@ -141,6 +141,11 @@ def loose_words(text: str) -> str | None:
     return raw.translate(_ASCII_BYTES).decode("ascii")
 
 
+def collapse_spaces(loose: str) -> str:
+    """`fold_words` of a text, from its `loose_words` form (cheaper than folding the text again)."""
+    return _padded(loose)
+
+
 def words(text: str) -> list[str]:
     """The folded words of `text` (hashtags keep their '#')."""
     return fold_words(text).split()
