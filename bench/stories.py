@@ -394,6 +394,30 @@ def common(feeds: int, items: int) -> None:
         f"cluster {cluster / n * 1e6:.1f}, all three {total / n * 1e6:.1f} µs/post (CPU); "
         f"live stories {clusterer.live_count}; peak RSS {peak_mb():.0f} MB", flush=True,
     )
+    pipeline_with_store(posts, feeds)
+
+
+def pipeline_with_store(posts: list[Post], feeds: int) -> None:
+    """The same posts through the real pipeline (match `*`, dedup, cluster) into a SQLite file, one
+    transaction per feed's poll, as `monitor run` does."""
+    from monitor.config import Topic
+    from monitor.pipeline import Pipeline
+    from storage.store import open_store
+
+    by_feed: dict[str, list[Post]] = {}
+    for post in posts:
+        by_feed.setdefault(post.source, []).append(post)
+    with tempfile.TemporaryDirectory() as tmp, open_store(f"sqlite:///{tmp}/bench.db") as store:
+        pipeline = Pipeline(store, [Topic("all", query="*")], now=posts[0].published)
+        started, wall = time.process_time(), time.perf_counter()
+        for batch in by_feed.values():
+            pipeline.process(batch, now=batch[-1].published, replay=True)
+        cpu, wall = time.process_time() - started, time.perf_counter() - wall
+    n = len(posts)
+    print(
+        f"  the pipeline into SQLite, {feeds} polls: {cpu:.1f} s CPU ({cpu / n * 1e6:.0f} µs/post), "
+        f"{wall:.1f} s wall; peak RSS {peak_mb():.0f} MB", flush=True,
+    )
 
 
 def peak_mb() -> float:

@@ -106,7 +106,7 @@ class PriorIdf:
         self._cache: dict[str, float] = {}
         # wordfreq keeps this table in memory anyway; a plain lookup of an already tokenised word
         # costs far less than zipf_frequency's own tokenising, which stays for words not in it.
-        self._table: dict[str, float] = wordfreq.get_frequency_dict(lang)
+        self._table: dict[str, float] = wordfreq.get_frequency_dict(lang, "best")  # as wordfreq calls it: one copy
 
     def __call__(self, word: str) -> float:
         value = self._cache.get(word)
