@@ -14,8 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from monitor import schedule
 from monitor.config import Config, Feed
 from monitor.fetch import Fetcher, FetchError, Validators
@@ -73,6 +71,8 @@ class Daemon:
 
     async def run_until(self, stop: asyncio.Event) -> None:
         """Tick until `stop` is set (the dashboard's `watch` and `demo` run the daemon this way)."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler  # `run --once` needs no scheduler
+
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
         scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True,
                           next_run_time=self.clock())

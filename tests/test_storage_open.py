@@ -143,3 +143,11 @@ def test_bad_urls_are_one_line() -> None:
         open_store("://nothing")
     with pytest.raises(StorageError, match=r"^cannot open nosuchdb://what: .*nosuchdb$"):
         open_store("nosuchdb://what")
+
+
+def test_the_known_revisions_are_alembics_history() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrate._config())
+    history = [rev.revision for rev in reversed(list(scripts.walk_revisions()))]
+    assert tuple(history) == migrate.REVISIONS
