@@ -50,7 +50,7 @@ class ClusterParams:
     index_terms: int = 16  # a joining post's heaviest terms make its story findable by them
     max_postings: int = 16  # stories kept per term, the most recent users of it
     max_candidates: int = 6  # stories scored against the whole post vector
-    max_live: int = 20_000  # past this, the longest-quiet story closes early
+    max_live: int = 10_000  # past this, the longest-quiet story closes early: memory stays bounded
     key_window: timedelta = timedelta(days=3)  # members older than this are no longer found by key
 
 
