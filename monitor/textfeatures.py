@@ -1,5 +1,7 @@
 """Text → features for dedup and clustering: tokens, shingles, weighted term vectors.
 
+`Featurizer` turns a post into `Features` once; the deduper and every topic's clusterer share them.
+
 Pure and stdlib-only apart from `wordfreq`, which gives every word a prior rarity (an IDF that is
 sensible from the very first post, before any online statistics exist).
 """
@@ -87,11 +89,6 @@ def strip_site_suffix(title: str) -> str:
     stripped = _SITE_SUFFIX.sub("", title.strip())
     # Only trust the cut when a real title is left.
     return stripped if len(stripped.split()) >= 4 else title.strip()
-
-
-def shingle_text(text: str) -> str:
-    """The text reduced for shingling: cleaned, lower-cased words joined by single spaces."""
-    return " ".join(tokens(text))
 
 
 class PriorIdf:
