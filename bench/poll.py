@@ -1,6 +1,8 @@
 """Time a cold and a warm `monitor run --once` over 200 feeds × 50 items served on 127.0.0.1.
 
 Warm means nothing changed and the server ignores conditional GET, so only the body hash saves work.
+The feeds are spread over HOSTS loopback addresses (127.0.0.1, 127.0.0.2, ...), as real feeds live on
+many hosts: monitor asks at most 2 at once of any one host.
 Where newsboat is installed, `newsboat -x reload` runs on the same feeds in the same run.
 
     .venv/bin/python bench/poll.py [--feeds 200] [--items 50] [--repeat 3]
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,16 +46,20 @@ def make_feed(n: int, items: int) -> bytes:
     return rss(rows, title=f"feed {n}")
 
 
+def feed_url(servers: list[FixtureServer], n: int) -> str:
+    return servers[n % len(servers)].url(f"/f{n}.xml")
+
+
 def timed(cmd: list[str], cwd: Path) -> float:
     started = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
     return time.perf_counter() - started
 
 
-def bench_monitor(server: FixtureServer, feeds: int, workdir: Path) -> tuple[float, float]:
+def bench_monitor(servers: list[FixtureServer], feeds: int, workdir: Path) -> tuple[float, float]:
     config = workdir / "feeds.toml"
     text = '[[topics]]\nname = "volcano"\nkeywords = ["volcano", "lava", "Grindavik", "eruption", "magma"]\n\n'
-    text += "".join(f'[[feeds]]\nname = "f{n}"\nurl = "{server.url(f"/f{n}.xml")}"\ninterval = "1h"\n\n'
+    text += "".join(f'[[feeds]]\nname = "f{n}"\nurl = "{feed_url(servers, n)}"\ninterval = "1h"\n\n'
                     for n in range(feeds))
     config.write_text(text)
     monitor = [sys.executable, "-m", "monitor.cli", "run", "--once", "--config", str(config)]
@@ -61,14 +68,17 @@ def bench_monitor(server: FixtureServer, feeds: int, workdir: Path) -> tuple[flo
     return cold, warm
 
 
-def bench_newsboat(server: FixtureServer, feeds: int, workdir: Path) -> tuple[float, float] | None:
+def bench_newsboat(servers: list[FixtureServer], feeds: int, workdir: Path) -> tuple[float, float] | None:
     if not shutil.which("newsboat"):
         return None
     urls = workdir / "urls"
-    urls.write_text("".join(server.url(f"/f{n}.xml") + "\n" for n in range(feeds)))
+    urls.write_text("".join(feed_url(servers, n) + "\n" for n in range(feeds)))
     (workdir / "config").write_text("reload-threads 16\n")
     cmd = ["newsboat", "-x", "reload", "-u", str(urls), "-c", str(workdir / "cache.db"), "-C", str(workdir / "config")]
     return timed(cmd, workdir), timed(cmd, workdir)
+
+
+HOSTS = 20
 
 
 def main() -> None:
@@ -77,16 +87,19 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    with FixtureServer() as server:
+    with ExitStack() as stack:
+        servers = [stack.enter_context(FixtureServer(f"127.0.0.{h + 1}")) for h in range(HOSTS)]
         for n in range(args.feeds):
-            server.routes[f"/f{n}.xml"] = Reply(200, make_feed(n, args.items), {"Content-Type": "application/rss+xml"})
+            body = make_feed(n, args.items)
+            for server in servers:
+                server.routes[f"/f{n}.xml"] = Reply(200, body, {"Content-Type": "application/rss+xml"})
         ours: list[tuple[float, float]] = []
         theirs: list[tuple[float, float]] = []
         for _ in range(args.repeat):
             with tempfile.TemporaryDirectory() as tmp:
-                ours.append(bench_monitor(server, args.feeds, Path(tmp)))
+                ours.append(bench_monitor(servers, args.feeds, Path(tmp)))
             with tempfile.TemporaryDirectory() as tmp:
-                result = bench_newsboat(server, args.feeds, Path(tmp))
+                result = bench_newsboat(servers, args.feeds, Path(tmp))
                 if result:
                     theirs.append(result)
     cold, warm = (statistics.median(x) for x in zip(*ours, strict=True))

@@ -34,7 +34,7 @@ Route = Reply | Callable[[Seen], Reply]
 class FixtureServer:
     """Serves `routes[path]` (a Reply or a function of the request); 404 elsewhere."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.log: list[Seen] = []
         self._lock = threading.Lock()
@@ -72,9 +72,9 @@ class FixtureServer:
 
             do_GET = do_POST = do_HEAD = _serve
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer((host, 0), Handler)
         self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.base = f"http://{host}:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def url(self, path: str) -> str:
