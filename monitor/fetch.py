@@ -12,18 +12,16 @@ import hashlib
 import logging
 import re
 import socket
-import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
-from typing import Protocol
 
-import brotli
 import httpx
 
 from monitor import __version__
+from monitor.decoding import DecodeError, Identity, decoded, decoder_for, once
 from monitor.schedule import parse_retry_after, rate_limit_reset
 from monitor.sources.base import Request, Response
 
@@ -33,8 +31,6 @@ DEFAULT_USER_AGENT = f"monitor/{__version__} (news and social media monitor; pyt
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({401, 403, 404, 410})
 """Statuses that will not fix themselves soon: the scheduler backs off hard instead of retrying."""
-_PIECE = 64 * 1024
-"""Decoders hand out at most this much at a time, so a bomb never inflates past the cap + one piece."""
 
 
 class FetchError(Exception):
@@ -228,17 +224,20 @@ class Fetcher:
         too_large = FetchError(f"body larger than {size_text(self.max_bytes)}", status=response.status_code)
         if encoding in ("", "identity") and declared.isdigit() and int(declared) > self.max_bytes:
             raise too_large  # said so up front: do not read a byte of it
-        if response.is_stream_consumed:  # a transport that hands over whole, decoded responses (mocks)
-            pieces = _decoded(_once(response.content), _Identity())
-        else:
-            pieces = _decoded(response.aiter_raw(), _decoder_for(encoding))
         parts: list[bytes] = []
         size = 0
-        async for piece in pieces:
-            size += len(piece)
-            if size > self.max_bytes:
-                raise too_large
-            parts.append(piece)
+        try:
+            if response.is_stream_consumed:  # a transport that hands over whole, decoded responses (mocks)
+                pieces = decoded(once(response.content), Identity())
+            else:
+                pieces = decoded(response.aiter_raw(), decoder_for(encoding))
+            async for piece in pieces:
+                size += len(piece)
+                if size > self.max_bytes:
+                    raise too_large
+                parts.append(piece)
+        except DecodeError as exc:
+            raise FetchError(_clean(str(exc), 120)) from None
         return b"".join(parts)
 
 
@@ -277,110 +276,6 @@ class _HostSlots:
         self._users[host] -= 1
         if not self._users[host]:
             del self._users[host], self._slots[host]
-
-
-# --- decoding: streamed, and never more than one piece past the cap -------------------------------
-
-
-class _Decoder(Protocol):
-    def feed(self, data: bytes) -> Iterator[bytes]: ...
-
-    def finish(self) -> Iterator[bytes]: ...
-
-
-class _Identity:
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if data:
-            yield data
-
-    def finish(self) -> Iterator[bytes]:
-        return iter(())
-
-
-class _Zlib:
-    """gzip (several members too) and deflate (zlib-wrapped, or raw as some servers send it)."""
-
-    def __init__(self, gzip: bool) -> None:
-        self.wbits = zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS
-        self.first = not gzip
-        self.head = b""
-        self.inflater = zlib.decompressobj(self.wbits)
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self.first and len(self.head) + len(data) < 2:
-            self.head += data  # a zlib header is two bytes: wait for both before telling raw from wrapped
-            return
-        data, self.head = self.head + data, b""
-        while data:
-            try:
-                piece = self.inflater.decompress(data, _PIECE)
-            except zlib.error:
-                if not self.first:
-                    raise
-                self.first, self.wbits = False, -zlib.MAX_WBITS
-                self.inflater = zlib.decompressobj(self.wbits)
-                continue
-            self.first = False
-            if piece:
-                yield piece
-            data = self.inflater.unconsumed_tail
-            if self.inflater.eof and self.inflater.unused_data:
-                data = self.inflater.unused_data  # the next gzip member
-                self.inflater = zlib.decompressobj(self.wbits)
-            elif not data and len(piece) == _PIECE:
-                data = b""
-                yield from self._drain()
-
-    def _drain(self) -> Iterator[bytes]:
-        while piece := self.inflater.decompress(b"", _PIECE):
-            yield piece
-
-    def finish(self) -> Iterator[bytes]:
-        if self.head:
-            self.first, self.head, data = False, b"", self.head
-            self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # one byte can only be raw deflate
-            yield from self.feed(data)
-        yield from self._drain()
-
-
-class _Brotli:
-    def __init__(self) -> None:
-        self.inflater = brotli.Decompressor()
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        # can_accept_more_data() may say True while output is still pending: drain until empty.
-        piece = self.inflater.process(data, output_buffer_limit=_PIECE)
-        while piece:
-            yield piece
-            piece = b"" if self.inflater.is_finished() else self.inflater.process(b"", output_buffer_limit=_PIECE)
-
-    def finish(self) -> Iterator[bytes]:
-        return iter(())
-
-
-def _decoder_for(encoding: str) -> _Decoder:
-    if encoding in ("", "identity"):
-        return _Identity()
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        return _Zlib(gzip=encoding != "deflate")
-    if encoding == "br":
-        return _Brotli()
-    raise FetchError(f"unsupported content-encoding {_clean(encoding, 40)!r}")
-
-
-async def _once(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
-async def _decoded(raw: AsyncIterator[bytes], decoder: _Decoder) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in raw:
-            for piece in decoder.feed(chunk):
-                yield piece
-        for piece in decoder.finish():
-            yield piece
-    except (zlib.error, brotli.error) as exc:
-        raise FetchError(f"body does not decode ({_clean(str(exc), 80)})") from None
 
 
 # --- small pure helpers ---------------------------------------------------------------------------

@@ -22,7 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.fetch import Fetched, Fetcher, FetchError, Validators, _decoder_for, describe_transport_error
+from monitor.decoding import decoder_for
+from monitor.fetch import Fetched, Fetcher, FetchError, Validators, describe_transport_error
 from monitor.sources.base import Request
 from tests.server import FixtureServer, Reply, Seen
 
@@ -587,7 +588,7 @@ def test_decoders_give_back_the_original_however_the_body_is_split(
 ) -> None:
     original = text * repeat
     compressed = ENCODERS[kind](original)
-    decoder = _decoder_for("deflate" if kind == "raw-deflate" else kind)
+    decoder = decoder_for("deflate" if kind == "raw-deflate" else kind)
     pieces: list[bytes] = []
     start = 0
     for cut in [*cuts, len(compressed)]:
