@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from monitor.cluster import Clusterer
 from monitor.config import Topic
@@ -15,8 +14,6 @@ from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
 from storage.store import Store
 from storage.types import Batch, FeedState, NewPost, Post
-
-log = logging.getLogger(__name__)
 
 RESTORE_WINDOW = timedelta(days=3)
 
@@ -37,7 +34,7 @@ class Pipeline:
 
     def restore(self, now: datetime | None = None) -> None:
         """Rebuild the duplicate index and live stories from the store's recent window."""
-        since = (now or _utcnow()) - RESTORE_WINDOW
+        since = (now or datetime.now(UTC)) - RESTORE_WINDOW
         window = self.store.live_window(since)
         self._ids = itertools.count(self.store.max_story_id() + 1)
         self.deduper = Deduper(featurizer=self.featurizer)
@@ -94,9 +91,3 @@ class Pipeline:
         if topic not in self.clusterers:
             self.clusterers[topic] = Clusterer(topic, self._ids, featurizer=self.featurizer)
         return self.clusterers[topic]
-
-
-def _utcnow() -> datetime:
-    from datetime import UTC
-
-    return datetime.now(UTC)
