@@ -79,7 +79,7 @@ class Daemon:
         scheduler.add_job(self.heartbeat, "interval", seconds=HEARTBEAT_SECONDS, next_run_time=self.clock())
         scheduler.start()
         log.info("monitor run: %d feeds, %d topics, store %s", len(self.feeds), len(self.config.topics),
-                 _redact_url(self.store.url))
+                 self.store.shown)
         try:
             await stop.wait()
         finally:
@@ -160,7 +160,8 @@ class Daemon:
         except (FetchError, FeedError) as e:
             return PollOutcome([], self._failed(feed, state, e, now), getattr(e, "status", None))
         except Exception as e:  # an adapter bug on one hostile feed must not stop the daemon
-            log.exception("%s: unexpected error", feed.name)
+            # The traceback may quote a response, so it stays at DEBUG; the feed's error says what happened.
+            log.debug("%s: unexpected error", feed.name, exc_info=True)
             error = FeedError(f"internal error: {type(e).__name__}: {e}")
             return PollOutcome([], self._failed(feed, state, error, now), None)
         self.sessions[feed.name] = ctx.session
@@ -259,15 +260,6 @@ def _explained(feed: Feed, error: Exception) -> str:
     if getattr(error, "status", None) in (401, 403) and envs:
         return f"{error} (check the credential in ${envs[0]})"
     return str(error)
-
-
-def _redact_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(parts.password, "***")
-    return url
 
 
 def _short_time(when: datetime | None) -> str:

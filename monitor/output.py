@@ -72,6 +72,7 @@ def feed_json(feed: Feed, state: FeedState | None) -> dict[str, Any]:
         "last_poll": iso(state.last_poll) if state else None,
         "next_check": iso(state.next_check) if state else None,
         "posts_seen": state.posts_seen if state else 0,
+        "posts_matched": state.posts_matched if state else 0,
     }
 
 

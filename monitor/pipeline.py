@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from monitor.cluster import Clusterer
@@ -75,6 +76,8 @@ class Pipeline:
         for clusterer in self.clusterers.values():
             clusterer.close_quiet(clock)
         stories = [s for c in self.clusterers.values() for s in c.changed()]
+        if feed is not None:
+            feed = replace(feed, posts_matched=feed.posts_matched + len(new))
         batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, seen=now)
         try:
             return self.store.write(batch)
