@@ -6,14 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from storage.errors import StorageError
 from storage.store import open_store
+from tests.cli import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,16 +24,6 @@ store.lock_writer()
 print("locked", flush=True)
 sys.stdin.read()  # hold the lock until killed
 """
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Poll `condition` until it holds (a killed backend's session ends asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_a_second_writer_is_refused_with_the_first_ones_pid(database_url: str) -> None:
@@ -72,7 +61,7 @@ def test_a_sigkilled_writer_does_not_block_the_next(database_url: str) -> None:
                     return False
                 return True
 
-            assert eventually(acquired)
+            wait_for(acquired, timeout=10, what="the lock freed by the killed holder")
             info = store.daemon()
             assert info is not None and info.pid == os.getpid()
     finally:
