@@ -17,6 +17,7 @@ from typing import TypeVar
 from monitor import schedule
 from monitor.config import Config, Feed
 from monitor.fetch import Fetcher, FetchError, Validators
+from monitor.output import short_time
 from monitor.pipeline import Pipeline
 from monitor.sources import source_for
 from monitor.sources.base import FeedError, Page, PollContext, Request
@@ -129,7 +130,7 @@ class Daemon:
         ms = (time.perf_counter() - started) * 1000
         if outcome.state.last_error:
             log.warning("poll %s: %s (retry at %s)", feed.name, outcome.state.last_error,
-                        _short_time(outcome.state.next_check))
+                        short_time(outcome.state.next_check))
         else:
             log.info("poll %s status=%s new=%d ms=%.0f", feed.name, outcome.status, new, ms)
 
@@ -260,7 +261,3 @@ def _explained(feed: Feed, error: Exception) -> str:
     if getattr(error, "status", None) in (401, 403) and envs:
         return f"{error} (check the credential in ${envs[0]})"
     return str(error)
-
-
-def _short_time(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%SZ") if when else "-"

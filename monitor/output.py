@@ -94,10 +94,15 @@ def story_line(story: Story) -> str:
     return f"{mark} #{story.id:<6} {story.size:>5} posts  {story.velocity:6.1f}/h  {topic}: {label}{spike}"
 
 
+def short_time(when: datetime | None) -> str:
+    """A time for people: to the second, in UTC."""
+    return when.strftime("%Y-%m-%d %H:%M:%SZ") if when else "-"
+
+
 def feed_line(feed: Feed, state: FeedState | None) -> str:
     row = feed_json(feed, state)
     error = f"  {truncate(printable(row['last_error'], one_line=True), 60)}" if row["last_error"] else ""
-    last = row["last_poll"] or "never"
-    nxt = row["next_check"] or "-"
+    last = short_time(state.last_poll) if state and state.last_poll else "never"
+    nxt = short_time(state.next_check if state else None)
     name = printable(feed.name, one_line=True)[:24]  # feeds.toml may hold any string, escapes too
     return f"{row['health']:8} {name:24} {feed.type:10} last {last}  next {nxt}{error}"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+
+ALIVE_WITHIN = timedelta(seconds=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,10 @@ class DaemonInfo:
     host: str
     started: datetime
     beat: datetime
+
+    def alive(self, now: datetime) -> bool:
+        """The daemon beats every 5 s: three missed beats means it is down."""
+        return now - self.beat <= ALIVE_WITHIN
 
 
 @dataclass(frozen=True, slots=True)

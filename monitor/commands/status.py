@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 
 from monitor.commands._common import reading
-from monitor.output import feed_json, feed_line, iso
+from monitor.output import feed_json, feed_line, iso, short_time
 from monitor.textsafe import json_dumps
 
 NAME = "status"
@@ -20,7 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     with reading(args) as (config, store):
         states = {s.name: s for s in store.feed_states()}
-        stats = store.stats(datetime.now(UTC))
+        now = datetime.now(UTC)
+        stats = store.stats(now)
         daemon = store.daemon()
     feeds = [(f, states.get(f.name)) for f in config.feeds]
     if args.json:
@@ -28,11 +29,18 @@ def run(args: argparse.Namespace) -> int:
             "feeds": [feed_json(f, s) for f, s in feeds],
             "posts": stats.posts_total,
             "posts_last_hour": stats.posts_last_hour,
-            "daemon": {"pid": daemon.pid, "last_beat": iso(daemon.beat)} if daemon else None,
+            "daemon": None if daemon is None else {
+                "pid": daemon.pid, "last_beat": iso(daemon.beat), "alive": daemon.alive(now),
+            },
         }))
         return 0
     for feed, state in feeds:
         print(feed_line(feed, state))
-    beat = f"daemon pid {daemon.pid}, last beat {iso(daemon.beat)}" if daemon else "no daemon has run"
+    if daemon is None:
+        beat = "no daemon has run"
+    elif daemon.alive(now):
+        beat = f"daemon running (pid {daemon.pid})"
+    else:
+        beat = f"no daemon running (last seen {short_time(daemon.beat)})"
     print(f"{stats.posts_total} posts stored, {stats.posts_last_hour} in the last hour; {beat}")
     return 0

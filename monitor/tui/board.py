@@ -9,7 +9,7 @@ import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from monitor.tui.prefs import Prefs
 from storage.store import Store
@@ -19,7 +19,6 @@ STORY_ROWS = 50
 POST_ROWS = 50
 TREND_POSTS = 64  # recent posts read per story for its sparkline
 TREND_BUCKETS = 8
-ALIVE_WITHIN = timedelta(seconds=15)  # the daemon beats every 5 s: three missed beats is down
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ class Health:
 
     @property
     def alive(self) -> bool:
-        return self.daemon is not None and self.now - self.daemon.beat <= ALIVE_WITHIN
+        return self.daemon is not None and self.daemon.alive(self.now)
 
 
 @dataclass(frozen=True, slots=True)
