@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 import ftfy
 import wordfreq
 
-KINDS = ("entity", "phrase", "hashtag", "term")
-
 
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())

@@ -145,13 +145,6 @@ class RecentDocFreq:
                 else:
                     del df[term]
 
-    def damping(self, term: str) -> float:
-        """1.0 for ordinary terms, falling towards 0 as a term appears in most recent documents."""
-        n = len(self._docs)
-        if n < 50:
-            return 1.0
-        return _damping(self._df.get(term, 0) / n)
-
     def weigh(self, terms: dict[str, float]) -> dict[str, float]:
         """Counts `terms` as one document, then returns them damped, L2-normalised, heaviest first."""
         self.add(terms)

@@ -91,10 +91,6 @@ class Bank:
     def size(self) -> int:
         return len(self._ids)
 
-    def scan(self, post: Post) -> Seen:
-        text = fold_words(f"{post.title}\n{post.text}" if post.title else post.text)
-        return Seen(post, text, self.hits(text), self)
-
     def might_hit(self, loose: str) -> bool:
         """False when no pattern can be in the fold of a text whose `loose_words` form is `loose`.
 
