@@ -33,6 +33,13 @@ def _upsert(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str
     conn.execute(stmt, list(rows))
 
 
+def _insert_returning_pks(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[Key, int]:
+    """Insert-or-ignore posts; the keys and primary keys of those actually inserted."""
+    p = t.posts.c
+    stmt = _insert(conn, t.posts).on_conflict_do_nothing().returning(p.pk, p.source, p.post_id)
+    return {(source, post_id): pk for pk, source, post_id in conn.execute(stmt, list(rows))}
+
+
 def _insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
         # executemany: one prepared statement (SQLite), one pipeline (psycopg).
@@ -154,11 +161,14 @@ def _topic_names(batch: Batch) -> list[dict[str, Any]]:
 def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> int:
     """Insert-or-ignore the posts and their matches; returns how many posts were new."""
     items = _unique_posts(items)
+    if not items:
+        return 0
     keys = [key_of(i) for i in items]
-    stored = pks_of(conn, keys)
-    fresh = [item for item, key in zip(items, keys, strict=True) if key not in stored]
-    _insert_ignore(conn, t.posts, [_post_row(item, seen) for item in fresh])
-    pks = pks_of(conn, keys + [dup for dup in map(_dup_key, fresh) if dup])
+    inserted = _insert_returning_pks(conn, [_post_row(item, seen) for item in items])
+    fresh = [item for item, key in zip(items, keys, strict=True) if key in inserted]
+    # Usually every post is new and no lookup is left: only re-sent posts and folded originals.
+    wanted = [key for key in keys if key not in inserted] + [d for d in map(_dup_key, fresh) if d and d not in inserted]
+    pks = inserted | pks_of(conn, wanted) if wanted else inserted
     _link_duplicates(conn, fresh, pks)
     matches = [
         {
