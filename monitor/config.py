@@ -25,7 +25,7 @@ FEED_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
     "x": (frozenset({"topic"}), frozenset({"base_url", "token_env"})),
 }
 URL_KEYS = frozenset({"url", "base_url", "search_url"})
-TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article"})
+TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article", "learn", "forget"})
 _INTERVAL = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
@@ -41,6 +41,8 @@ class Topic:
     weights: Mapping[str, float] = field(default_factory=dict)
     threshold: float | None = None
     article: str | None = None
+    learn: bool = True  # a weighted topic learns terms from its confident matches (monitor/learning.py)
+    forget: tuple[str, ...] = ()  # learned terms the user removed: never learned again
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,8 @@ def _topic(where: _Where, raw: object, i: int) -> Topic:
         weights={k: float(v) for k, v in weights.items()},
         threshold=None if threshold is None else float(threshold),
         article=where.string(table, "article", at),
+        learn=where.boolean(table, "learn", at, default=True),
+        forget=tuple(where.strings(table, "forget", at)),
     )
 
 
@@ -206,6 +210,12 @@ class _Where:
             return None
         if not isinstance(value, str) or not value.strip():
             raise self.error(at, key, "must be a non-empty string")
+        return value
+
+    def boolean(self, table: Mapping[str, Any], key: str, at: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(at, key, "must be true or false")
         return value
 
     def strings(self, table: Mapping[str, Any], key: str, at: str) -> list[str]:

@@ -38,6 +38,19 @@ class Match:
     topic: str
     terms: tuple[str, ...]
     score: float = 1.0
+    confident: bool = True  # the topic's own terms reach the threshold without learned ones
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedTerm:
+    """A word or hashtag a topic learned from the posts its own terms matched (monitor/learning.py)."""
+
+    topic: str
+    term: str  # folded, as the learner counts it: "#coflood", "alluvione"
+    weight: float
+    posts: float  # how many confident posts held it lately (counts halve with time)
+    since: datetime  # when it was learned
+    seen: datetime  # the last confident post that held it
 
 
 @dataclass(frozen=True, slots=True)
