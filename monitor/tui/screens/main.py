@@ -45,7 +45,7 @@ BINDINGS = [
     Binding("c", "copy_link", "Copy link"),
     Binding("h", "feeds", "Feeds"),
     Binding("question_mark", "help", "Help", key_display="?"),
-    Binding("q", "app.quit", "Quit"),
+    Binding("q", "app.quit", "Quit", key_display="q/^c"),  # Ctrl-C is bound on the app, for every screen
 ]
 
 
