@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from monitor.sources.base import FeedError
+from monitor.pollerrors import FeedError, NotConfigured
 
 JSON = dict[str, Any]
 
@@ -22,12 +22,6 @@ JSON = dict[str, Any]
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINK = re.compile(r'<\s*([^>]*)>\s*((?:;\s*[^;,]*)*)')
 _REL = re.compile(r'rel\s*=\s*"?([^";]+)"?')
-
-
-class NotConfigured(FeedError):
-    """The feed lacks a credential or key it needs: asking again soon cannot help, so the daemon backs off hard."""
-
-    permanent = True
 
 
 def load(body: bytes, what: str) -> Any:
