@@ -134,6 +134,7 @@ def _post_row(item: NewPost, seen: datetime) -> dict[str, Any]:
         "seen": seen,
         "kind": post.kind,
         "lang": post.lang,
+        "claimed_published": post.claimed_published,
     }
 
 
