@@ -10,6 +10,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor.clock import utc_now
 from monitor.commands._common import config_of
 from monitor.config import Config
 
@@ -55,8 +56,8 @@ def _daemon_runner(config: Config, writer: Store) -> Background:
         from monitor.daemon import Daemon
         from monitor.fetch import Fetcher
 
-        async with Fetcher() as fetcher:
-            await Daemon(config, writer, fetcher).run_until(stop)
+        async with Fetcher(clock=utc_now) as fetcher:
+            await Daemon(config, writer, fetcher, utc_now).run_until(stop)
 
     return serve
 

@@ -6,12 +6,20 @@ N kept in the cursor) and reads on through `page` while `page + 1 < nbPages`.
 
 from __future__ import annotations
 
+from monitor.pollerrors import FeedError
+from monitor.query.pushdown import Dialect
 from monitor.sources import jsonapi as j
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
 from monitor.sources.text import html_to_text
 from storage.types import Post
 
 KIND = "hackernews"
+TYPE = SourceType(
+    KIND,
+    selects=("topic",),
+    urls=("base_url",),
+    search=Dialect(has_or=False, negate="-", joiner=" ", hashtags=False),
+)
 DEFAULT_BASE = "https://hn.algolia.com"
 SITE = "https://news.ycombinator.com/item?id="
 PER_PAGE = 100

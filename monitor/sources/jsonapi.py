@@ -13,19 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from monitor.sources.base import FeedError
+from monitor.pollerrors import FeedError, NotConfigured
 from monitor.textsafe import printable, strip_controls
 
 JSON = dict[str, Any]
 
 _LINK = re.compile(r'<\s*([^>]*)>\s*((?:;\s*[^;,]*)*)')
 _REL = re.compile(r'rel\s*=\s*"?([^";]+)"?')
-
-
-class NotConfigured(FeedError):
-    """The feed lacks a credential or key it needs: asking again soon cannot help, so the daemon backs off hard."""
-
-    permanent = True
 
 
 def load(body: bytes, what: str) -> Any:

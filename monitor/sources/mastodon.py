@@ -10,12 +10,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from monitor.pollerrors import FeedError
+from monitor.query.pushdown import Dialect
 from monitor.sources import jsonapi as j
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
 from monitor.sources.text import html_to_text
 from storage.types import Post
 
 KIND = "mastodon"
+TYPE = SourceType(
+    KIND,
+    selects=("hashtag", "account", "topic"),
+    urls=("base_url",),
+    secrets={"token": "token_env"},
+    search=Dialect(has_or=False, negate="-", joiner=" ", hashtags=True),
+)
 DEFAULT_BASE = "https://mastodon.social"
 LIMIT = 40
 DEFAULT_LIMIT = 20  # what Mastodon returns when a request names no limit

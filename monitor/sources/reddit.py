@@ -12,11 +12,19 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from monitor.pollerrors import FeedError
+from monitor.query.pushdown import Dialect
 from monitor.sources import jsonapi as j
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
 from storage.types import Post
 
 KIND = "reddit"
+TYPE = SourceType(
+    KIND,
+    selects=("subreddit", "topic"),
+    urls=("base_url",),
+    search=Dialect(has_or=True, negate="NOT ", joiner=" AND ", hashtags=False),
+)
 DEFAULT_BASE = "https://www.reddit.com"
 SITE = "https://www.reddit.com"
 LIMIT = 100

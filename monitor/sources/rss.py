@@ -12,7 +12,7 @@ uses lxml with resolve_entities=False and no network; feedparser uses expat thro
 external general entities off), so billion-laughs and XXE bodies parse in milliseconds into
 harmless text; tests/test_rss.py holds both.
 
-A post without any date gets `datetime.now(UTC)` (the moment it was parsed): the pipeline and the
+A post without any date gets the poll's time (`now`, the moment it was parsed): the pipeline and the
 store need a datetime, and "first seen now" is the honest answer for an undated item.
 """
 
@@ -32,11 +32,20 @@ from urllib.parse import quote_plus, urljoin, urlsplit
 import fastfeedparser
 import feedparser
 
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.clock import utc_now
+from monitor.pollerrors import FeedError
+from monitor.query.pushdown import Dialect
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
 from monitor.sources.text import collapse_whitespace, html_to_text
 from monitor.textsafe import one_line, strip_controls, strip_escape_sequences
 from storage.types import Post
 
+TYPE = SourceType(
+    "rss",
+    selects=("url", "topic"),
+    urls=("url", "search_url"),
+    search=Dialect(has_or=True, negate="-", joiner=" ", hashtags=False),  # Google News
+)
 DEFAULT_SEARCH_URL = "https://news.google.com/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en"
 MAX_BODY_BYTES = 16_000_000
 """A bigger body is refused (the fetcher caps sizes too; this keeps parse_feed bounded alone)."""
@@ -77,17 +86,20 @@ def parse(ctx: PollContext, response: Response) -> Page:
         url=response.url,
         source=ctx.feed_name,
         content_type=response.headers.get("content-type", ""),
+        now=ctx.now,
     )
     return Page(posts=tuple(posts))
 
 
-def parse_feed(body: bytes, *, url: str, source: str, content_type: str = "") -> list[Post]:
-    """The pure core: feed bytes → posts, links resolved against `url`, times in UTC."""
+def parse_feed(
+    body: bytes, *, url: str, source: str, content_type: str = "", now: datetime | None = None
+) -> list[Post]:
+    """The pure core: feed bytes → posts, links resolved against `url`, times in UTC; `now` dates undated items."""
     if len(body) > MAX_BODY_BYTES:
         raise FeedError(f"feed too large: {len(body)} bytes (limit {MAX_BODY_BYTES})")
     if not body.strip():
         raise FeedError("empty body")
-    now = datetime.now(UTC)
+    now = now or utc_now()
     if _looks_like_json(body, content_type):
         entries, feed = parse_json_feed(body)
         base = url
