@@ -16,9 +16,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from monitor.textsafe import one_line
 from monitor.tui.board import Reader
 from monitor.tui.prefs import Prefs
-from monitor.tui.render import clean
 from monitor.tui.screens.main import BINDINGS, MainScreen
 from storage.store import Store
 
@@ -83,7 +83,7 @@ class MonitorApp(App[None]):
             await background(self._stop)
         except Exception as e:  # the daemon failing must show, not kill the dashboard
             log.exception("the background daemon stopped")
-            self.notify(f"the daemon stopped: {clean(str(e))}", severity="error", timeout=30)
+            self.notify(f"the daemon stopped: {one_line(str(e))}", severity="error", timeout=30)
 
     async def action_quit(self) -> None:
         """Stop the daemon we run (letting its polls finish), then leave. SIGTERM and Ctrl-C come here too."""
@@ -102,13 +102,13 @@ class MonitorApp(App[None]):
             self.notify("this post has no web link", severity="warning")
             return
         self._open_url(url)
-        self.notify(f"opened {clean(url)}", timeout=2)
+        self.notify(f"opened {one_line(url)}", timeout=2)
 
     def copy_link(self, url: str) -> None:
         if not url:
             self.notify("this post has no link", severity="warning")
             return
-        self.copy_to_clipboard(clean(url))
+        self.copy_to_clipboard(one_line(url))
         self.notify("link copied", timeout=2)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -122,7 +122,7 @@ class MonitorApp(App[None]):
                 binding.description, f"key: {binding.key_display or binding.key}", _runner(screen, binding.action)
             )
         for topic in screen.board.topics if screen.board else ():
-            yield SystemCommand(f"Topic: {clean(topic)}", "show this topic's stories", _switcher(screen, topic))
+            yield SystemCommand(f"Topic: {one_line(topic)}", "show this topic's stories", _switcher(screen, topic))
 
 
 def _runner(screen: MainScreen, action: str) -> Callable[[], Awaitable[object]]:
