@@ -89,7 +89,7 @@ class Keyword:
                 "aliases": list(self.aliases), "count": self.count}
 
 
-def tidy(text: str) -> str:
+def article_prose(text: str) -> str:
     """Repair mojibake, then drop URLs and tweet signature lines."""
     text = _LONE_MOJIBAKE_DASH.sub("—", ftfy.fix_text(text))
     return _URL.sub(" ", _ATTRIBUTION.sub(" ", text))
@@ -97,7 +97,7 @@ def tidy(text: str) -> str:
 
 def extract(text: str, top: int | None = None, weighing: Weighing = DEFAULT) -> list[Keyword]:
     """The article's keywords that weigh at least `weighing.least`, heaviest first (at most `top`)."""
-    text = tidy(text)
+    text = article_prose(text)
     headline, body = _split_headline(text)
     found = _Candidates(caps_mid_sentence(text), {w.casefold() for w in _WORD.findall(text) if w.islower()})
     body = body.lstrip()
@@ -298,4 +298,4 @@ def _quoted(term: str) -> str:
     return f'"{term}"' if not re.fullmatch(r"#?[\w.]+", term) else term
 
 
-__all__ = ["THRESHOLD", "Keyword", "extract", "query_for", "tidy", "topic_name", "topic_weights"]
+__all__ = ["THRESHOLD", "Keyword", "extract", "query_for", "article_prose", "topic_name", "topic_weights"]

@@ -17,6 +17,15 @@ from storage.store import Store
 from storage.types import Batch, FeedState, NewPost, Post
 
 RESTORE_WINDOW = timedelta(days=3)
+FUTURE_SLACK = timedelta(days=1)  # clocks and time zones disagree; a date further ahead is wrong
+
+
+def dated_by_fetch(post: Post, fetched: datetime) -> Post:
+    """`post` with a date more than a day after its fetch replaced by the fetch time (the claim
+    kept): a post dated 2099 would otherwise top every newest-first list forever."""
+    if post.published - fetched <= FUTURE_SLACK:
+        return post
+    return replace(post, published=fetched, claimed_published=post.published)
 
 
 class Pipeline:
@@ -56,7 +65,7 @@ class Pipeline:
         `replay` uses each post's own time as the clock (archives, benchmarks); live polls use the
         arrival time, capped by the post's own time so a feed's backlog is not mistaken for a spike.
         """
-        fresh = self._fresh(posts)
+        fresh = [dated_by_fetch(post, now) for post in self._fresh(posts)]
         new: list[NewPost] = []
         merged: dict[int, int] = {}
         for post in sorted(fresh, key=lambda p: p.published):

@@ -89,6 +89,7 @@ def _post(row: Row[Any]) -> Post:
         title=row.title,
         kind=row.kind,
         lang=row.lang,
+        claimed_published=row.claimed_published,
     )
 
 

@@ -89,6 +89,7 @@ posts = Table(
     Column("kind", String(40), nullable=False, default=""),
     Column("lang", String(20), nullable=False, default=""),
     Column("duplicate_of", Integer, ForeignKey("posts.pk", ondelete="SET NULL")),
+    Column("claimed_published", UTCDateTime),  # the source's date when `published` was clamped to the fetch
     UniqueConstraint("source", "post_id"),
     Index("ix_posts_published", "published", "pk"),
     Index("ix_posts_seen", "seen"),

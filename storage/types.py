@@ -17,7 +17,9 @@ ALIVE_WITHIN = timedelta(seconds=15)
 class Post:
     """One item from a feed or an API, as a source adapter produced it.
 
-    `id` is unique within `source` (the feed's name). `published` is timezone-aware UTC.
+    `id` is unique within `source` (the feed's name). `published` is timezone-aware UTC. A date
+    more than a day after the post was fetched becomes the fetch time; `claimed_published` keeps
+    the date the source gave.
     """
 
     id: str
@@ -29,6 +31,7 @@ class Post:
     title: str = ""
     kind: str = ""
     lang: str = ""
+    claimed_published: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

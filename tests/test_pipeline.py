@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,3 +61,20 @@ def test_after_a_restart_new_posts_join_the_stories_and_fold_under_the_originals
     assert by_id["a3"].cluster == story
     assert by_id["a1-copy"].duplicate_of == ("wire", "a1")
     assert by_id["a1-copy"].cluster == story
+
+
+def test_a_post_dated_far_ahead_is_clamped_to_its_fetch_and_its_claim_kept(tmp_path: Path) -> None:
+    """An item dated 2099 must not sit at the top of `posts` forever; a date within a day stays."""
+    year_2099 = replace(post("future", "Port Alder bridge reopens, the feed says", 0), published=T0.replace(year=2099))
+    tomorrowish = post("soon", "Port Alder bridge inspection scheduled", 23 * 60)
+    with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
+        pipeline = Pipeline(store, TOPICS, now=T0)
+        pipeline.process([year_2099, tomorrowish], now=T0)
+        pipeline.process([post("later", "Port Alder bridge: divers inspect the piers", 24 * 60)],
+                         now=T0 + timedelta(days=1))
+        listed = [(sp.post.id, sp.post.published, sp.post.claimed_published) for sp in store.posts()]
+    assert listed == [
+        ("later", T0 + timedelta(days=1), None),
+        ("soon", T0 + timedelta(hours=23), None),
+        ("future", T0, T0.replace(year=2099)),
+    ]
