@@ -15,25 +15,9 @@ from monitor.sources import SOURCES
 
 DEFAULT_INTERVAL = 300.0
 MIN_INTERVAL = 1.0
-<<<<<<< HEAD
-
-# Keys each feed type accepts besides name, type and interval. Where a kind needs one of
-# several keys to know what to read, the first group lists them.
-FEED_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
-    "rss": (frozenset({"url", "topic"}), frozenset({"search_url"})),
-    "mastodon": (frozenset({"hashtag", "account", "topic"}), frozenset({"base_url", "token_env"})),
-    "bluesky": (frozenset({"actor", "topic"}), frozenset({"base_url", "handle", "password_env"})),
-    "reddit": (frozenset({"subreddit", "topic"}), frozenset({"base_url"})),
-    "hackernews": (frozenset({"topic"}), frozenset({"base_url"})),
-    "x": (frozenset({"topic"}), frozenset({"base_url", "token_env"})),
-}
-URL_KEYS = frozenset({"url", "base_url", "search_url"})
-TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article", "learn", "forget"})
-=======
 FEED_KEYS = frozenset({"name", "type", "interval"})
 """Keys every feed has; the rest are its kind's (`SourceType` in monitor.sources)."""
-TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article"})
->>>>>>> main
+TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article", "learn", "forget"})
 _INTERVAL = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
