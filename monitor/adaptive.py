@@ -23,7 +23,7 @@ class AdaptiveMatcher:
                  weighing: Weighing = DEFAULT) -> None:
         self.topics = tuple(topics)
         self.learners = {t.name: _learner(t, learning or Learning(), weighing) for t in topics if _learns(t)}
-        self.changed = False  # learned terms changed since the pipeline last stored them
+        self.changed = False  # what was learned changed since the pipeline last stored it
         self._words = vocabulary(self.topics)
         self._matcher = compile_topics(self.topics, words=self._words)
 
@@ -37,8 +37,10 @@ class AdaptiveMatcher:
     def teach(self, post: Post, matches: Iterable[Match], at: datetime) -> None:
         """Let `post` teach every topic whose own terms matched it confidently."""
         text = f"{post.title}\n{post.text}" if post.title else post.text
-        taught = [self.learners[m.topic].observe(text, at) for m in matches if m.confident and m.topic in self.learners]
-        if any(taught):
+        learners = [self.learners[m.topic] for m in matches if m.confident and m.topic in self.learners]
+        if learners:
+            self.changed = True  # counts moved: what the store shows should follow
+        if any([learner.observe(text, at) for learner in learners]):
             self._recompile()
 
     def refresh(self, now: datetime) -> None:

@@ -12,6 +12,7 @@ Each keyword carries the forms posts use for it (monitor/wordforms.py). Offline,
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,7 +97,7 @@ def article_prose(text: str) -> str:
 
 
 def extract(text: str, top: int | None = None, weighing: Weighing = DEFAULT) -> list[Keyword]:
-    """The article's keywords that weigh at least `weighing.least`, heaviest first (at most `top`)."""
+    """The article's keywords that weigh at least `weighing.least`, most salient first (at most `top`)."""
     text = article_prose(text)
     headline, body = _split_headline(text)
     found = _Candidates(caps_mid_sentence(text), {w.casefold() for w in _WORD.findall(text) if w.islower()})
@@ -150,7 +151,7 @@ class _Candidates:
             candidate.kind, candidate.term = kind, term
         candidate.count += 1
         candidate.headline |= headline
-        candidate.forms.add(term.casefold())
+        candidate.forms.add(term)
 
     def read(self, text: str, headline: bool) -> None:
         """Capitalised runs become names, split at titles; other telling words become terms."""
@@ -187,21 +188,31 @@ class _Candidates:
         self._fold_hashtags()
         keywords = [self._keyword(c, words, weighing) for c in self.found.values()]
         keywords = [k for k in keywords if k.weight >= weighing.least]
-        return sorted(keywords, key=lambda k: (-k.weight, -k.count, k.term))
+        return sorted(keywords, key=lambda k: (-_salience(k), k.term))
 
     def _keyword(self, c: _Candidate, words: int, weighing: Weighing) -> Keyword:
+        if c.kind == "phrase":  # the author quoted it: a named idea ("axis of resistance")
+            return Keyword(c.term, THRESHOLD, c.kind, (), c.count)
         # As common as its most common spelling: "floods" is as general as "flood".
-        general = max((zipf_english if c.kind == "term" else zipf_anywhere)(f.lstrip("#")) for f in c.forms)
+        general = max((zipf_english if c.kind == "term" else zipf_anywhere)(f.lstrip("#").casefold()) for f in c.forms)
+        full_name = c.kind == "entity" and " " in c.term and zipf_anywhere(c.term) < _RARE_PART
         strength = weight(evidence(c.count / max(words, 1), general), name=c.kind != "term",
-                          headline=c.headline, weighing=weighing)
+                          full_name=full_name, headline=c.headline, weighing=weighing)
         return Keyword(c.term, strength, c.kind, _aliases(c), c.count)
 
     def _fold_contained_names(self) -> None:
-        """'Boulder County' is a mention of 'Boulder' where the article also says 'Boulder' alone."""
+        """Where the article also says one word of a name alone, both count as one keyword: a surname
+        joins the full name ('Haniyeh' → 'Ismail Haniyeh'), a place sheds its descriptor ('Boulder
+        County' → 'Boulder')."""
         names = {k: c for k, c in self.found.items() if c.kind == "entity" and " " not in k}
         for key in [k for k, c in self.found.items() if c.kind == "entity" and " " in k]:
-            inside = [names[w] for w in key.split() if w in names]
-            if inside:
+            *_, last = key.split()
+            if last in names and last in self.found:
+                whole, alone = self.found[key], self.found.pop(last)
+                whole.count += alone.count
+                whole.headline |= alone.headline
+                whole.forms |= alone.forms
+            elif inside := [names[w] for w in key.split() if w in names and w in self.found]:
                 whole = self.found.pop(key)
                 for name in inside:
                     name.count += whole.count
@@ -213,17 +224,30 @@ class _Candidates:
                 self.found[key[1:]].count += self.found.pop(key).count
 
 
+def _salience(k: Keyword) -> float:
+    """How much of the article is about the keyword: its weight, and how often it comes back."""
+    return k.weight * (1 + math.log(k.count))
+
+
 def _aliases(c: _Candidate) -> tuple[str, ...]:
+    """The other spellings that count for the keyword, as the article writes them where it does."""
     forms = set(c.forms)
     if c.kind == "term":
         forms = set().union(*(inflections(f) for f in forms))
     elif c.kind == "entity":
-        forms |= demonyms(c.term) | {w.casefold() for w in c.term.split()[1:] if _rare(w)}
-        if " " in c.term and _rare(first := c.term.split()[0]):
-            forms.add(first.casefold())
-    forms |= {a.casefold() for a in _ALIASES.get(c.term.casefold().rstrip("."), ())}
-    forms.discard(c.term.casefold())
-    return tuple(sorted(forms))
+        words = c.term.split()
+        forms |= {_like(c.term, d) for d in demonyms(c.term)} | {w for w in words[1:] if _rare(w)}
+        if len(words) > 1 and _rare(words[0]):
+            forms.add(words[0])
+    forms |= set(_ALIASES.get(c.term.casefold().rstrip("."), ()))
+    spelled = {f.casefold(): f for f in sorted(forms, reverse=True)}  # one spelling each, capitals first
+    spelled.pop(c.term.casefold(), None)
+    return tuple(sorted(spelled.values(), key=str.casefold))
+
+
+def _like(model: str, word: str) -> str:
+    """`word` capitalised the way `model` is: Iran → Iranian."""
+    return " ".join(w.capitalize() for w in word.split()) if model[:1].isupper() else word
 
 
 def _rare(word: str) -> bool:
