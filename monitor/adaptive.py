@@ -40,12 +40,14 @@ class AdaptiveMatcher:
         learners = [self.learners[m.topic] for m in matches if m.confident and m.topic in self.learners]
         if learners:
             self.changed = True  # counts moved: what the store shows should follow
-        if any([learner.observe(text, at) for learner in learners]):
+        moved = [learner.observe(text, at) for learner in learners]  # every one counts: no short cut
+        if any(moved):
             self._recompile()
 
     def refresh(self, now: datetime) -> None:
         """Let learned terms that stopped turning up fade (called once per batch)."""
-        if any([learner.refresh(now) for learner in self.learners.values()]):
+        moved = [learner.refresh(now) for learner in self.learners.values()]
+        if any(moved):
             self._recompile()
 
     def learned(self) -> tuple[LearnedTerm, ...]:

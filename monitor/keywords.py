@@ -156,7 +156,7 @@ class _Candidates:
     def read(self, text: str, headline: bool) -> None:
         """Capitalised runs become names, split at titles; other telling words become terms."""
         run: list[str] = []
-        for word, start, joined in [*_tokens(text), ("", True, False)]:
+        for word, _start, joined in [*_tokens(text), ("", True, False)]:
             # Headlines capitalise freely: there a capital makes a name only where the body agrees.
             name = _capital(word) and word.casefold() not in _STOP and (not headline or word in self.capitalised)
             if name and run and joined:
@@ -322,4 +322,4 @@ def _quoted(term: str) -> str:
     return f'"{term}"' if not re.fullmatch(r"#?[\w.]+", term) else term
 
 
-__all__ = ["THRESHOLD", "Keyword", "extract", "query_for", "article_prose", "topic_name", "topic_weights"]
+__all__ = ["THRESHOLD", "Keyword", "article_prose", "extract", "query_for", "topic_name", "topic_weights"]

@@ -18,6 +18,7 @@ feeds it and stores what it learned.
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class _Count:
     at: datetime
 
     def decayed(self, now: datetime, half_life: timedelta) -> float:
-        return self.value * 0.5 ** (max((now - self.at) / half_life, 0.0))
+        return self.value * math.exp2(-max((now - self.at) / half_life, 0.0))
 
     def add(self, amount: float, now: datetime, half_life: timedelta) -> None:
         self.value = self.decayed(now, half_life) + amount

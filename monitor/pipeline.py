@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from monitor.adaptive import AdaptiveMatcher
 from monitor.cluster import Clusterer
 from monitor.config import Topic
 from monitor.dedup import Deduper
-from monitor.adaptive import AdaptiveMatcher
 from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
 from storage.store import Store

@@ -24,7 +24,7 @@ THRESHOLD = 1.0
 
 @dataclass(frozen=True, slots=True)
 class Weighing:
-    floor: float = 1.0  # evidence (log10 likelihood ratio) that earns nothing
+    floor: float = 1.3  # evidence (log10 likelihood ratio) that earns nothing
     span: float = 3.0  # evidence above the floor that earns the whole threshold
     name_bonus: float = 0.3  # added to a name's evidence
     full_name_bonus: float = 0.5  # and more to a rare name written in full ("Ali Khamenei")

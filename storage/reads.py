@@ -202,9 +202,9 @@ def stories(conn: Connection, topic: str | None, live_only: bool, limit: int | N
 def topic_counts(conn: Connection) -> dict[str, tuple[int, int]]:
     """(matched posts, live stories) per topic."""
     m, st = t.matches.c, t.stories.c
-    posts = dict(conn.execute(select(m.topic, func.count()).group_by(m.topic)).tuples().all())
+    posts: dict[str, int] = dict(conn.execute(select(m.topic, func.count()).group_by(m.topic)).tuples().all())
     live = select(st.topic, func.count()).where(st.live, st.merged_into.is_(None)).group_by(st.topic)
-    stories = dict(conn.execute(live).tuples().all())
+    stories: dict[str, int] = dict(conn.execute(live).tuples().all())
     return {name: (posts.get(name, 0), stories.get(name, 0)) for name in posts.keys() | stories.keys()}
 
 

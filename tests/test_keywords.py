@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.article import read_article
-from monitor.keywords import extract, article_prose
+from monitor.keywords import article_prose, extract
 from tests.cli import monitor
 from tests.server import FixtureServer, Reply
 

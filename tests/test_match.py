@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,27 +13,10 @@ from monitor.keywords import THRESHOLD, extract, query_for, topic_weights
 from monitor.match import Matcher, compile_topics
 from storage.types import Post
 
-TWEETS = [
-    "Let's be clear - the Biden Administration has never done anything to project strength onto the Islamic "
-    "Republic of Iran or hold them accountable for their material support of #Hamas. It's appeasement and "
-    "weakness all day long for the last 3 years. https://t.co/YPcGbigUbl",
-    "Iran: Today in Isfahan the Islamic Republic recreates the scene of the Hamas attack on the Nova peace "
-    "festival with the flag of Hezbollah pic.twitter.com/EmDgPaMN5x",
-]
-SHARE_ONE_WORD = [
-    "Full time: Iran 2-1 Japan. What a comeback in the Asian Cup quarter-final!",
-    "Review: the 2024 Chevrolet Nova is a comfortable, thrifty family car with a roomy boot.",
-    "Python meetup this Wednesday evening at the library, everyone welcome! Pizza provided.",
-    "LONDON (Reuters) - Oil prices rose on Wednesday as traders weighed supply risks in the Middle East "
-    "and a bigger-than-expected drop in U.S. crude inventories.",
-    "Shiite pilgrims gather in Karbala for Arbaeen.",
-    "China and the U.S. agree on new trade talks in California.",
-]
-STRONG_ALONE = [
-    "Khamenei addresses the nation in a televised speech",
-    "Haniyeh: talks on a ceasefire continue in Doha",
-    "Analysts say the axis of resistance is weaker than it looks",
-]
+PROBES = json.loads((Path(__file__).parent / "fixtures" / "seed_probes.json").read_text(encoding="utf-8"))
+TWEETS: list[str] = PROBES["quoted"]
+SHARE_ONE_WORD: list[str] = PROBES["share_one_word"]
+STRONG_ALONE: list[str] = PROBES["strong_alone"]
 
 
 def post(text: str) -> Post:

@@ -85,3 +85,16 @@ def test_topics_before_the_first_run_show_the_config(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert [t["posts"] for t in json.loads(done.stdout)] == [0, 0]
     assert not (tmp_path / "monitor.db").exists()  # a reader never creates the database
+
+
+def test_query_preview_scores_with_the_topics_weights(tmp_path: Path) -> None:
+    (tmp_path / "feeds.toml").write_text(CONFIG, encoding="utf-8")
+    posts = stream(tmp_path, ["Flooding downtown, stay safe", "Boulder streets flooding again", "Lyons cut off"])
+    assert monitor("ingest", str(posts), cwd=tmp_path).returncode == 0
+    bare = json.loads(monitor("test-query", "flooding", "--json", cwd=tmp_path).stdout)
+    scored = json.loads(monitor("test-query", "flooding", "--topic", "floods", "--json", cwd=tmp_path).stdout)
+    # "flooding" alone weighs 0.5: the bare query finds both posts that say it (the store kept the
+    # one where Boulder, 0.6, stands beside it); the topic's weights keep that one, and say why
+    assert [p["text"] for p in bare] == ["Boulder streets flooding again"]
+    assert [(p["text"], p["matched"], p["score"]) for p in scored] == [
+        ("Boulder streets flooding again", ["Boulder", "flooding"], 1.1)]

@@ -6,13 +6,14 @@ import argparse
 
 NAME = "init"
 HELP = "add or update a [[topics]] entry in feeds.toml from an article (creates feeds.toml if missing)"
-TOP = 20
+SHOWN = 15
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("article", metavar="ARTICLE", help="a file, - for stdin, or an http(s) URL")
     parser.add_argument("--topic", metavar="NAME", help="the topic's name (default: from the article's top names)")
-    parser.add_argument("--top", type=int, default=TOP, metavar="N", help=f"keywords to keep (default {TOP})")
+    parser.add_argument("--top", type=int, default=None, metavar="N",
+                        help="keywords to keep at most (default: every one that weighs enough, up to 60)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from monitor.feedsfile import upsert_topic
     from monitor.keywords import THRESHOLD, extract, query_for, topic_name, topic_weights
 
-    keywords = extract(read_article(args.article), top=max(1, args.top))
+    keywords = extract(read_article(args.article), top=args.top and max(1, args.top))
     name = args.topic or topic_name(keywords)
     article = args.article if args.article == "-" or "://" in args.article else str(args.article)
     values: dict[str, object] = {
@@ -37,8 +38,10 @@ def run(args: argparse.Namespace) -> int:
     existed = args.config.exists()
     upsert_topic(args.config, values, hashtag)
     print(f"{'updated' if existed else 'created'} {args.config}: topic \"{name}\"")
-    print(f"  query     = {values['query']}")
-    print(f"  threshold = {THRESHOLD}  (a post is kept when its terms' weights add up to this)")
-    for key, weight in topic_weights(keywords).items():
+    print(f"  threshold = {THRESHOLD}  (a post is kept when the weights of the terms it holds add up to this)")
+    weights = topic_weights(keywords)
+    for key, weight in list(weights.items())[:SHOWN]:
         print(f"  {weight:4.2f}  {key}")
+    if len(weights) > SHOWN:
+        print(f"  … and {len(weights) - SHOWN} more: `monitor topics` lists them, and what the topic learns")
     return 0

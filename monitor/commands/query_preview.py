@@ -6,6 +6,7 @@ Named query_preview, not test_query, so that no one (and no test runner) takes i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from monitor.commands._common import limit_arg, reading
@@ -18,7 +19,8 @@ SNIPPET = 100
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", metavar="QUERY", help='the query, e.g. \'Khamenei OR "axis of resistance" -football\'')
-    parser.add_argument("--topic", metavar="T", help="only posts stored under this topic")
+    parser.add_argument("--topic", metavar="T",
+                        help="only posts stored under this topic, scored with its weights, threshold and learned terms")
     parser.add_argument("--json", action="store_true", help="a JSON list of {id, source, text, matched}")
     limit_arg(parser)
 
@@ -32,15 +34,21 @@ def run(args: argparse.Namespace) -> int:
         parse(args.query)
     except QuerySyntaxError as e:
         raise UsageError(f"query {args.query!r}: {e}") from None
-    matcher = compile_topics([Topic("test-query", query=args.query)])
-    with reading(args) as (_, store):
+    with reading(args) as (config, store):
         stored = store.posts(topic=args.topic)
+        scoring = next((t for t in config.topics if t.name == args.topic), None)
+        learned = {t.term: t.weight for t in store.learned_terms(args.topic)} if scoring else {}
+    if scoring is None:
+        matcher = compile_topics([Topic("test-query", query=args.query)])
+    else:  # the topic as it would be with this query: its weights, threshold and what it learned
+        candidate = dataclasses.replace(scoring, query=args.query, keywords=())
+        matcher = compile_topics([candidate], {candidate.name: learned})
     hits = [(s.post, m) for s in stored for m in matcher.match(s.post)]
     if args.limit is not None:
         hits = hits[: args.limit]
     if args.json:
         rows = [{"id": p.id, "source": p.source, "author": p.author, "url": p.url, "text": p.text,
-                 "published": p.published.isoformat(), "matched": list(m.terms)} for p, m in hits]
+                 "published": p.published.isoformat(), "matched": list(m.terms), "score": m.score} for p, m in hits]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     for post, match in hits:
@@ -48,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         snippet = text if len(text) <= SNIPPET else text[: SNIPPET - 1] + "…"
         print(f"{post.published:%Y-%m-%d %H:%M}  {post.source}  {post.author}")
         print(f"    {snippet}")
-        print(f"    matched: {', '.join(match.terms) or '(everything)'}")
+        score = f"  (score {match.score:.2f})" if scoring is not None else ""
+        print(f"    matched: {', '.join(match.terms) or '(everything)'}{score}")
     where = f' under topic "{args.topic}"' if args.topic else ""
     print(f"{len(hits)} of {len(stored)} stored posts{where} match")
     return 0

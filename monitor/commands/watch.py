@@ -36,8 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     require_terminal()
     if needs_init(args.config, args.article, args.topic):
-        code = init.run(argparse.Namespace(config=args.config, article=args.article, topic=args.topic,
-                                           top=init.TOP))
+        code = init.run(argparse.Namespace(config=args.config, article=args.article, topic=args.topic, top=None))
         if code:
             return code
     config = load(args.config)
