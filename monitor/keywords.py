@@ -194,7 +194,7 @@ class _Candidates:
         if c.kind == "phrase":  # the author quoted it: a named idea ("axis of resistance")
             return Keyword(c.term, THRESHOLD, c.kind, (), c.count)
         # As common as its most common spelling: "floods" is as general as "flood".
-        general = max((zipf_english if c.kind == "term" else zipf_anywhere)(f.lstrip("#").casefold()) for f in c.forms)
+        general = max(zipf_anywhere(f.lstrip("#").casefold()) for f in c.forms)
         full_name = c.kind == "entity" and " " in c.term and zipf_anywhere(c.term) < _RARE_PART
         strength = weight(evidence(c.count / max(words, 1), general), name=c.kind != "term",
                           full_name=full_name, headline=c.headline, weighing=weighing)

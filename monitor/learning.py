@@ -33,6 +33,7 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 FUNCTION_WORD = 5.0  # at least this common in some language: a function word there, never learned
 # A hashtag is a label people choose to join one conversation: rarer than the word it spells.
 HASHTAG_ZIPF = 3.0
+KEEP = 0.25  # a learned word is kept down to this share of the counts that taught it
 WEIGHT_STEP = 0.05  # a learned weight that moved less than this is not worth compiling the matcher for
 STUFFED = 6  # more hashtags than this in one post: spam riding trending tags, it teaches nothing
 
@@ -123,28 +124,37 @@ class TermLearner:
         )
 
     def _judge(self, word: str, now: datetime) -> None:
-        strength = self._weight(word, now)
-        if strength > 0.0:
-            old = self._learned.get(word)
-            posts = self._counts[word].decayed(now, self.learning.half_life)
-            self._learned[word] = LearnedTerm(self.topic, word, strength, round(posts, 1),
-                                              old.since if old else now, now)
-        else:
+        old = self._learned.get(word)
+        strength = self._strength(word, now, learned=old is not None)
+        if old is not None and strength > 0.0:
+            # Evidence at its strongest, fading with time: a wave of confident posts in another
+            # language, which never hold the word, does not make it a weaker sign of the topic.
+            faded = old.weight * math.exp2(-max((now - old.seen) / self.learning.half_life, 0.0))
+            strength = max(strength, round(faded, 2))
+        if strength < self.weighing.least:
             self._learned.pop(word, None)
+            return
+        posts = self._counts[word].decayed(now, self.learning.half_life)
+        self._learned[word] = LearnedTerm(self.topic, word, strength, round(posts, 1), old.since if old else now, now)
 
-    def _weight(self, word: str, now: datetime) -> float:
+    def _strength(self, word: str, now: datetime, *, learned: bool) -> float:
+        """The word's weight by its evidence now; 0 where it stands in too few confident posts."""
         half_life = self.learning.half_life
         count = self._counts.get(word)
         if count is None or self._posts is None or self._words is None:
             return 0.0
         posts = count.decayed(now, half_life)
-        if posts < self.learning.least_posts or posts < self.learning.support * self._posts.decayed(now, half_life):
+        # A learned word stays until its counts fall to a quarter of what it took to learn it: a
+        # quiet day between two waves of a story does not make the topic forget its tags.
+        keep = KEEP if learned else 1.0
+        confident = self._posts.decayed(now, half_life)
+        if posts < keep * self.learning.least_posts or posts < keep * self.learning.support * confident:
             return 0.0
-        bare = word.lstrip("#")
-        general = min(zipf_anywhere(bare), HASHTAG_ZIPF) if word.startswith("#") else zipf_anywhere(bare)
+        tag = word.startswith("#")
+        general = min(zipf_anywhere(word[1:]), HASHTAG_ZIPF) if tag else zipf_anywhere(word)
         rate = posts / max(self._words.decayed(now, half_life), 1.0)
-        strength = min(weight(evidence(rate, general), weighing=self.weighing), self.ceiling)
-        return strength if strength >= self.weighing.least else 0.0
+        # A hashtag is a name people give the story, weighed as the article's names are.
+        return min(weight(evidence(rate, general), name=tag, weighing=self.weighing), self.ceiling)
 
     def _bound(self) -> None:
         if len(self._learned) > self.learning.most_terms:

@@ -147,7 +147,7 @@ _parse = functools.lru_cache(maxsize=256)(parse)
 
 def learned_node(term: str) -> Node:
     """A learned term as the learner saw it: '#sardegna' is the hashtag, 'alluvione' the word."""
-    return Tag("#", term[1:]) if term.startswith("#") else Phrase(term)
+    return keyword_node(term)
 
 
 def _compile_topic(bank: Bank, topic: Topic, learned: Mapping[str, float]) -> _CompiledTopic:
