@@ -12,7 +12,6 @@ Each keyword carries the forms posts use for it (monitor/wordforms.py). Offline,
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -225,8 +224,8 @@ class _Candidates:
 
 
 def _salience(k: Keyword) -> float:
-    """How much of the article is about the keyword: its weight, and how often it comes back."""
-    return k.weight * (1 + math.log(k.count))
+    """How much of the article is about the keyword: its weight, as often as the article uses it."""
+    return k.weight * k.count
 
 
 def _aliases(c: _Candidate) -> tuple[str, ...]:
@@ -268,11 +267,14 @@ def _split_at_titles(run: list[str]) -> Iterator[list[str]]:
 
 
 def _tokens(text: str) -> Iterator[tuple[str, bool, bool]]:
-    """(word, starts a sentence, joined to the previous word by one space)."""
-    end = 0
+    """(word, starts a sentence, joined to the previous word by one space).
+
+    A possessive ends a name: "Russia's Urals" is Russia and the Urals."""
+    end, possessive = 0, False
     for m in _TOKEN.finditer(text):
-        yield _bare(m.group()), _starts_sentence(text, m.start()), text[end : m.start()] == " "
-        end = m.end()
+        word = _bare(m.group())
+        yield word, _starts_sentence(text, m.start()), text[end : m.start()] == " " and not possessive
+        end, possessive = m.end(), word != m.group() and not m.group().endswith(".")
 
 
 def _bare(token: str) -> str:

@@ -15,14 +15,15 @@ import Stemmer
 
 from monitor.lexicon import zipf_english
 
+# Number and tense only: a post that says "flooding" is about the "floods" an article reports, one
+# that says "trainer" is not about a "train"; derivations (-ation, -or, -ance) change the meaning.
+# The Snowball stemmer checks that a form made by the rules of spelling is the same word.
 _STEMMER = Stemmer.Stemmer("english")
-# Number and tense: a post that says "flooding" is about the "floods" an article reports, one that
-# says "trainer" is not about a "train". Derivations (-ation, -or, -ance) change the meaning.
-_INFLECTIONS = ("", "s", "es", "ed", "d", "ing")
 # Country → people and adjective: Iran → Iranian, Israel → Israeli, Italy → Italian, China → Chinese.
 _DEMONYMS = (("", "n"), ("", "an"), ("", "ian"), ("", "i"), ("", "ese"), ("a", "an"), ("a", "ian"),
              ("a", "ese"), ("y", "ian"), ("e", "ean"))
 KNOWN_WORD = 2.0  # a generated spelling must be at least this frequent in English to be a real word
+RARER_FORM = 2.0  # and at most this much rarer (on the Zipf scale) than the word it is a form of
 
 
 def stem(word: str) -> str:
@@ -30,19 +31,43 @@ def stem(word: str) -> str:
 
 
 def inflections(word: str) -> set[str]:
-    """'flood' → flood, floods, flooded, flooding: the same stem with an ending of number or tense."""
+    """'floods' → flood, floods, flooded, flooding: the word's number and tense, by the rules of English
+    spelling, where wordfreq knows the form and it keeps the word's stem."""
     key = word.casefold()
     root = stem(key)
-    if not key.startswith(root) or key[len(root) :] not in _INFLECTIONS:
-        return {key}  # a derived word ("destabilization") keeps its own spelling
-    bases = {root, root + "e"} | ({root[:-1]} if root.endswith("i") else set())
+    least = max(KNOWN_WORD, zipf_english(key) - RARER_FORM)
     found = {key}
-    for base in bases:
-        for ending in _INFLECTIONS:
-            candidate = base + ending
-            if candidate != key and stem(candidate) == root and zipf_english(candidate) >= KNOWN_WORD:
-                found.add(candidate)
+    for lemma in _lemmas(key):
+        for form in _forms(lemma):
+            if form not in found and stem(form) == root and zipf_english(form) >= least:
+                found.add(form)
     return found
+
+
+def _lemmas(word: str) -> set[str]:
+    """What `word` may be an inflection of: floods → flood, evacuated → evacuate, studies → study."""
+    found = {word}
+    for ending, replacement in (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"),
+                                ("ing", ""), ("ing", "e")):
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            base = word[: -len(ending)]
+            found.add(base + replacement)
+            if base[-1] == base[-2]:  # stopped → stop
+                found.add(base[:-1])
+    return {w for w in found if zipf_english(w) >= KNOWN_WORD}
+
+
+def _forms(lemma: str) -> set[str]:
+    """The regular plural or third person, past and -ing of a lemma."""
+    sibilant = lemma.endswith(("s", "x", "z", "ch", "sh"))
+    forms = {lemma, lemma + ("es" if sibilant else "s")}
+    if lemma.endswith("e"):
+        forms |= {lemma + "d", lemma[:-1] + "ing"}
+    elif lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied", lemma + "ing"}
+    else:
+        forms |= {lemma + "ed", lemma + "ing", lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
+    return forms
 
 
 def demonyms(name: str) -> set[str]:
