@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from monitor.decoding import DecodeError, Identity, decoded, decoder_for, once
 from monitor.pollerrors import FetchError, StatusError
 from monitor.schedule import parse_retry_after, rate_limit_reset
 from monitor.sources.base import Request, Response, Validators
+from monitor.textsafe import one_line
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class Fetcher:
                     raise too_large
                 parts.append(piece)
         except DecodeError as exc:
-            raise FetchError(_clean(str(exc), 120)) from None
+            raise FetchError(one_line(str(exc), 120)) from None
         return b"".join(parts)
 
 
@@ -345,14 +345,14 @@ def describe_transport_error(exc: httpx.HTTPError, stall_timeout: float) -> str:
     if any(isinstance(c, ConnectionResetError) for c in causes):
         return "connection reset by peer"
     if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect ({_clean(str(exc), 120) or 'no reason given'})"
+        return f"cannot connect ({one_line(str(exc), 120) or 'no reason given'})"
     if isinstance(exc, httpx.RemoteProtocolError):
-        return f"server broke the HTTP protocol ({_clean(str(exc), 120) or 'connection closed'})"
+        return f"server broke the HTTP protocol ({one_line(str(exc), 120) or 'connection closed'})"
     if isinstance(exc, httpx.LocalProtocolError):  # h11 quotes the offending header value: not shown
         return "invalid request (a header or the URL cannot be sent)"
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return f"connection lost ({_clean(str(exc), 120) or 'closed by peer'})"
-    return f"{type(exc).__name__}: {_clean(str(exc), 120)}"
+        return f"connection lost ({one_line(str(exc), 120) or 'closed by peer'})"
+    return f"{type(exc).__name__}: {one_line(str(exc), 120)}"
 
 
 def _os_errors(exc: BaseException) -> list[OSError]:
@@ -371,7 +371,7 @@ def _os_errors(exc: BaseException) -> list[OSError]:
 def safe_url(url: httpx.URL) -> str:
     """scheme://host/path of a URL for messages: no credentials, no query, no control characters."""
     port = f":{url.port}" if url.port else ""
-    return _clean(f"{url.scheme}://{url.host}{port}{url.path}", 120)
+    return one_line(f"{url.scheme}://{url.host}{port}{url.path}", 120)
 
 
 def size_text(size: int) -> str:
@@ -379,9 +379,3 @@ def size_text(size: int) -> str:
         if size >= factor and size % factor == 0:
             return f"{size // factor} {unit}"
     return f"{size} bytes"
-
-
-def _clean(text: str, limit: int) -> str:
-    """One printable line of at most `limit` characters."""
-    line = re.sub(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+", " ", text).strip()
-    return line if len(line) <= limit else line[: limit - 1] + "…"

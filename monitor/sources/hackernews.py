@@ -55,16 +55,16 @@ def to_post(source: str, hit: j.JSON) -> Post | None:
     if not item_id or published is None:
         return None
     story = j.text(hit, "title")
-    title = j.clean(story or j.text(hit, "story_title"), one_line=True)
+    title = j.tidy(story or j.text(hit, "story_title"), one_line=True)
     body = html_to_text(j.text(hit, "story_text") or j.text(hit, "comment_text"))
     link = j.text(hit, "url") if story else ""
     heading = title if story else (f"Re: {title}" if title else "")
     return Post(
         id=item_id,
         source=source,
-        author=j.clean(j.text(hit, "author"), one_line=True),
+        author=j.tidy(j.text(hit, "author"), one_line=True),
         url=SITE + item_id,
-        text=j.clean("\n\n".join(part for part in (heading, body, link) if part)),
+        text=j.tidy("\n\n".join(part for part in (heading, body, link) if part)),
         published=published,
         title=title,
         kind=KIND,

@@ -121,9 +121,9 @@ def to_post(source: str, status: j.JSON) -> Post | None:
 
 def _text(status: j.JSON) -> str:
     body = html_to_text(j.text(status, "content"))
-    warning = j.clean(j.text(status, "spoiler_text"), one_line=True)
+    warning = j.tidy(j.text(status, "spoiler_text"), one_line=True)
     options = j.dicts(j.arr(j.obj(status, "poll"), "options"))
-    poll = " / ".join(title for o in options if (title := j.clean(j.text(o, "title"), one_line=True)))
+    poll = " / ".join(title for o in options if (title := j.tidy(j.text(o, "title"), one_line=True)))
     parts = [warning, body, poll]
     return "\n\n".join(p for p in parts if p)
 

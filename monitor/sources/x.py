@@ -90,7 +90,7 @@ def to_post(source: str, tweet: j.JSON, users: dict[str, j.JSON], quoting: j.JSO
         source=source,
         author=j.person(j.text(user, "name"), j.text(user, "username")),
         url=tweet_url(tweet, users),
-        text=j.clean(body),
+        text=j.tidy(body),
         published=published,
         kind=KIND,
         lang=j.text(tweet, "lang") if j.text(tweet, "lang") not in {"und", "zxx", "qme", "qht"} else "",
