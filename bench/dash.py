@@ -40,7 +40,7 @@ def build(path: Path, posts: int, stories: int) -> None:
     per_story = posts // stories
     started = time.perf_counter()
     with open_store(url) as store:
-        store.lock_writer()
+        store.lock_writer(NOW)
         chunk = 400  # stories per batch: 20,000 posts per transaction
         for first in range(1, stories + 1, chunk):
             ids = range(first, min(first + chunk, stories + 1))
@@ -57,7 +57,7 @@ def build(path: Path, posts: int, stories: int) -> None:
                                 text, at)
                     batch_posts.append(NewPost(post, (Match(TOPIC, (WORDS[(sid + n) % len(WORDS)],)),),
                                                {TOPIC: sid}))
-            store.write(Batch(posts=batch_posts, stories=batch_stories, seen=NOW))
+            store.write(Batch(posts=batch_posts, stories=batch_stories), NOW)
             done = min(first + chunk - 1, stories)
             print(f"  built {done * per_story:,} posts ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
@@ -131,7 +131,7 @@ async def measure(path: Path) -> None:
                       NOW + timedelta(seconds=100), True, selected.story.sources, 6, selected.story.velocity + 100)
 
         def commit() -> float:
-            writer.write(Batch(posts=new, stories=[grown], seen=NOW))
+            writer.write(Batch(posts=new, stories=[grown]), NOW)
             return time.perf_counter()  # the commit itself, not when the event loop hears of it
 
         def refreshed() -> bool:
