@@ -93,7 +93,7 @@ async def test_the_app_opens_and_copies_only_what_the_screens_ask(tmp_path: Path
     """A javascript: link is never handed to the browser; the app says why."""
     url = db_url(tmp_path)
     with open_store(url) as store:
-        write(store, stories=[story(1, "quake", size=1, last=T0)],
+        write(store, now=T0, stories=[story(1, "quake", size=1, last=T0)],
               posts=[new_post("x1", "quake", at=T0, url="javascript:alert(1)")])
     opened: list[str] = []
     app = MonitorApp(open_store(url, readonly=True), clock=lambda: T0, open_url=opened.append)
