@@ -125,7 +125,6 @@ class Batch:
     stories: Sequence[Story] = ()  # upserted by id: new, grown, closed
     merged: Mapping[int, int] = field(default_factory=dict)  # story id -> the story it merged into
     learned: Mapping[str, Sequence[LearnedTerm]] | None = None  # topic -> all it has learned now (None: unchanged)
-    seen: datetime | None = None  # the clock for posts.seen (default: now)
 
 
 @dataclass(frozen=True, slots=True)
