@@ -20,10 +20,9 @@ from monitor.query.normalize import collapse_spaces, fold_words, loose_words
 from monitor.query.parse import QuerySyntaxError, parse
 from monitor.query.tree import Node, Or, Phrase, Tag, to_text
 from monitor.wordforms import expand_hashtags
-from storage.types import Match, Post
+from storage.types import LEARNED, Match, Post
 
 _QUERY_SYNTAX = ('"', "(", ")", " OR ", " AND ", "NOT ", "NEAR/", "*", ":")
-LEARNED = " (learned)"  # how a learned term is marked among the terms that matched
 Learned = Mapping[str, Mapping[str, float]]  # topic → learned term → weight
 
 

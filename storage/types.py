@@ -34,6 +34,9 @@ class Post:
     claimed_published: datetime | None = None
 
 
+LEARNED = " (learned)"  # how a learned term is marked among the terms that matched
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """Why a post belongs to a topic: the terms that matched and the relevance score."""

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from monitor.adaptive import AdaptiveMatcher
 from monitor.config import Topic
 from monitor.learning import Learning, TermLearner
-from monitor.match import LEARNED, compile_topics
-from storage.types import Post
+from monitor.match import compile_topics
+from storage.types import LEARNED, Post
 
 T0 = datetime(2013, 9, 12, 6, tzinfo=UTC)
 TOPIC = Topic(

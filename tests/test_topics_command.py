@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.cli import monitor
+from tests.support.cli import monitor
 
 CONFIG = """# my topics
 [[topics]]
