@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.config import ConfigError, Topic
 from monitor.query.matcher import Bank, Compiled, Seen
@@ -38,25 +38,45 @@ class _Weight:
 class _CompiledTopic:
     name: str
     filter: Compiled
-    weights: tuple[_Weight, ...]
+    weights: tuple[_Weight, ...]  # heaviest first
     threshold: float | None
     labels: dict[str, str]  # a keyword's leaf as printed → the keyword as written in feeds.toml
+    # Most weights hold exactly when one of their patterns is found: found through the post's hits
+    # (a topic made from an article has ~60 keys, a post holds a few); the rest are evaluated.
+    _by_pattern: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    _evaluated: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        evaluated = []
+        for i, w in enumerate(self.weights):
+            if not w.query.any_of:
+                evaluated.append(i)
+            for pid in w.query.ids if w.query.any_of else ():
+                self._by_pattern[pid] = (*self._by_pattern.get(pid, ()), i)
+        object.__setattr__(self, "_evaluated", tuple(evaluated))
 
     def judge(self, seen: Seen) -> Match | None:
         if not self.filter.test(seen):
             return None
         if self.weights:
-            held = sorted((w for w in self.weights if w.query.test(seen)), key=lambda w: -w.weight)
-            terms = tuple(dict.fromkeys(label for w in held for label in _labels(w, seen)))
+            held = [self.weights[i] for i in sorted(self._held(seen))]
             score = sum(w.weight for w in held)
+            if self.threshold is not None and score < self.threshold:
+                return None  # the common case for a post that shares a word or two: no labels needed
             own = sum(w.weight for w in held if not w.learned)
+            terms = tuple(dict.fromkeys(label for w in held for label in _labels(w, seen)))
         else:
             terms = tuple(self.labels.get(t, t) for t in self.filter.matched_terms(seen))
             score = own = float(max(len(terms), 1))
-        if self.threshold is not None and score < self.threshold:
-            return None
+            if self.threshold is not None and score < self.threshold:
+                return None
         confident = self.threshold is None or own >= self.threshold
         return Match(self.name, terms, round(score, 4), confident)
+
+    def _held(self, seen: Seen) -> set[int]:
+        held = {i for pid in seen.hits for i in self._by_pattern.get(pid, ())}
+        held.update(i for i in self._evaluated if self.weights[i].query.test(seen))
+        return held
 
 
 class Matcher:
@@ -162,7 +182,8 @@ def _compile_topic(bank: Bank, topic: Topic, learned: Mapping[str, float]) -> _C
         weights += [_Weight(t, bank.compile(n), learned[t], learned=True) for t, n in nodes.items()]
         filter_node = Or((filter_node, *nodes.values()))
     labels = {to_text(keyword_node(k)): k for k in topic.keywords}
-    return _CompiledTopic(topic.name, bank.compile(filter_node), tuple(weights), topic.threshold, labels)
+    heaviest_first = tuple(sorted(weights, key=lambda w: -w.weight))
+    return _CompiledTopic(topic.name, bank.compile(filter_node), heaviest_first, topic.threshold, labels)
 
 
 def _labels(weight: _Weight, seen: Seen) -> tuple[str, ...]:

@@ -47,6 +47,7 @@ class Compiled:
     ids: frozenset[int]
     needs_hits: bool  # False when the query can hold for a post with no pattern hits (`*`, NOT x, fields)
     terms: tuple[tuple[str, frozenset[int]], ...]
+    any_of: bool = False  # the query holds exactly when one of `ids` was found (a term, or an OR of terms)
     _by_pattern: dict[int, tuple[int, ...]] = field(default_factory=dict)  # pattern id → term indexes
 
     def __post_init__(self) -> None:
@@ -79,7 +80,9 @@ class Bank:
             if positive:
                 positives.setdefault(to_text(leaf), leaf)
         terms = tuple((label, self._leaf_ids(leaf)) for label, leaf in positives.items())
-        return Compiled(self._evaluator(node), frozenset(self._all_ids(node)), not can_true, terms)
+        any_of = isinstance(node, Word | Phrase | Tag) or (
+            isinstance(node, Or) and all(isinstance(c, Word | Phrase | Tag) for c in node.children))
+        return Compiled(self._evaluator(node), frozenset(self._all_ids(node)), not can_true, terms, any_of)
 
     def build(self) -> None:
         if self._ids:
