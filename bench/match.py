@@ -9,7 +9,8 @@ Aho-Corasick scan, evaluate).
 Baseline: re.compile(r"\\b(?:t1|t2|…)\\b", re.IGNORECASE).search — no accent or width folding,
 so it does less work than ours. Last, the relevance set's real tweets against the 22 weighted topics
 `monitor init` makes from its articles (forms, scores and hashtag splitting included).
-Rates are in CPU time (process_time), so a busy shared machine does not blur them; both sides are measured the same way. Goal: ≥ 200k posts/s at 500 terms, ≥ 100k at 5,000.
+Rates are in CPU time (process_time), so a busy shared machine does not blur them; both sides are
+measured the same way. Goal: ≥ 200k posts/s at 500 terms, ≥ 100k at 5,000.
 """
 
 from __future__ import annotations
