@@ -68,8 +68,8 @@ _HASHTAG = re.compile(r"(?<![\w#])#(\w{2,50})")
 _TOKEN = re.compile(r"[^\W_](?:[\w’']*[^\W_])?(?:\.(?=[^\W\d_]\.))?(?:[^\W\d_]\.?)*", re.UNICODE)
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?:;\n\"“”]\s*$")
-# "LYONS, Colo. —", "SANTA MARIA, Brazil —": the place a news story was filed from.
-_DATELINE = re.compile(r"^([A-Z][A-Z'’.\- ]*[A-Z])(?=,)")
+# "LYONS, Colo. —", "SANTA MARIA, Brazil —": the place a news story was filed from, then the region.
+_DATELINE = re.compile(r"^([A-Z][A-Z'’.\- ]*[A-Z]),[^—–\n]{0,40}[—–]\s*")
 _HEADLINE_WORDS = 20
 # A word of a name this rare stands for the whole name: "Hickenlooper" for "John Hickenlooper".
 _RARE_PART = 3.0
@@ -99,11 +99,11 @@ def extract(text: str, top: int | None = None, weighing: Weighing = DEFAULT) -> 
     """The article's keywords that weigh at least `weighing.least`, most salient first (at most `top`)."""
     text = article_prose(text)
     headline, body = _split_headline(text)
-    found = _Candidates(caps_mid_sentence(text), {w.casefold() for w in _WORD.findall(text) if w.islower()})
-    body = body.lstrip()
-    if dateline := _DATELINE.match(body):
+    dateline = _DATELINE.match(body.lstrip())
+    body = body.lstrip()[dateline.end() :] if dateline else body
+    found = _Candidates(caps_mid_sentence(body), {w.casefold() for w in _WORD.findall(text) if w.islower()})
+    if dateline:
         found.add(dateline.group(1).title(), "entity", headline=False)
-        body = body[dateline.end() :]
     for quoted in _QUOTED.findall(text):
         words = quoted.strip(" .,;:!?").split()
         if 2 <= len(words) <= 6 and not quoted[0].isupper():
@@ -197,6 +197,8 @@ class _Candidates:
         full_name = c.kind == "entity" and " " in c.term and zipf_anywhere(c.term) < _RARE_PART
         strength = weight(evidence(c.count / max(words, 1), general), name=c.kind != "term",
                           full_name=full_name, headline=c.headline, weighing=weighing)
+        if c.kind == "term":  # a word of the language, however telling, never matches alone
+            strength = min(strength, weighing.word_ceiling)
         return Keyword(c.term, strength, c.kind, _aliases(c), c.count)
 
     def _fold_contained_names(self) -> None:

@@ -153,8 +153,10 @@ class TermLearner:
         tag = word.startswith("#")
         general = min(zipf_anywhere(word[1:]), HASHTAG_ZIPF) if tag else zipf_anywhere(word)
         rate = posts / max(self._words.decayed(now, half_life), 1.0)
-        # A hashtag is a name people give the story, weighed as the article's names are.
-        return min(weight(evidence(rate, general), name=tag, weighing=self.weighing), self.ceiling)
+        # A hashtag is a name people give the story, weighed as the article's names are; a learned
+        # word, like the article's own words, never matches alone.
+        strength = weight(evidence(rate, general), name=tag, weighing=self.weighing)
+        return min(strength, self.ceiling if tag else min(self.ceiling, self.weighing.word_ceiling))
 
     def _bound(self) -> None:
         if len(self._learned) > self.learning.most_terms:

@@ -7,7 +7,8 @@ way spam filters and Twitter's own track rules were first scored). "Savar" in an
 Rana Plaza collapse is ~10⁵ times likelier than in general text, "Bangladesh" ~10³, "people" ~3.
 Names get a bonus (a name in a short post is rarely there by chance), a rare name written in full
 a larger one (a person or place, not an adjective like "Shiite"), words of a headline too; a phrase
-the author put in quotes is a named idea and weighs the whole threshold.
+the author put in quotes is a named idea and weighs the whole threshold. A word of the language ("flood",
+"destabilization") never weighs the whole threshold: it takes a name or another word beside it.
 
 Evidence maps linearly onto [0, THRESHOLD]: below `floor` a key earns nothing, at `floor + span`
 it earns the whole threshold alone. The defaults were chosen on half of the 22 events of the
@@ -30,6 +31,7 @@ class Weighing:
     full_name_bonus: float = 0.5  # and more to a rare name written in full ("Ali Khamenei")
     headline_bonus: float = 0.7  # added to the evidence of a word in the headline
     least: float = 0.2  # keys lighter than this are left out of the topic
+    word_ceiling: float = 0.8  # a word of the language (not a name, not a hashtag) weighs at most this
 
 
 DEFAULT = Weighing()

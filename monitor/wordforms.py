@@ -54,7 +54,9 @@ def _lemmas(word: str) -> set[str]:
             found.add(base + replacement)
             if base[-1] == base[-2]:  # stopped → stop
                 found.add(base[:-1])
-    return {w for w in found if zipf_english(w) >= KNOWN_WORD}
+    known = {w for w in found if zipf_english(w) >= KNOWN_WORD}
+    # mourning is mourn + ing, not Mourne + ing: where both are words, the commoner is the lemma
+    return {w for w in known if not (w.endswith("e") and w[:-1] in known and zipf_english(w[:-1]) > zipf_english(w))}
 
 
 def _forms(lemma: str) -> set[str]:

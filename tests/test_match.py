@@ -76,3 +76,41 @@ def test_core_rooms_do_not_import_io_libraries() -> None:
             "print(sorted(m for m in ('httpx', 'sqlalchemy', 'textual') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+ARTICLE = """Flash floods cut off Harrowgate, killing two
+
+HARROWGATE, Westmark — Flash floods swept through the mountain town of Harrowgate on Tuesday after a
+night of torrential rain, killing two people and cutting the only road to Pellby. The Wend burst its
+banks below the old mill, and rescuers in boats carried residents from flooded homes.
+
+Mayor Ilse Varnholt said the town had never flooded so fast. Westmark's governor declared an
+emergency, and the flooding reached Pellby by evening, where the Wend bridge was closed.
+"""
+
+
+@pytest.fixture
+def harrowgate() -> Matcher:
+    keywords = extract(ARTICLE)
+    return compile_topics([Topic("harrowgate", query=query_for(keywords), weights=topic_weights(keywords),
+                                 threshold=THRESHOLD)])
+
+
+@pytest.mark.parametrize("text", [
+    "Harrowgate flooding: the road to Pellby is gone",  # another form of the article's "floods"
+    "Praying for everyone in #HarrowgateFlood tonight",  # a hashtag joining two of its words
+    "#harrowgateflood boats on the high street",  # the same, all lower case
+    "Varnholt: never seen water rise like this",  # a rare name, the mayor's surname alone
+    "Westmarkian volunteers head to Pellby",  # a place the article names, however written
+])
+def test_short_posts_in_the_forms_people_write_match(harrowgate: Matcher, text: str) -> None:
+    assert harrowgate.match(post(text)), text
+
+
+@pytest.mark.parametrize("text", [
+    "Flooding on the M4 this morning, avoid the area",  # the event's kind, not this event
+    "Our mill is open for tours again this weekend",  # one ordinary word in common
+    "Boats for sale, good condition",
+])
+def test_one_chance_word_does_not_match(harrowgate: Matcher, text: str) -> None:
+    assert harrowgate.match(post(text)) == (), text
