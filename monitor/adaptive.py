@@ -66,4 +66,5 @@ def _learns(topic: Topic) -> bool:
 def _learner(topic: Topic, learning: Learning, weighing: Weighing) -> TermLearner:
     known = known_words([*topic.weights, topic.query or "", *topic.keywords])
     ceiling = max(topic.weights.values(), default=0.0)
-    return TermLearner(topic.name, known, ceiling, frozenset(w.casefold() for w in topic.forget), learning, weighing)
+    forget = frozenset(w.casefold().lstrip("#") for w in topic.forget)
+    return TermLearner(topic.name, known, ceiling, forget, learning, weighing)

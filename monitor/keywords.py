@@ -202,22 +202,24 @@ class _Candidates:
         return Keyword(c.term, strength, c.kind, _aliases(c), c.count)
 
     def _fold_contained_names(self) -> None:
-        """Where the article also says one word of a name alone, both count as one keyword: a surname
-        joins the full name ('Haniyeh' → 'Ismail Haniyeh'), a place sheds its descriptor ('Boulder
-        County' → 'Boulder')."""
-        names = {k: c for k, c in self.found.items() if c.kind == "entity" and " " not in k}
-        for key in [k for k, c in self.found.items() if c.kind == "entity" and " " in k]:
-            *_, last = key.split()
-            if last in names and last in self.found:
-                whole, alone = self.found[key], self.found.pop(last)
-                whole.count += alone.count
-                whole.headline |= alone.headline
-                whole.forms |= alone.forms
-            elif inside := [names[w] for w in key.split() if w in names and w in self.found]:
-                whole = self.found.pop(key)
-                for name in inside:
-                    name.count += whole.count
-                    name.headline |= whole.headline
+        """Where the article also writes a name in short, both count as one keyword: an ending joins
+        the whole ('Haniyeh', 'Pérez Molina' → 'Otto Pérez Molina'), a place sheds what follows it
+        ('Boulder County', 'Boulder Creek' → 'Boulder')."""
+        names = sorted((k for k, c in self.found.items() if c.kind == "entity"), key=lambda k: -len(k.split()))
+        for whole in names:
+            for part in names:
+                if whole not in self.found or part not in self.found or part == whole:
+                    continue
+                if whole.endswith(" " + part):
+                    self._join(self.found.pop(part), into=self.found[whole])
+                elif whole.startswith(part + " "):
+                    self._join(self.found.pop(whole), into=self.found[part])
+
+    @staticmethod
+    def _join(candidate: _Candidate, into: _Candidate) -> None:
+        into.count += candidate.count
+        into.headline |= candidate.headline
+        into.forms |= candidate.forms
 
     def _fold_hashtags(self) -> None:
         for key in [k for k in self.found if k.startswith("#")]:

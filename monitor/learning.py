@@ -62,34 +62,39 @@ class _Count:
 
 @dataclass
 class TermLearner:
-    """What one topic has learned from the posts its article's terms matched confidently."""
+    """What one topic has learned from the posts its article's terms matched confidently.
+
+    A word and its hashtag are one term ("sismo" and "#Sismo"), shown and weighed as a hashtag
+    where people mostly tag it."""
 
     topic: str
     known: frozenset[str]  # the article's own words and forms (folded): already in the topic
     ceiling: float  # the article's heaviest weight: a learned word never outweighs it
-    forget: frozenset[str] = frozenset()  # words the user removed: never learned again
+    forget: frozenset[str] = frozenset()  # words the user removed (folded, without '#'): never learned again
     learning: Learning = field(default_factory=Learning)
     weighing: Weighing = DEFAULT
     _posts: _Count | None = None
     _words: _Count | None = None
-    _counts: dict[str, _Count] = field(default_factory=dict)
-    _learned: dict[str, LearnedTerm] = field(default_factory=dict)
+    _counts: dict[str, _Count] = field(default_factory=dict)  # posts holding the word, as a word or a tag
+    _tagged: dict[str, _Count] = field(default_factory=dict)  # posts holding it as a hashtag
+    _learned: dict[str, LearnedTerm] = field(default_factory=dict)  # by the bare word
     _published: dict[str, float] = field(default_factory=dict)  # the weights the matcher was last given
 
     def observe(self, text: str, at: datetime) -> bool:
         """Count the words of a confidently matched post; True when the learned weights moved enough
         to be worth compiling the matcher again (a term came or went, or a weight moved by a step)."""
-        folded = fold_words(_URL.sub(" ", html.unescape(text)))
-        words = folded.split()
-        if sum(w.startswith("#") for w in words) > STUFFED:
+        words = fold_words(_URL.sub(" ", html.unescape(text))).split()
+        tags = {w[1:] for w in words if w.startswith("#")}
+        if len(tags) > STUFFED:
             return False
         half_life = self.learning.half_life
         for total, amount in (("_posts", 1.0), ("_words", float(len(words)))):
             count = getattr(self, total) or _Count(0.0, at)
             count.add(amount, at, half_life)
             setattr(self, total, count)
-        for word in {w for w in words if self._candidate(w)}:
+        for word in {w.lstrip("#") for w in words if self._candidate(w)}:
             self._counts.setdefault(word, _Count(0.0, at)).add(1.0, at, half_life)
+            self._tagged.setdefault(word, _Count(0.0, at)).add(float(word in tags), at, half_life)
             self._judge(word, at)
         self._bound()
         return self._publish()
@@ -119,13 +124,14 @@ class TermLearner:
         bare = word.lstrip("#")
         return (
             not word.startswith("@") and len(bare) >= 3 and not any(c.isdigit() for c in bare)
-            and bare not in self.known and word not in self.known and word not in self.forget
+            and bare not in self.known and bare not in self.forget
             and (word.startswith("#") or zipf_anywhere(bare) < FUNCTION_WORD)
         )
 
     def _judge(self, word: str, now: datetime) -> None:
         old = self._learned.get(word)
-        strength = self._strength(word, now, learned=old is not None)
+        tag = self._is_tag(word, now)
+        strength = self._strength(word, now, tag=tag, learned=old is not None)
         if old is not None and strength > 0.0:
             # Evidence at its strongest, fading with time: a wave of confident posts in another
             # language, which never hold the word, does not make it a weaker sign of the topic.
@@ -135,9 +141,15 @@ class TermLearner:
             self._learned.pop(word, None)
             return
         posts = self._counts[word].decayed(now, self.learning.half_life)
-        self._learned[word] = LearnedTerm(self.topic, word, strength, round(posts, 1), old.since if old else now, now)
+        term = f"#{word}" if tag else word
+        self._learned[word] = LearnedTerm(self.topic, term, strength, round(posts, 1), old.since if old else now, now)
 
-    def _strength(self, word: str, now: datetime, *, learned: bool) -> float:
+    def _is_tag(self, word: str, now: datetime) -> bool:
+        """People mostly write it as a hashtag."""
+        half_life = self.learning.half_life
+        return 2 * self._tagged[word].decayed(now, half_life) >= self._counts[word].decayed(now, half_life)
+
+    def _strength(self, word: str, now: datetime, *, tag: bool, learned: bool) -> float:
         """The word's weight by its evidence now; 0 where it stands in too few confident posts."""
         half_life = self.learning.half_life
         count = self._counts.get(word)
@@ -150,8 +162,7 @@ class TermLearner:
         confident = self._posts.decayed(now, half_life)
         if posts < keep * self.learning.least_posts or posts < keep * self.learning.support * confident:
             return 0.0
-        tag = word.startswith("#")
-        general = min(zipf_anywhere(word[1:]), HASHTAG_ZIPF) if tag else zipf_anywhere(word)
+        general = min(zipf_anywhere(word), HASHTAG_ZIPF) if tag else zipf_anywhere(word)
         rate = posts / max(self._words.decayed(now, half_life), 1.0)
         # A hashtag is a name people give the story, weighed as the article's names are; a learned
         # word, like the article's own words, never matches alone.
@@ -160,13 +171,13 @@ class TermLearner:
 
     def _bound(self) -> None:
         if len(self._learned) > self.learning.most_terms:
-            keep = sorted(self._learned.values(), key=lambda t: -t.weight)[: self.learning.most_terms]
-            self._learned = {t.term: t for t in keep}
+            keep = sorted(self._learned.items(), key=lambda kv: -kv[1].weight)[: self.learning.most_terms]
+            self._learned = dict(keep)
         if len(self._counts) > self.learning.most_candidates:
-            ranked = sorted(self._counts.items(), key=lambda kv: kv[1].value, reverse=True)
-            self._counts = dict(ranked[: self.learning.most_candidates // 2]) | {
-                w: self._counts[w] for w in self._learned
-            }
+            ranked = sorted(self._counts, key=lambda w: self._counts[w].value, reverse=True)
+            kept = set(ranked[: self.learning.most_candidates // 2]) | set(self._learned)
+            self._counts = {w: c for w, c in self._counts.items() if w in kept}
+            self._tagged = {w: c for w, c in self._tagged.items() if w in kept}
 
 
 def known_words(keys: Iterable[str]) -> frozenset[str]:
