@@ -11,6 +11,8 @@ from monitor.tui.board import Health, PostRow, StoryRow
 from storage.types import StoredPost
 
 SPARK = "▁▂▃▄▅▆▇█"
+MUTED = "🔇"
+MUTED_STYLE = "dim strike"
 ROW_TEXT_CHARS = 300  # a list row shows the start of a post; the post view shows all of it
 FULL_TEXT_CHARS = 20_000
 
@@ -38,10 +40,10 @@ def age(when: datetime | None, now: datetime) -> str:
 def story_cells(row: StoryRow, now: datetime) -> tuple[Text, ...]:
     s = row.story
     marks = Text()
-    marks.append("📌" if row.pinned else "  ")
+    marks.append("📌" if row.pinned else MUTED if row.muted else "  ")
     marks.append("●" if row.new else " ", style="bold yellow" if row.new else "")
     marks.append("⚡" if s.spike else " ", style="bold red")
-    label = Text(truncate(one_line(s.label) or "(no label)", 120))
+    label = Text(truncate(one_line(s.label) or "(no label)", 120), style=MUTED_STYLE if row.muted else "")
     sources = Text(str(len(s.sources)), justify="right")
     return (
         marks,
@@ -72,9 +74,14 @@ def post_cells(row: PostRow, now: datetime) -> tuple[Text, ...]:
     return (
         Text(age(p.published, now), justify="right"),
         Text(one_line(p.source, 16)),
-        Text(truncate(one_line(p.author) or "-", 18)),
+        author_cell(p.author, muted=row.muted),
         text,
     )
+
+
+def author_cell(author: str, *, muted: bool) -> Text:
+    name = truncate(one_line(author) or "-", 18)
+    return Text.assemble(MUTED, (name, MUTED_STYLE)) if muted else Text(name)
 
 
 def post_detail(sp: StoredPost, also_on: tuple[str, ...]) -> Text:
