@@ -183,7 +183,7 @@ class MainScreen(Screen[None]):
         self._redraw_status()
 
     def on_main_screen_load_failed(self, message: LoadFailed) -> None:
-        self.query_one(StatusLine).update(f"cannot read the store: {one_line(message.error)}")
+        self.query_one(StatusLine).fail(message.error)
 
     def _show_posts(self, posts: tuple[PostRow, ...], now: datetime) -> None:
         table = self.query_one(PostTable)
@@ -198,12 +198,12 @@ class MainScreen(Screen[None]):
             health = dataclasses.replace(health, now=self.clock())
         self.query_one(StatusLine).show(health, self.topic, self._filters())
 
-    def _filters(self) -> str:
+    def _filters(self) -> list[str]:
         q = self.post_query
         parts = [f"search “{one_line(q.search)}”" if q.search is not None else ""]
         parts += [f"text “{one_line(q.text)}”" if q.text else "", f"source “{one_line(q.source)}”" if q.source else ""]
         parts += ["muted shown" if self.show_muted else ""]
-        return "  ".join(p for p in parts if p)
+        return [p for p in parts if p]
 
     def _follow_selection(self) -> None:
         """Load the posts of the highlighted story when it is not the one shown."""
