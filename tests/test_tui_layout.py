@@ -13,7 +13,7 @@ from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
 from storage.store import open_store
 from storage.types import DaemonInfo, Stats
-from tests.test_tui_data import T0, busy_store, db_url, shown, until
+from tests.support.dashboard import T0, busy_store, db_url, shown, until
 
 BUSY = Health(Stats(posts_total=90_000, posts_last_hour=1234, feeds_ok=12, feeds_failing=3,
                     last_write=T0 - timedelta(seconds=12)),
