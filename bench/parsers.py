@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-from monitor.sources.base import FeedError  # noqa: E402
+from monitor.pollerrors import FeedError  # noqa: E402
 from monitor.sources.rss import parse_feed  # noqa: E402
 
 Parser = Callable[[bytes], int]

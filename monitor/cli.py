@@ -12,7 +12,7 @@ from monitor import __version__
 from monitor.commands import COMMANDS
 from monitor.config import ConfigError, default_path
 from monitor.errors import UsageError
-from monitor.textsafe import printable
+from monitor.textsafe import one_line
 
 EXIT_USAGE = 2
 
@@ -21,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage mistakes are one line on stderr and exit code 2 (argparse's default prints the usage too)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {printable(message, one_line=True)} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except (ConfigError, StorageError, UsageError) as e:
         # Messages may quote feeds.toml or a file's text: one printable line, whatever they hold.
-        print(f"monitor: {printable(str(e), one_line=True)}", file=sys.stderr)
+        print(f"monitor: {one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -11,20 +11,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.sources import SOURCES
+
 DEFAULT_INTERVAL = 300.0
 MIN_INTERVAL = 1.0
-
-# Keys each feed type accepts besides name, type and interval. Where a kind needs one of
-# several keys to know what to read, the first group lists them.
-FEED_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
-    "rss": (frozenset({"url", "topic"}), frozenset({"search_url"})),
-    "mastodon": (frozenset({"hashtag", "account", "topic"}), frozenset({"base_url", "token_env"})),
-    "bluesky": (frozenset({"actor", "topic"}), frozenset({"base_url", "handle", "password_env"})),
-    "reddit": (frozenset({"subreddit", "topic"}), frozenset({"base_url"})),
-    "hackernews": (frozenset({"topic"}), frozenset({"base_url"})),
-    "x": (frozenset({"topic"}), frozenset({"base_url", "token_env"})),
-}
-URL_KEYS = frozenset({"url", "base_url", "search_url"})
+FEED_KEYS = frozenset({"name", "type", "interval"})
+"""Keys every feed has; the rest are its kind's (`SourceType` in monitor.sources)."""
 TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article"})
 _INTERVAL = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
@@ -49,6 +41,8 @@ class Feed:
     type: str
     interval: float
     options: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Secret name (token, password) → the environment variable holding it, as the feed names it."""
 
     @property
     def url(self) -> str | None:
@@ -144,17 +138,19 @@ def _feed(where: _Where, raw: object, i: int) -> Feed:
     assert name is not None
     at = f'[[feeds]] "{name}"'
     kind = where.string(table, "type", at) or "rss"
-    if kind not in FEED_KEYS:
-        raise where.error(at, "type", f'unknown feed type "{kind}" (one of {", ".join(FEED_KEYS)})')
-    needs_one, optional = FEED_KEYS[kind]
-    where.unknown(table, {"name", "type", "interval"} | needs_one | optional, at)
-    options = {key: where.string(table, key, at) for key in table if key not in {"name", "type", "interval"}}
-    if not needs_one & options.keys():
-        raise where.error(at, sorted(needs_one)[0], f"a {kind} feed needs one of: {', '.join(sorted(needs_one))}")
-    for key in URL_KEYS & options.keys():
-        if not _is_http_url(options[key] or ""):
+    if kind not in SOURCES:
+        raise where.error(at, "type", f'unknown feed type "{kind}" (one of {", ".join(SOURCES)})')
+    declared = SOURCES[kind].TYPE
+    where.unknown(table, FEED_KEYS | declared.keys, at)
+    options = {key: value for key in table if key not in FEED_KEYS and (value := where.string(table, key, at))}
+    if not set(declared.selects) & options.keys():
+        needs = sorted(declared.selects)
+        raise where.error(at, needs[0], f"a {kind} feed needs one of: {', '.join(needs)}")
+    for key in set(declared.urls) & options.keys():
+        if not _is_http_url(options[key]):
             raise where.error(at, key, f'"{options[key]}" is not an http(s) URL')
-    return Feed(name, kind, _interval(where, table, at), {k: v for k, v in options.items() if v is not None})
+    secrets = {secret: options[key] for secret, key in declared.secrets.items() if key in options}
+    return Feed(name, kind, _interval(where, table, at), options, secrets)
 
 
 def _interval(where: _Where, table: Mapping[str, Any], at: str) -> float:

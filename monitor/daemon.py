@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import logging
 import os
@@ -11,16 +10,20 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import TypeVar
 
-from monitor import schedule
+from monitor.clock import Clock
 from monitor.config import Config, Feed
-from monitor.fetch import Fetcher, FetchError, Validators
+from monitor.feedstate import Polled, after_failure, after_success
+from monitor.fetch import Fetcher
 from monitor.output import short_time
 from monitor.pipeline import Pipeline
+from monitor.pollerrors import InternalError, PollError
+from monitor.query.pushdown import search_text
 from monitor.sources import source_for
-from monitor.sources.base import FeedError, Page, PollContext, Request
+from monitor.sources.base import PollContext, Request, Validators
 from storage.store import Store
 from storage.types import FeedState, Post
 
@@ -29,27 +32,19 @@ log = logging.getLogger("monitor.daemon")
 TICK_SECONDS = 1.0
 HEARTBEAT_SECONDS = 5.0
 MAX_PAGES = 5
-SEARCH_API = {"rss": "google-news", "mastodon": "mastodon", "bluesky": "bluesky", "reddit": "reddit",
-              "hackernews": "hn", "x": "x"}
 T = TypeVar("T")
-
-
-@dataclasses.dataclass
-class PollOutcome:
-    posts: list[Post]
-    state: FeedState
-    status: int | None
 
 
 class Daemon:
     """Polls feeds, hands their posts to the pipeline, records every feed's state."""
 
-    def __init__(self, config: Config, store: Store, fetcher: Fetcher, clock: Callable[[], datetime] | None = None):
+    def __init__(self, config: Config, store: Store, fetcher: Fetcher, clock: Clock):
         self.config = config
         self.store = store
         self.fetcher = fetcher
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock
         self.feeds = {f.name: f for f in config.feeds}
+        self.topics = {t.name: t for t in config.topics}
         self.sessions: dict[str, Mapping[str, str]] = {}
         self.in_flight: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
@@ -121,143 +116,89 @@ class Daemon:
         """One poll of one feed. Never raises: every failure becomes the feed's recorded error."""
         started = time.perf_counter()
         state = await self._write(self.store.feed_state, feed.name)
-        outcome = await self._fetch_posts(feed, state)
+        now = self.clock()
+        posts: list[Post] = []
         try:
-            new = await self._write(self.pipeline.process, outcome.posts, now=self.clock(), feed=outcome.state)
+            posts, polled = await self._fetch(feed, state, now)
+        except PollError as error:
+            self.sessions.pop(feed.name, None)
+            state = after_failure(state, error, feed=feed, now=now, secrets=self._secrets(feed))
+        else:
+            state = after_success(state, polled, feed=feed, now=now)
+        try:
+            new = await self._write(self.pipeline.process, posts, now=self.clock(), feed=state)
         except Exception as e:  # a bad post or a full disk must not stop the other feeds
             log.warning("%s: could not store the poll: %s", feed.name, e)
             return
         ms = (time.perf_counter() - started) * 1000
-        if outcome.state.last_error:
-            log.warning("poll %s: %s (retry at %s)", feed.name, outcome.state.last_error,
-                        short_time(outcome.state.next_check))
+        if state.last_error:
+            log.warning("poll %s: %s (retry at %s)", feed.name, state.last_error, short_time(state.next_check))
         else:
-            log.info("poll %s status=%s new=%d ms=%.0f", feed.name, outcome.status, new, ms)
+            log.info("poll %s status=%s new=%d ms=%.0f", feed.name, state.last_status, new, ms)
 
-    async def _fetch_posts(self, feed: Feed, state: FeedState) -> PollOutcome:
-        now = self.clock()
+    async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> tuple[list[Post], Polled]:
+        """The posts of the feed's pages and what the poll left behind; PollError however it fails."""
+        try:
+            return await self._pages(feed, state, now)
+        except PollError:
+            raise
+        except Exception as e:  # an adapter bug on one hostile feed must not stop the daemon
+            # The traceback may quote a response, so it stays at DEBUG; the feed's error says what happened.
+            log.debug("%s: unexpected error", feed.name, exc_info=True)
+            raise InternalError.wrapping(e) from None
+
+    async def _pages(self, feed: Feed, state: FeedState, now: datetime) -> tuple[list[Post], Polled]:
+        """Fetch and parse up to MAX_PAGES pages, threading the cursor and session from one to the next."""
+        ctx = self._context(feed, state, now)
+        source = source_for(feed.type)
         validators = Validators(state.etag, state.last_modified, state.body_hash)
         posts: list[Post] = []
         status: int | None = None
         retry_at = None
-        try:
-            ctx = self._context(feed, state)
-            source = source_for(feed.type)
-            request: Request | None = source.first_request(ctx)
-            for page_number in range(MAX_PAGES):
-                if request is None:
-                    break
-                fetched = await self.fetcher.fetch(request, validators if page_number == 0 else None)
-                if page_number == 0:
-                    validators, status = fetched.validators, fetched.status
-                retry_at = fetched.retry_at or retry_at
-                if fetched.response is None:
-                    break
-                page: Page = source.parse(ctx, fetched.response)
-                posts.extend(page.posts)
-                ctx = dataclasses.replace(ctx, cursor={**ctx.cursor, **page.cursor},
-                                          session={**ctx.session, **page.session})
-                request = page.next
-        except (FetchError, FeedError) as e:
-            return PollOutcome([], self._failed(feed, state, e, now), getattr(e, "status", None))
-        except Exception as e:  # an adapter bug on one hostile feed must not stop the daemon
-            # The traceback may quote a response, so it stays at DEBUG; the feed's error says what happened.
-            log.debug("%s: unexpected error", feed.name, exc_info=True)
-            error = FeedError(f"internal error: {type(e).__name__}: {e}")
-            return PollOutcome([], self._failed(feed, state, error, now), None)
+        request: Request | None = source.first_request(ctx)
+        for page_number in range(MAX_PAGES):
+            if request is None:
+                break
+            fetched = await self.fetcher.fetch(request, validators if page_number == 0 else None)
+            if page_number == 0:
+                validators, status = fetched.validators, fetched.status
+            retry_at = fetched.retry_at or retry_at
+            if fetched.response is None:
+                break
+            page = source.parse(ctx, fetched.response)
+            posts.extend(page.posts)
+            ctx = replace(ctx, cursor={**ctx.cursor, **page.cursor}, session={**ctx.session, **page.session})
+            request = page.next
         self.sessions[feed.name] = ctx.session
-        ok = dataclasses.replace(
-            state,
-            etag=validators.etag,
-            last_modified=validators.last_modified,
-            body_hash=validators.body_hash,
-            cursor=dict(ctx.cursor),
-            last_poll=now,
-            last_status=status,
-            last_error=None,
-            error_count=0,
-            retry_after=retry_at,
-            next_check=schedule.next_check(now, feed.interval, retry_at=retry_at),
-            posts_seen=state.posts_seen + len(posts),
-        )
-        return PollOutcome(posts, ok, status)
+        return posts, Polled(len(posts), status, validators, ctx.cursor, retry_at)
 
-    def _failed(self, feed: Feed, state: FeedState, error: Exception, now: datetime) -> FeedState:
-        errors = state.error_count + 1
-        retry_at = getattr(error, "retry_at", None)
-        next_check = schedule.next_check(
-            now, feed.interval, errors=errors, retry_at=retry_at, permanent=bool(getattr(error, "permanent", False))
-        )
-        self.sessions.pop(feed.name, None)
-        return dataclasses.replace(
-            state,
-            last_poll=now,
-            last_status=getattr(error, "status", None),
-            last_error=_redact(_explained(feed, error), self._secrets(feed)),
-            error_count=errors,
-            retry_after=retry_at,
-            next_check=next_check,
-        )
-
-    def _context(self, feed: Feed, state: FeedState) -> PollContext:
+    def _context(self, feed: Feed, state: FeedState, now: datetime) -> PollContext:
         return PollContext(
             feed_name=feed.name,
             options=feed.options,
             cursor=state.cursor,
             session=self.sessions.get(feed.name, {}),
             secrets=self._secrets(feed),
-            query=self._pushed_query(feed),
+            query=self._search_text(feed),
+            now=now,
         )
 
-    def _pushed_query(self, feed: Feed) -> str | None:
-        """The feed's topic query in its API's own syntax; the rest is matched locally.
-
-        An API without OR searches the first branch of a topic's OR (its strongest term, as `init`
-        writes them): a narrower search beats fetching everything and matching it here.
-        """
-        name = feed.options.get("topic")
-        topic = next((t for t in self.config.topics if t.name == name), None)
-        if topic is None:
+    def _search_text(self, feed: Feed) -> str | None:
+        """The feed's topic query in its API's own syntax; the rest is matched locally."""
+        topic = self.topics.get(feed.options.get("topic", ""))
+        dialect = source_for(feed.type).TYPE.search
+        if topic is None or dialect is None:
             return None
         from monitor.match import topic_node
-        from monitor.query.pushdown import render, render_each
 
-        node, api = topic_node(topic), SEARCH_API[feed.type]
-        return render(node, api) or next(iter(render_each(node, api)), None)
+        return search_text(topic_node(topic), dialect)
 
-    def _secrets(self, feed: Feed) -> dict[str, str]:
-        wanted = {"token": feed.options.get("token_env"), "password": feed.options.get("password_env")}
-        return {key: os.environ[env] for key, env in wanted.items() if env and os.environ.get(env)}
+    @staticmethod
+    def _secrets(feed: Feed) -> dict[str, str]:
+        """The values of the environment variables the feed names, by secret name."""
+        return {name: os.environ[var] for name, var in feed.secrets.items() if os.environ.get(var)}
 
     async def _write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
 
-
-REDACT_FROM = 4
-"""Characters of a secret that, at the start of a cut-off quote, already count as the secret."""
-
-
-def _redact(message: str, secrets: Mapping[str, str]) -> str:
-    """The message without any secret, whole or cut short (an error quoting the first bytes of a
-    body that echoes the header ends mid-token, which a plain replace would miss)."""
-    for value in secrets.values():
-        if len(value) < REDACT_FROM:
-            message = message.replace(value, "[redacted]") if value else message
-            continue
-        start = message.find(value[:REDACT_FROM])
-        while start != -1:
-            end = start + REDACT_FROM
-            while end < len(message) and end - start < len(value) and message[end] == value[end - start]:
-                end += 1
-            message = message[:start] + "[redacted]" + message[end:]
-            start = message.find(value[:REDACT_FROM], start + len("[redacted]"))
-    return message
-
-
-def _explained(feed: Feed, error: Exception) -> str:
-    """The error's one line; a refused credential also names the environment variable that holds it."""
-    envs = [feed.options[key] for key in ("token_env", "password_env") if feed.options.get(key)]
-    if getattr(error, "status", None) in (401, 403) and envs:
-        return f"{error} (check the credential in ${envs[0]})"
-    return str(error)

@@ -1,5 +1,7 @@
 """The one long-lived HTTP client: conditional GET, limits, redirects, size caps, errors → FetchError.
 
+FetchError and StatusError are documented with the rest of a poll's errors in monitor.pollerrors.
+
 Everything a server sends is hostile: bodies are streamed and capped after decoding, redirects are
 followed by hand (bounded, http(s) only, no loops), every request has a total deadline on top of
 httpx's per-phase timeouts, and error messages are one line that never carries request headers.
@@ -10,20 +12,22 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from types import TracebackType
 
 import httpx
 
 from monitor import __version__
+from monitor.clock import Clock, utc_now
 from monitor.decoding import DecodeError, Identity, decoded, decoder_for, once
+from monitor.pollerrors import FetchError, StatusError
 from monitor.schedule import parse_retry_after, rate_limit_reset
-from monitor.sources.base import Request, Response
+from monitor.sources.base import Request, Response, Validators
+from monitor.textsafe import one_line
 
 log = logging.getLogger(__name__)
 
@@ -31,32 +35,6 @@ DEFAULT_USER_AGENT = f"monitor/{__version__} (news and social media monitor; pyt
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({401, 403, 404, 410})
 """Statuses that will not fix themselves soon: the scheduler backs off hard instead of retrying."""
-
-
-class FetchError(Exception):
-    """A fetch failed; the message is one line and never contains request headers or URL queries."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        retry_at: datetime | None = None,
-        permanent: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_at = retry_at
-        self.permanent = permanent
-
-
-@dataclass(frozen=True, slots=True)
-class Validators:
-    """What the last successful poll left behind; ETag and Last-Modified are opaque strings."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +62,7 @@ class Fetcher:
         per_host: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
         stall_timeout: float | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         """`timeout` is each request's total deadline (redirects and body included); `stall_timeout`
         (default: the smaller of `timeout` and 10 s) bounds each connect, read, write and pool wait.
@@ -93,7 +71,7 @@ class Fetcher:
         self.stall_timeout = min(timeout, 10.0) if stall_timeout is None else stall_timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock
         self._global = asyncio.Semaphore(concurrency)
         self._hosts = _HostSlots(per_host)
         # httpx logs every URL with its query (tokens) at INFO and httpcore quotes header values at
@@ -237,7 +215,7 @@ class Fetcher:
                     raise too_large
                 parts.append(piece)
         except DecodeError as exc:
-            raise FetchError(_clean(str(exc), 120)) from None
+            raise FetchError(one_line(str(exc), 120)) from None
         return b"".join(parts)
 
 
@@ -323,12 +301,12 @@ def _lower_headers(response: httpx.Response) -> dict[str, str]:
     return headers
 
 
-def _status_error(status: int, headers: dict[str, str], now: datetime) -> FetchError:
+def _status_error(status: int, headers: dict[str, str], now: datetime) -> StatusError:
     waits = [rate_limit_reset(headers, now)]
     if "retry-after" in headers:
         waits.append(parse_retry_after(headers["retry-after"], now))
     found = [w for w in waits if w is not None]
-    return FetchError(
+    return StatusError(
         f"HTTP {status} {_phrase(status)}",
         status=status,
         retry_at=max(found) if found else None,
@@ -367,14 +345,14 @@ def describe_transport_error(exc: httpx.HTTPError, stall_timeout: float) -> str:
     if any(isinstance(c, ConnectionResetError) for c in causes):
         return "connection reset by peer"
     if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect ({_clean(str(exc), 120) or 'no reason given'})"
+        return f"cannot connect ({one_line(str(exc), 120) or 'no reason given'})"
     if isinstance(exc, httpx.RemoteProtocolError):
-        return f"server broke the HTTP protocol ({_clean(str(exc), 120) or 'connection closed'})"
+        return f"server broke the HTTP protocol ({one_line(str(exc), 120) or 'connection closed'})"
     if isinstance(exc, httpx.LocalProtocolError):  # h11 quotes the offending header value: not shown
         return "invalid request (a header or the URL cannot be sent)"
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return f"connection lost ({_clean(str(exc), 120) or 'closed by peer'})"
-    return f"{type(exc).__name__}: {_clean(str(exc), 120)}"
+        return f"connection lost ({one_line(str(exc), 120) or 'closed by peer'})"
+    return f"{type(exc).__name__}: {one_line(str(exc), 120)}"
 
 
 def _os_errors(exc: BaseException) -> list[OSError]:
@@ -393,7 +371,7 @@ def _os_errors(exc: BaseException) -> list[OSError]:
 def safe_url(url: httpx.URL) -> str:
     """scheme://host/path of a URL for messages: no credentials, no query, no control characters."""
     port = f":{url.port}" if url.port else ""
-    return _clean(f"{url.scheme}://{url.host}{port}{url.path}", 120)
+    return one_line(f"{url.scheme}://{url.host}{port}{url.path}", 120)
 
 
 def size_text(size: int) -> str:
@@ -401,9 +379,3 @@ def size_text(size: int) -> str:
         if size >= factor and size % factor == 0:
             return f"{size // factor} {unit}"
     return f"{size} bytes"
-
-
-def _clean(text: str, limit: int) -> str:
-    """One printable line of at most `limit` characters."""
-    line = re.sub(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+", " ", text).strip()
-    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -78,7 +78,7 @@ class Keyword:
                 "aliases": list(self.aliases), "count": self.count}
 
 
-def clean(text: str) -> str:
+def article_prose(text: str) -> str:
     """Repair mojibake, then drop URLs and tweet signature lines."""
     text = _LONE_MOJIBAKE_DASH.sub("—", ftfy.fix_text(text))
     return _URL.sub(" ", _ATTRIBUTION.sub(" ", text))
@@ -91,7 +91,7 @@ def zipf(term: str) -> float:
 
 def extract(text: str, top: int = 20) -> list[Keyword]:
     """The `top` keywords of an article, strongest first, weights in (0, 1]."""
-    text = clean(text)
+    text = article_prose(text)
     found = _Candidates()
     for quoted in _QUOTED.findall(text):
         words = quoted.strip(" .,;:!?").split()

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.config import Feed
-from monitor.textsafe import printable, truncate
+from monitor.textsafe import one_line
 from storage.types import FeedState, StoredPost, Story
 
 
@@ -79,18 +79,16 @@ def feed_json(feed: Feed, state: FeedState | None) -> dict[str, Any]:
 def post_line(sp: StoredPost, width: int = 100) -> str:
     p = sp.post
     when = p.published.strftime("%Y-%m-%d %H:%M")
-    who = printable(p.author or "-", one_line=True)
-    text = printable(p.title or p.text, one_line=True)
     story = f"#{sp.cluster}" if sp.cluster is not None else "-"
-    source = printable(p.source, one_line=True)[:16]
-    return f"{when}  {story:>6}  {source:16}  {truncate(who, 18):18}  {truncate(text, width)}"
+    source = one_line(p.source)[:16]
+    return f"{when}  {story:>6}  {source:16}  {one_line(p.author or '-', 18):18}  {one_line(p.title or p.text, width)}"
 
 
 def story_line(story: Story) -> str:
     mark = "●" if story.live else "○"
-    spike = f"  ⚡ {printable(story.spike, one_line=True)}" if story.spike else ""
-    label = truncate(printable(story.label, one_line=True), 70)
-    topic = printable(story.topic, one_line=True)  # topic names come from articles (`monitor init`)
+    spike = f"  ⚡ {one_line(story.spike)}" if story.spike else ""
+    label = one_line(story.label, 70)
+    topic = one_line(story.topic)  # topic names come from articles (`monitor init`)
     return f"{mark} #{story.id:<6} {story.size:>5} posts  {story.velocity:6.1f}/h  {topic}: {label}{spike}"
 
 
@@ -101,8 +99,8 @@ def short_time(when: datetime | None) -> str:
 
 def feed_line(feed: Feed, state: FeedState | None) -> str:
     row = feed_json(feed, state)
-    error = f"  {truncate(printable(row['last_error'], one_line=True), 60)}" if row["last_error"] else ""
+    error = f"  {one_line(row['last_error'], 60)}" if row["last_error"] else ""
     last = short_time(state.last_poll) if state and state.last_poll else "never"
     nxt = short_time(state.next_check if state else None)
-    name = printable(feed.name, one_line=True)[:24]  # feeds.toml may hold any string, escapes too
+    name = one_line(feed.name)[:24]  # feeds.toml may hold any string, escapes too
     return f"{row['health']:8} {name:24} {feed.type:10} last {last}  next {nxt}{error}"

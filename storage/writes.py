@@ -49,7 +49,7 @@ def _insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, A
 def pks_of(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
     """Primary keys of the stored posts among `keys`: one (source, post_id) IN (...) per chunk,
     however many sources the keys come from."""
-    wanted = sorted({(source, clean(post_id)) for source, post_id in keys})
+    wanted = sorted({(source, without_nul(post_id)) for source, post_id in keys})
     found: dict[Key, int] = {}
     p = t.posts.c
     for start in range(0, len(wanted), CHUNK // 2):  # two bound parameters per key
@@ -104,7 +104,7 @@ def story_row(story: Story) -> dict[str, Any]:
     return {
         "id": story.id,
         "topic": story.topic,
-        "label": clean(story.label),
+        "label": without_nul(story.label),
         "size": story.size,
         "first_seen": story.first_seen,
         "last_seen": story.last_seen,
@@ -116,7 +116,7 @@ def story_row(story: Story) -> dict[str, Any]:
     }
 
 
-def clean(value: str) -> str:
+def without_nul(value: str) -> str:
     """Text from the internet may hold NUL, which PostgreSQL refuses in text columns."""
     return value.replace("\x00", "") if "\x00" in value else value
 
@@ -125,11 +125,11 @@ def _post_row(item: NewPost, seen: datetime) -> dict[str, Any]:
     post = item.post
     return {
         "source": post.source,
-        "post_id": clean(post.id),
-        "author": clean(post.author),
-        "url": clean(post.url),
-        "title": clean(post.title),
-        "text": clean(post.text),
+        "post_id": without_nul(post.id),
+        "author": without_nul(post.author),
+        "url": without_nul(post.url),
+        "title": without_nul(post.title),
+        "text": without_nul(post.text),
         "published": post.published,
         "seen": seen,
         "kind": post.kind,
@@ -139,11 +139,11 @@ def _post_row(item: NewPost, seen: datetime) -> dict[str, Any]:
 
 
 def key_of(item: NewPost) -> Key:
-    return (item.post.source, clean(item.post.id))
+    return (item.post.source, without_nul(item.post.id))
 
 
 def _dup_key(item: NewPost) -> Key | None:
-    return (item.duplicate_of[0], clean(item.duplicate_of[1])) if item.duplicate_of else None
+    return (item.duplicate_of[0], without_nul(item.duplicate_of[1])) if item.duplicate_of else None
 
 
 def _unique_posts(items: Sequence[NewPost]) -> list[NewPost]:
@@ -175,7 +175,7 @@ def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> i
         {
             "post_pk": pks[key_of(item)],
             "topic": match.topic,
-            "terms": json.dumps([clean(term) for term in match.terms], ensure_ascii=False),
+            "terms": json.dumps([without_nul(term) for term in match.terms], ensure_ascii=False),
             "score": match.score,
             "story": item.clusters.get(match.topic),
         }

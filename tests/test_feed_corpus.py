@@ -12,7 +12,7 @@ import multiprocessing
 from collections import Counter
 from pathlib import Path
 
-from monitor.sources.base import FeedError
+from monitor.pollerrors import FeedError
 from monitor.sources.rss import parse_feed
 
 CHUNK = 64

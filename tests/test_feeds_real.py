@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.sources.base import FeedError
+from monitor.pollerrors import FeedError
 from monitor.sources.rss import parse_feed
 
 FEED_URL = "https://feeds.example/dir/feed.xml"

@@ -17,8 +17,9 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from monitor.fetch import Fetched, Fetcher, FetchError, Validators, describe_transport_error
-from monitor.sources.base import Request
+from monitor.fetch import Fetched, Fetcher, describe_transport_error
+from monitor.pollerrors import FetchError
+from monitor.sources.base import Request, Validators
 from tests.server import FixtureServer, Reply, Seen
 
 SECRET = "s3cr3t-t0ken-value"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.article import read_article
-from monitor.keywords import clean, extract
+from monitor.keywords import article_prose, extract
 from tests.cli import monitor
 from tests.server import FixtureServer, Reply
 
@@ -45,7 +45,7 @@ def test_seed_aliases_and_surnames(seed: str) -> None:
 
 
 def test_mojibake_dash_is_repaired_and_signatures_dropped(seed: str) -> None:
-    text = clean(seed)
+    text = article_prose(seed)
     assert "ā" not in text and "BryanLeibFL" not in text and "t.co" not in text
 
 

@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from monitor.pollerrors import FeedError
 from monitor.sources import rss
-from monitor.sources.base import FeedError, PollContext, Response
+from monitor.sources.base import PollContext, Response
 from monitor.sources.text import html_to_text
 from storage.types import Post
 

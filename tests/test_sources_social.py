@@ -6,13 +6,15 @@ import base64
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from monitor.pollerrors import FeedError, NotConfigured
 from monitor.sources import bluesky, hackernews, mastodon, reddit, x
-from monitor.sources.base import FeedError, PollContext, Response
+from monitor.sources.base import PollContext, Response
 
 FIXTURES = Path(__file__).parent / "fixtures" / "api"
 
@@ -93,7 +95,7 @@ def test_mastodon_account_is_looked_up_once_then_cached_in_the_cursor() -> None:
 
 
 def test_mastodon_search_needs_a_token_and_sends_it() -> None:
-    with pytest.raises(FeedError, match="set the environment variable MASTO_TOKEN"):
+    with pytest.raises(NotConfigured, match="set the environment variable MASTO_TOKEN"):
         mastodon.first_request(PollContext("m", {"topic": "t", "token_env": "MASTO_TOKEN"}, query="dam"))
     ctx = PollContext("m", {"topic": "t"}, secrets={"token": "tok"}, query="dam OR flood", cursor={"since_id": "7"})
     request = mastodon.first_request(ctx)
@@ -170,9 +172,9 @@ def test_bluesky_search_logs_in_then_searches_then_refreshes() -> None:
     live = PollContext(
         "b", options, secrets=ctx.secrets, query="dam", session=page.session, cursor={"newest": "2024-05-01T00:00:00Z"}
     )
-    search = bluesky.first_request(live, now=datetime(2024, 5, 1, 10, 0, tzinfo=UTC))
+    search = bluesky.first_request(replace(live, now=datetime(2024, 5, 1, 10, 0, tzinfo=UTC)))
     assert search.url.endswith("app.bsky.feed.searchPosts") and search.params["since"] == "2024-05-01T00:00:00Z"
-    refreshing = bluesky.first_request(live, now=datetime(2024, 5, 2, tzinfo=UTC))
+    refreshing = bluesky.first_request(replace(live, now=datetime(2024, 5, 2, tzinfo=UTC)))
     assert refreshing.url.endswith("com.atproto.server.refreshSession")
     assert refreshing.headers["Authorization"] == f"Bearer {refresh}"
 
@@ -200,7 +202,7 @@ def test_bluesky_expired_token_answer_leads_to_a_refresh_and_errors_hide_secrets
 
 
 def test_bluesky_search_without_a_login_says_what_to_set() -> None:
-    with pytest.raises(FeedError, match="BSKY_PASSWORD"):
+    with pytest.raises(NotConfigured, match="BSKY_PASSWORD"):
         bluesky.first_request(PollContext("b", {"topic": "t", "handle": "me", "password_env": "BSKY_PASSWORD"}))
 
 
@@ -303,7 +305,7 @@ def test_hackernews_drops_hits_not_after_the_bound() -> None:
 
 
 def test_x_needs_a_token_and_names_the_variable() -> None:
-    with pytest.raises(FeedError) as caught:
+    with pytest.raises(NotConfigured) as caught:
         x.first_request(PollContext("x", {"topic": "t", "token_env": "X_BEARER_TOKEN"}, query="dam"))
     assert str(caught.value) == "X needs a bearer token: set the environment variable X_BEARER_TOKEN"
 

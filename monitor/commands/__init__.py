@@ -1,6 +1,7 @@
 """One module per command. Each has NAME, HELP, `configure(parser)` and `run(args) -> exit code`.
 
-Modules here are found by name, so adding a command is adding a module.
+Modules here are found by name, so adding a command is adding a module (named for what it does: a
+command module never starts with test_, which reads as a test).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ class Command(Protocol):
 
 
 def _discover() -> list[Command]:
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    return [cast(Command, importlib.import_module(f"{__name__}.{n}")) for n in names]
+    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    commands = [cast(Command, importlib.import_module(f"{__name__}.{n}")) for n in names]
+    return sorted(commands, key=lambda c: c.NAME)
 
 
 COMMANDS: list[Command] = _discover()

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor.clock import utc_now
 from monitor.commands._common import config_of
 from monitor.config import Config
+from monitor.errors import UsageError
 
 if TYPE_CHECKING:
     from monitor.tui.app import Background, MonitorApp
@@ -26,10 +29,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_terminal()
     config = config_of(args)
     with dashboard(config, daemon=False, topic=args.topic) as app:
         app.run()
     return 0
+
+
+def require_terminal() -> None:
+    """The dashboard reads keys from stdin and draws on stdout; without a terminal it would spin."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the dashboard needs a terminal on stdin and stdout "
+                         "(for text output use `monitor clusters` or `monitor posts`)")
 
 
 @contextmanager
@@ -55,8 +66,8 @@ def _daemon_runner(config: Config, writer: Store) -> Background:
         from monitor.daemon import Daemon
         from monitor.fetch import Fetcher
 
-        async with Fetcher() as fetcher:
-            await Daemon(config, writer, fetcher).run_until(stop)
+        async with Fetcher(clock=utc_now) as fetcher:
+            await Daemon(config, writer, fetcher, utc_now).run_until(stop)
 
     return serve
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
+from monitor.clock import Clock, utc_now
 from monitor.commands._common import config_of
 from monitor.config import Config
 
@@ -30,13 +31,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve(config: Config, store: Store, *, once: bool = False) -> None:
+async def serve(config: Config, store: Store, *, clock: Clock = utc_now, once: bool = False) -> None:
     """Poll until stopped (or once), with one HTTP client for the whole run."""
     from monitor.daemon import Daemon
     from monitor.fetch import Fetcher
 
-    async with Fetcher() as fetcher:
-        daemon = Daemon(config, store, fetcher)
+    async with Fetcher(clock=clock) as fetcher:
+        daemon = Daemon(config, store, fetcher, clock)
         try:
             if once:
                 await daemon.run_once()

@@ -4,6 +4,9 @@ What an API cannot express is widened, never narrowed: a prefix or an unsupporte
 "anything", NEAR becomes AND, an OR the API lacks becomes "anything" (or several searches, see
 `render_each`), and NOT is kept only over a part rendered exactly. Local matching still decides;
 pushdown only spares bandwidth and rate limits. `None` means "no server-side filter possible".
+
+Each source module declares its API's `Dialect` (monitor.sources: `TYPE.search`); this module only
+knows how to render into one.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from dataclasses import dataclass
 from monitor.query.parse import parse
 from monitor.query.tree import And, Everything, Field, Near, Node, Not, Or, Phrase, Tag, Word
 
-APIS = ("google-news", "mastodon", "bluesky", "reddit", "hn", "x")
-
 
 @dataclass(frozen=True, slots=True)
-class _Syntax:
+class Dialect:
+    """What a search API can say."""
+
     has_or: bool
     negate: str | None  # "-" or "NOT " or None
     joiner: str  # how AND is written
@@ -25,44 +28,38 @@ class _Syntax:
     fields: frozenset[str] = frozenset()
 
 
-_SYNTAX = {
-    "google-news": _Syntax(has_or=True, negate="-", joiner=" ", hashtags=False),
-    "reddit": _Syntax(has_or=True, negate="NOT ", joiner=" AND ", hashtags=False),
-    "x": _Syntax(has_or=True, negate="-", joiner=" ", hashtags=True, fields=frozenset({"lang", "url"})),
-    "bluesky": _Syntax(has_or=False, negate=None, joiner=" ", hashtags=True, fields=frozenset({"lang"})),
-    "mastodon": _Syntax(has_or=False, negate="-", joiner=" ", hashtags=True),
-    "hn": _Syntax(has_or=False, negate="-", joiner=" ", hashtags=False),
-}
-
 Rendered = tuple[str | None, bool]  # (text, or None for "anything"; whether it is exact)
 
 
-def render(query: str | Node, api: str) -> str | None:
-    """The query in `api`'s syntax, matching at least every post the query matches."""
-    text, _ = _render(_tree(query), _syntax(api), top=True)
+def render(query: str | Node, dialect: Dialect) -> str | None:
+    """The query in the dialect, matching at least every post the query matches."""
+    text, _ = _render(_tree(query), dialect, top=True)
     return text
 
 
-def render_each(query: str | Node, api: str) -> list[str]:
+def render_each(query: str | Node, dialect: Dialect) -> list[str]:
     """Searches whose union is a superset: a top-level OR becomes one search per branch for APIs
     without OR. Empty when some branch cannot be narrowed (search everything instead)."""
-    tree, syntax = _tree(query), _syntax(api)
-    branches = tree.children if isinstance(tree, Or) and not syntax.has_or else (tree,)
-    out = [_render(b, syntax, top=True)[0] for b in branches]
+    tree = _tree(query)
+    branches = tree.children if isinstance(tree, Or) and not dialect.has_or else (tree,)
+    out = [_render(b, dialect, top=True)[0] for b in branches]
     return [] if any(t is None for t in out) else list(dict.fromkeys(t for t in out if t is not None))
+
+
+def search_text(query: str | Node, dialect: Dialect) -> str | None:
+    """The one search a feed sends: the whole query where the API can say it, else its first branch.
+
+    An API without OR searches the first branch of a topic's OR (its strongest term, as `init`
+    writes them): a narrower search beats fetching everything and matching it here.
+    """
+    return render(query, dialect) or next(iter(render_each(query, dialect)), None)
 
 
 def _tree(query: str | Node) -> Node:
     return parse(query) if isinstance(query, str) else query
 
 
-def _syntax(api: str) -> _Syntax:
-    if api not in _SYNTAX:
-        raise ValueError(f"unknown search API {api!r} (one of {', '.join(APIS)})")
-    return _SYNTAX[api]
-
-
-def _render(node: Node, s: _Syntax, top: bool = False) -> Rendered:
+def _render(node: Node, s: Dialect, top: bool = False) -> Rendered:
     match node:
         case Everything():
             return None, True
@@ -97,7 +94,7 @@ def _render(node: Node, s: _Syntax, top: bool = False) -> Rendered:
     raise TypeError(node)
 
 
-def _and(parts: list[Rendered], children: list[Node], s: _Syntax, top: bool) -> Rendered:
+def _and(parts: list[Rendered], children: list[Node], s: Dialect, top: bool) -> Rendered:
     kept = [_group(t, c) for (t, _), c in zip(parts, children, strict=True) if t is not None]
     if not kept:
         return None, False

@@ -1,20 +1,53 @@
-"""What every source kind shares: the request it wants, the response it gets, the page it returns.
+"""What every source kind shares: its declaration, the request it wants, the response it gets, the page it returns.
 
-A source module is pure: `first_request` says what to fetch, `parse` turns the fetched bytes into
-posts and says what to remember. The fetcher and the daemon do the I/O in between.
+A source module is pure: `TYPE` declares what feeds.toml may say about a feed of its kind,
+`first_request` says what to fetch, `parse` turns the fetched bytes into posts and says what to
+remember. The fetcher and the daemon do the I/O in between.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
+from monitor.query.pushdown import Dialect
 from storage.types import Post
 
 
-class FeedError(Exception):
-    """The response could not be turned into posts; the message says why, in one line."""
+@dataclass(frozen=True, slots=True)
+class SourceType:
+    """One kind of feed as feeds.toml, the daemon and pushdown see it.
+
+    Besides name, type and interval, a feed may hold the keys named here and no others.
+    """
+
+    name: str
+    """The `type = "..."` of feeds.toml."""
+    selects: tuple[str, ...]
+    """Keys that say what to read (a URL, a hashtag, a topic ...): a feed needs at least one."""
+    options: tuple[str, ...] = ()
+    """Other plain string keys."""
+    urls: tuple[str, ...] = ()
+    """Keys whose values must be http(s) URLs (they may also be in `selects`)."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Secret name (as `PollContext.secrets` holds it) → the key naming its environment variable."""
+    search: Dialect | None = None
+    """The search syntax of the API behind `topic = "..."`; None when the kind cannot search."""
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset((*self.selects, *self.options, *self.urls, *self.secrets.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the last successful poll left behind; ETag and Last-Modified are opaque strings."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +88,8 @@ class PollContext:
     """Values of the environment variables the feed names (token_env, password_env)."""
     query: str | None = None
     """The topic's query rendered for this API, where the feed searches a topic."""
+    now: datetime | None = None
+    """The poll's clock: when undated items arrived, whether a token has expired."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +102,10 @@ class Page:
 
 
 class Source(Protocol):
+    """A source module: see monitor/sources/__init__.py for the registry of them."""
+
+    TYPE: SourceType
+
     def first_request(self, ctx: PollContext) -> Request: ...
 
     def parse(self, ctx: PollContext, response: Response) -> Page: ...

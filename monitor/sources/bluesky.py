@@ -14,11 +14,22 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from monitor.clock import utc_now
+from monitor.pollerrors import FeedError, NotConfigured
+from monitor.query.pushdown import Dialect
 from monitor.sources import jsonapi as j
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
 from storage.types import Post
 
 KIND = "bluesky"
+TYPE = SourceType(
+    KIND,
+    selects=("actor", "topic"),
+    options=("handle",),
+    urls=("base_url",),
+    secrets={"password": "password_env"},
+    search=Dialect(has_or=False, negate=None, joiner=" ", hashtags=True, fields=frozenset({"lang"})),
+)
 PUBLIC_BASE = "https://public.api.bsky.app"
 LOGIN_BASE = "https://bsky.social"
 FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
@@ -33,10 +44,10 @@ EXPIRED = frozenset({400, 401})
 _CLEARED = {"accessJwt": "", "refreshJwt": "", "accessExp": "", "refreshExp": ""}
 
 
-def first_request(ctx: PollContext, now: datetime | None = None) -> Request:
+def first_request(ctx: PollContext) -> Request:
     if "actor" in ctx.options:
         return _feed_request(ctx, "")
-    moment = now or datetime.now(UTC)
+    moment = ctx.now or utc_now()
     if _valid(ctx.session, "accessJwt", "accessExp", moment):
         return _search_request(ctx, ctx.session["accessJwt"])
     if _valid(ctx.session, "refreshJwt", "refreshExp", moment):
@@ -139,7 +150,7 @@ def to_post(source: str, view: j.JSON, quoting: j.JSON | None = None) -> Post | 
         source=source,
         author=j.person(j.text(author, "displayName"), j.text(author, "handle")),
         url=post_url(uri, author),
-        text=j.clean(body),
+        text=j.tidy(body),
         published=published,
         kind=KIND,
         lang=langs[0] if langs else "",
@@ -227,7 +238,7 @@ def _login_request(ctx: PollContext) -> Request:
     handle = ctx.options.get("handle", "").strip().lstrip("@")
     env = ctx.options.get("password_env", "")
     if not handle:
-        raise j.NotConfigured('Bluesky search needs a login: set "handle" and "password_env" in the feed')
+        raise NotConfigured('Bluesky search needs a login: set "handle" and "password_env" in the feed')
     password = j.require_secret(ctx.secrets, "password", env, "Bluesky search needs an app password")
     body = {"identifier": handle, "password": password}
     return Request(_base(ctx, LOGIN_BASE) + LOGIN, method="POST", json=body, conditional=False)

@@ -6,12 +6,20 @@ N kept in the cursor) and reads on through `page` while `page + 1 < nbPages`.
 
 from __future__ import annotations
 
+from monitor.pollerrors import FeedError
+from monitor.query.pushdown import Dialect
 from monitor.sources import jsonapi as j
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
 from monitor.sources.text import html_to_text
 from storage.types import Post
 
 KIND = "hackernews"
+TYPE = SourceType(
+    KIND,
+    selects=("topic",),
+    urls=("base_url",),
+    search=Dialect(has_or=False, negate="-", joiner=" ", hashtags=False),
+)
 DEFAULT_BASE = "https://hn.algolia.com"
 SITE = "https://news.ycombinator.com/item?id="
 PER_PAGE = 100
@@ -47,16 +55,16 @@ def to_post(source: str, hit: j.JSON) -> Post | None:
     if not item_id or published is None:
         return None
     story = j.text(hit, "title")
-    title = j.clean(story or j.text(hit, "story_title"), one_line=True)
+    title = j.tidy(story or j.text(hit, "story_title"), one_line=True)
     body = html_to_text(j.text(hit, "story_text") or j.text(hit, "comment_text"))
     link = j.text(hit, "url") if story else ""
     heading = title if story else (f"Re: {title}" if title else "")
     return Post(
         id=item_id,
         source=source,
-        author=j.clean(j.text(hit, "author"), one_line=True),
+        author=j.tidy(j.text(hit, "author"), one_line=True),
         url=SITE + item_id,
-        text=j.clean("\n\n".join(part for part in (heading, body, link) if part)),
+        text=j.tidy("\n\n".join(part for part in (heading, body, link) if part)),
         published=published,
         title=title,
         kind=KIND,

@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from monitor.sources.base import FeedError
+from monitor.pollerrors import FeedError, NotConfigured
+from monitor.textsafe import printable, strip_controls
 
 JSON = dict[str, Any]
 
-# Control characters a terminal or a log would act on (tab and newline are kept).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINK = re.compile(r'<\s*([^>]*)>\s*((?:;\s*[^;,]*)*)')
 _REL = re.compile(r'rel\s*=\s*"?([^";]+)"?')
-
-
-class NotConfigured(FeedError):
-    """The feed lacks a credential or key it needs: asking again soon cannot help, so the daemon backs off hard."""
-
-    permanent = True
 
 
 def load(body: bytes, what: str) -> Any:
@@ -35,7 +27,7 @@ def load(body: bytes, what: str) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        head = clean(body[:60].decode("utf-8", "replace"), one_line=True)
+        head = tidy(body[:60].decode("utf-8", "replace"), one_line=True)
         raise FeedError(f"{what}: the response is not JSON (starts with {head!r})") from None
 
 
@@ -105,9 +97,10 @@ def is_newer(candidate: str, bound: str) -> bool:
     return not bound or id_key(candidate) > id_key(bound)
 
 
-def clean(value: str, *, one_line: bool = False) -> str:
-    """Text without control characters; whitespace folded to one line when asked."""
-    value = _CONTROL.sub("", value)
+def tidy(value: str, *, one_line: bool = False) -> str:
+    """Text without control characters, spaces folded, at most one blank line between paragraphs
+    (or everything on one line)."""
+    value = strip_controls(value)
     if one_line:
         return " ".join(value.split())
     lines = [" ".join(line.split()) for line in value.replace("\r\n", "\n").split("\n")]
@@ -116,8 +109,8 @@ def clean(value: str, *, one_line: bool = False) -> str:
 
 def person(name: str, handle: str) -> str:
     """'Display Name (@handle)', or '@handle' when there is no display name."""
-    name = clean("".join(ch for ch in name if unicodedata.category(ch) != "Cf"), one_line=True)
-    handle = clean(handle, one_line=True).lstrip("@")
+    name = tidy(printable(name), one_line=True)  # a display name is decoration: no invisible marks
+    handle = tidy(handle, one_line=True).lstrip("@")
     if not handle:
         return name
     return f"{name} (@{handle})" if name else f"@{handle}"
@@ -153,7 +146,7 @@ def api_error(document: object) -> str:
     for part in parts:
         if part and part not in seen:
             seen.append(part)
-    return clean(": ".join(seen), one_line=True)[:300]
+    return tidy(": ".join(seen), one_line=True)[:300]
 
 
 def fail(what: str, document: object, secrets: Mapping[str, str] = {}) -> FeedError:

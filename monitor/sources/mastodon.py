@@ -10,12 +10,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from monitor.pollerrors import FeedError
+from monitor.query.pushdown import Dialect
 from monitor.sources import jsonapi as j
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
 from monitor.sources.text import html_to_text
 from storage.types import Post
 
 KIND = "mastodon"
+TYPE = SourceType(
+    KIND,
+    selects=("hashtag", "account", "topic"),
+    urls=("base_url",),
+    secrets={"token": "token_env"},
+    search=Dialect(has_or=False, negate="-", joiner=" ", hashtags=True),
+)
 DEFAULT_BASE = "https://mastodon.social"
 LIMIT = 40
 DEFAULT_LIMIT = 20  # what Mastodon returns when a request names no limit
@@ -112,9 +121,9 @@ def to_post(source: str, status: j.JSON) -> Post | None:
 
 def _text(status: j.JSON) -> str:
     body = html_to_text(j.text(status, "content"))
-    warning = j.clean(j.text(status, "spoiler_text"), one_line=True)
+    warning = j.tidy(j.text(status, "spoiler_text"), one_line=True)
     options = j.dicts(j.arr(j.obj(status, "poll"), "options"))
-    poll = " / ".join(title for o in options if (title := j.clean(j.text(o, "title"), one_line=True)))
+    poll = " / ".join(title for o in options if (title := j.tidy(j.text(o, "title"), one_line=True)))
     parts = [warning, body, poll]
     return "\n\n".join(p for p in parts if p)
 

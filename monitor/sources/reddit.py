@@ -12,11 +12,19 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from monitor.pollerrors import FeedError
+from monitor.query.pushdown import Dialect
 from monitor.sources import jsonapi as j
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
 from storage.types import Post
 
 KIND = "reddit"
+TYPE = SourceType(
+    KIND,
+    selects=("subreddit", "topic"),
+    urls=("base_url",),
+    search=Dialect(has_or=True, negate="NOT ", joiner=" AND ", hashtags=False),
+)
 DEFAULT_BASE = "https://www.reddit.com"
 SITE = "https://www.reddit.com"
 LIMIT = 100
@@ -83,7 +91,7 @@ def to_post(source: str, item: j.JSON) -> Post | None:
     permalink = j.text(item, "permalink").split("?", 1)[0]
     if not name or published is None or not permalink.startswith("/"):
         return None
-    title = j.clean(j.text(item, "title") or j.text(item, "link_title"), one_line=True)
+    title = j.tidy(j.text(item, "title") or j.text(item, "link_title"), one_line=True)
     body = j.text(item, "selftext") or j.text(item, "body")
     link = j.text(item, "url_overridden_by_dest") or j.text(item, "url")
     external = link if link.startswith(("http://", "https://")) and not _on_reddit(link) else ""
@@ -93,7 +101,7 @@ def to_post(source: str, item: j.JSON) -> Post | None:
         source=source,
         author=f"u/{author}" if author else "",
         url=SITE + _UNSAFE_IN_URL.sub(lambda m: quote(m.group()), permalink),
-        text=j.clean("\n\n".join(part for part in (title, body, external) if part)),
+        text=j.tidy("\n\n".join(part for part in (title, body, external) if part)),
         published=published,
         title=title,
         kind=KIND,

@@ -12,7 +12,7 @@ uses lxml with resolve_entities=False and no network; feedparser uses expat thro
 external general entities off), so billion-laughs and XXE bodies parse in milliseconds into
 harmless text; tests/test_rss.py holds both.
 
-A post without any date gets `datetime.now(UTC)` (the moment it was parsed): the pipeline and the
+A post without any date gets the poll's time (`now`, the moment it was parsed): the pipeline and the
 store need a datetime, and "first seen now" is the honest answer for an undated item.
 """
 
@@ -32,10 +32,20 @@ from urllib.parse import quote_plus, urljoin, urlsplit
 import fastfeedparser
 import feedparser
 
-from monitor.sources.base import FeedError, Page, PollContext, Request, Response
-from monitor.sources.text import collapse_whitespace, html_to_text, strip_controls
+from monitor.clock import utc_now
+from monitor.pollerrors import FeedError
+from monitor.query.pushdown import Dialect
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
+from monitor.sources.text import collapse_whitespace, html_to_text
+from monitor.textsafe import one_line, strip_controls, strip_escape_sequences
 from storage.types import Post
 
+TYPE = SourceType(
+    "rss",
+    selects=("url", "topic"),
+    urls=("url", "search_url"),
+    search=Dialect(has_or=True, negate="-", joiner=" ", hashtags=False),  # Google News
+)
 DEFAULT_SEARCH_URL = "https://news.google.com/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en"
 MAX_BODY_BYTES = 16_000_000
 """A bigger body is refused (the fetcher caps sizes too; this keeps parse_feed bounded alone)."""
@@ -56,9 +66,6 @@ _ROOT_BASE = re.compile(
     rb"<(?:[\w-]+:)?(?:feed|rss|RDF|channel)\b[^>]*?\sxml:base\s*=\s*[\"']([^\"']*)[\"']", re.DOTALL
 )
 _NAMED_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{0,31});")
-_ESCAPES_BYTES = re.compile(
-    rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]?"
-)
 _TAG = re.compile(r"<[A-Za-z/!][^>]*>")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -79,17 +86,20 @@ def parse(ctx: PollContext, response: Response) -> Page:
         url=response.url,
         source=ctx.feed_name,
         content_type=response.headers.get("content-type", ""),
+        now=ctx.now,
     )
     return Page(posts=tuple(posts))
 
 
-def parse_feed(body: bytes, *, url: str, source: str, content_type: str = "") -> list[Post]:
-    """The pure core: feed bytes → posts, links resolved against `url`, times in UTC."""
+def parse_feed(
+    body: bytes, *, url: str, source: str, content_type: str = "", now: datetime | None = None
+) -> list[Post]:
+    """The pure core: feed bytes → posts, links resolved against `url`, times in UTC; `now` dates undated items."""
     if len(body) > MAX_BODY_BYTES:
         raise FeedError(f"feed too large: {len(body)} bytes (limit {MAX_BODY_BYTES})")
     if not body.strip():
         raise FeedError("empty body")
-    now = datetime.now(UTC)
+    now = now or utc_now()
     if _looks_like_json(body, content_type):
         entries, feed = parse_json_feed(body)
         base = url
@@ -109,7 +119,7 @@ def parse_json_feed(body: bytes) -> tuple[Sequence[Entry], Entry]:
     try:
         data = json.loads(body.decode("utf-8", "replace"))
     except (ValueError, RecursionError) as error:
-        raise FeedError(f"not a feed: invalid JSON: {_one_line(str(error))}") from None
+        raise FeedError(f"not a feed: invalid JSON: {one_line(str(error), 200)}") from None
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise FeedError("not a feed: JSON without a JSON Feed 'items' list")
     entries = [_json_entry(item) for item in data["items"] if isinstance(item, dict)]
@@ -143,7 +153,7 @@ def _parse_xml(body: bytes, url: str, content_type: str) -> tuple[Sequence[Entry
     """Entries, feed-level fields and the base URL links resolve against (the root's xml:base)."""
     if _HTML_HEAD.match(body[:4096]):
         raise FeedError("not a feed: looks like an HTML page")
-    body = _xml_safe_entities(_strip_escape_sequences(_declared_or_utf8_or_cp1252(body, content_type)))
+    body = _xml_safe_entities(strip_escape_sequences(_declared_or_utf8_or_cp1252(body, content_type)))
     base = _root_base(body, url)
     fast = _fastfeedparser(body)
     if fast is not None and fast[0]:
@@ -161,11 +171,6 @@ def _root_base(body: bytes, url: str) -> str:
         return urljoin(url, base.decode("utf-8", "replace").strip())
     except ValueError:  # an unparsable base (bad IPv6 literal...) is ignored
         return url
-
-
-def _strip_escape_sequences(body: bytes) -> bytes:
-    """Terminal escape sequences go whole before parsing: the parsers drop a raw ESC, not its tail."""
-    return _ESCAPES_BYTES.sub(b"", body) if b"\x1b" in body else body
 
 
 def _xml_safe_entities(body: bytes) -> bytes:
@@ -216,13 +221,13 @@ def _feedparser(body: bytes, content_type: str) -> tuple[Sequence[Entry], Entry]
         try:
             parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
         except Exception as error:  # a parser bug on hostile input is this feed's error, not ours
-            raise FeedError(f"unparsable feed: {_one_line(repr(error))}") from None
+            raise FeedError(f"unparsable feed: {one_line(repr(error), 200)}") from None
     entries: list[Entry] = list(parsed.get("entries") or ())
     if not entries and parsed.get("bozo"):
         reason = parsed.get("bozo_exception")
         if not parsed.get("version"):
-            raise FeedError(f"not a feed: {_one_line(str(reason))}")
-        raise FeedError(f"malformed XML: {_one_line(str(reason))}")
+            raise FeedError(f"not a feed: {one_line(str(reason), 200)}")
+        raise FeedError(f"malformed XML: {one_line(str(reason), 200)}")
     if not entries and not parsed.get("version"):
         raise FeedError("not a feed: no RSS, Atom or JSON Feed root")
     return entries, dict(parsed.get("feed") or {})
@@ -398,7 +403,3 @@ def _dicts(value: object) -> Iterable[Mapping[str, Any]]:
     if isinstance(value, list | tuple):
         return [item for item in value if isinstance(item, Mapping)]
     return []
-
-
-def _one_line(message: str) -> str:
-    return collapse_whitespace(strip_controls(message)).replace("\n", " ")[:200]

@@ -15,6 +15,8 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
+from monitor.textsafe import strip_controls
+
 MAX_INPUT_CHARS = 1_000_000
 """Longer input is cut before parsing: a post's text is never legitimately bigger."""
 
@@ -30,25 +32,7 @@ _BLOCK_TAG = re.compile(
 )
 _BREAK_MARK = "\ue000"
 
-# Terminal escape sequences are removed whole, so no "[31m" debris is left behind.
-_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC ... BEL / ST
-    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, SOS, PM, APC ... ST
-    r"|\x1b[ -/]*[0-~]?"  # any other ESC sequence (or a lone ESC)
-)
-# C0 except \t and \n, DEL, C1; bidi embeddings/overrides/isolates (they reorder what follows).
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_ESCAPE_START = re.compile("[\x1b\x90-\x9f]")
 _MARK_RUN = re.compile(" ?\ue000[\ue000 ]*")
-
-
-def strip_controls(text: str) -> str:
-    """Remove terminal escape sequences, control characters and bidi overrides."""
-    if _ESCAPE_START.search(text):  # the full pattern is slow to scan; most text has no ESC at all
-        text = _ESCAPES.sub("", text)
-    return _CONTROLS.sub("", text)
 
 
 def collapse_whitespace(text: str) -> str:

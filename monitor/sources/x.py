@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from html import unescape
 
+from monitor.pollerrors import NotConfigured
+from monitor.query.pushdown import Dialect
 from monitor.sources import jsonapi as j
-from monitor.sources.base import Page, PollContext, Request, Response
+from monitor.sources.base import Page, PollContext, Request, Response, SourceType
 from storage.types import Post
 
 KIND = "x"
+TYPE = SourceType(
+    KIND,
+    selects=("topic",),
+    urls=("base_url",),
+    secrets={"token": "token_env"},
+    search=Dialect(has_or=True, negate="-", joiner=" ", hashtags=True, fields=frozenset({"lang", "url"})),
+)
 DEFAULT_BASE = "https://api.x.com"
 SITE = "https://x.com"
 MAX_RESULTS = 100
@@ -81,7 +90,7 @@ def to_post(source: str, tweet: j.JSON, users: dict[str, j.JSON], quoting: j.JSO
         source=source,
         author=j.person(j.text(user, "name"), j.text(user, "username")),
         url=tweet_url(tweet, users),
-        text=j.clean(body),
+        text=j.tidy(body),
         published=published,
         kind=KIND,
         lang=j.text(tweet, "lang") if j.text(tweet, "lang") not in {"und", "zxx", "qme", "qht"} else "",
@@ -108,7 +117,7 @@ def _auth(ctx: PollContext) -> dict[str, str]:
     token = ctx.secrets.get("token", "")
     if not token:
         env = ctx.options.get("token_env", "") or "(token_env in the feed)"
-        raise j.NotConfigured(f"X needs a bearer token: set the environment variable {env}")
+        raise NotConfigured(f"X needs a bearer token: set the environment variable {env}")
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import webbrowser
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from monitor.textsafe import one_line
 from monitor.tui.board import Reader
 from monitor.tui.prefs import Prefs
-from monitor.tui.render import clean
 from monitor.tui.screens.main import BINDINGS, MainScreen
 from storage.store import Store
 
@@ -32,6 +36,8 @@ class MonitorApp(App[None]):
     """Read-only on the store. `background` (the daemon, for `watch` and `demo`) runs in this loop."""
 
     TITLE = "monitor"
+    # Ctrl-C quits like q (Textual's default only shows a toast); in a text box it still copies.
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+c", "quit", "Quit", show=False)]
 
     def __init__(
         self,
@@ -53,27 +59,39 @@ class MonitorApp(App[None]):
         self._open_url = open_url
         self._background = background
         self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # Not `_task`: that name is Textual's own (the app's message loop), and waiting on it waits forever.
+        self._daemon: asyncio.Task[None] | None = None
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
         if self._background is not None:
-            self._task = asyncio.create_task(self._run_background(self._background))
+            self._daemon = asyncio.create_task(self._run_background(self._background))
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals on Windows or off the main thread
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.call_later, self.action_quit)
+
+    def on_unmount(self) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+
+    @property
+    def daemon_stopped(self) -> bool:
+        """The daemon this app runs has finished (True when it runs none)."""
+        return self._daemon is None or self._daemon.done()
 
     async def _run_background(self, background: Background) -> None:
         try:
             await background(self._stop)
         except Exception as e:  # the daemon failing must show, not kill the dashboard
             log.exception("the background daemon stopped")
-            self.notify(f"the daemon stopped: {clean(str(e))}", severity="error", timeout=30)
+            self.notify(f"the daemon stopped: {one_line(str(e))}", severity="error", timeout=30)
 
     async def action_quit(self) -> None:
-        """Stop the daemon we run (letting its polls finish), then leave."""
+        """Stop the daemon we run (letting its polls finish), then leave. SIGTERM and Ctrl-C come here too."""
         self._stop.set()
-        if self._task is not None:
+        if self._daemon is not None and not self._daemon.done():
             self.notify("stopping the daemon…", timeout=STOP_TIMEOUT)
             try:
-                await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
+                await asyncio.wait_for(asyncio.shield(self._daemon), STOP_TIMEOUT)
             except TimeoutError:
                 log.warning("the daemon did not stop within %.0f s", STOP_TIMEOUT)
         self.exit()
@@ -84,13 +102,13 @@ class MonitorApp(App[None]):
             self.notify("this post has no web link", severity="warning")
             return
         self._open_url(url)
-        self.notify(f"opened {clean(url)}", timeout=2)
+        self.notify(f"opened {one_line(url)}", timeout=2)
 
     def copy_link(self, url: str) -> None:
         if not url:
             self.notify("this post has no link", severity="warning")
             return
-        self.copy_to_clipboard(clean(url))
+        self.copy_to_clipboard(one_line(url))
         self.notify("link copied", timeout=2)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -104,7 +122,7 @@ class MonitorApp(App[None]):
                 binding.description, f"key: {binding.key_display or binding.key}", _runner(screen, binding.action)
             )
         for topic in screen.board.topics if screen.board else ():
-            yield SystemCommand(f"Topic: {clean(topic)}", "show this topic's stories", _switcher(screen, topic))
+            yield SystemCommand(f"Topic: {one_line(topic)}", "show this topic's stories", _switcher(screen, topic))
 
 
 def _runner(screen: MainScreen, action: str) -> Callable[[], Awaitable[object]]:

@@ -16,8 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from monitor.output import feed_health
-from monitor.textsafe import truncate
-from monitor.tui.render import age, clean
+from monitor.textsafe import one_line
+from monitor.tui.render import age
 from monitor.tui.widgets.rows import KeyedTable
 from storage.errors import StorageError
 from storage.types import FeedState
@@ -35,13 +35,13 @@ def until(when: datetime | None, now: datetime) -> str:
 def feed_cells(state: FeedState, now: datetime) -> tuple[Text, ...]:
     health = feed_health(state)
     return (
-        Text(truncate(clean(state.name), 28)),
+        Text(one_line(state.name, 28)),
         Text(health, style=HEALTH_STYLE[health]),
         Text(str(state.last_status) if state.last_status is not None else "-", justify="right"),
         Text(age(state.last_poll, now) + " ago" if state.last_poll else "never"),
         Text(until(state.next_check, now)),
         Text(str(state.error_count), justify="right"),
-        Text(truncate(clean(state.last_error or ""), 80), style="red"),
+        Text(one_line(state.last_error or "", 80), style="red"),
     )
 
 

@@ -14,8 +14,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
+from monitor.textsafe import one_line
 from monitor.tui.board import Board, Health, PostQuery, PostRow
-from monitor.tui.render import clean
 from monitor.tui.screens.feeds import FeedsScreen
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.post import PostScreen
@@ -45,7 +45,7 @@ BINDINGS = [
     Binding("c", "copy_link", "Copy link"),
     Binding("h", "feeds", "Feeds"),
     Binding("question_mark", "help", "Help", key_display="?"),
-    Binding("q", "app.quit", "Quit"),
+    Binding("q", "app.quit", "Quit", key_display="q/^c"),  # Ctrl-C is bound on the app, for every screen
 ]
 
 
@@ -160,7 +160,7 @@ class MainScreen(Screen[None]):
         self.board, self.health, self.revision, self.topic = board, board.health, board.revision, board.topic
         stories = self.query_one(StoryTable)
         stories.show(board.stories, board.health.now)
-        stories.border_title = f"Stories: {clean(board.topic or '-')} ({len(board.stories)})"
+        stories.border_title = f"Stories: {one_line(board.topic or '-')} ({len(board.stories)})"
         self._redraw_status()
         self._adopt_first_posts(message.post_query)
         if message.post_query == self.post_query:
@@ -185,13 +185,13 @@ class MainScreen(Screen[None]):
         self._redraw_status()
 
     def on_main_screen_load_failed(self, message: LoadFailed) -> None:
-        self.query_one(StatusLine).update(f"cannot read the store: {clean(message.error)}")
+        self.query_one(StatusLine).update(f"cannot read the store: {one_line(message.error)}")
 
     def _show_posts(self, posts: tuple[PostRow, ...], now: datetime) -> None:
         table = self.query_one(PostTable)
         table.show(posts, now)
         q = self.post_query
-        title = f"Search: {clean(q.search)}" if q.search is not None else "Posts"
+        title = f"Search: {one_line(q.search)}" if q.search is not None else "Posts"
         table.border_title = f"{title} ({len(posts)})"
 
     def _redraw_status(self) -> None:
@@ -202,8 +202,8 @@ class MainScreen(Screen[None]):
 
     def _filters(self) -> str:
         q = self.post_query
-        parts = [f"search “{clean(q.search)}”" if q.search is not None else ""]
-        parts += [f"text “{clean(q.text)}”" if q.text else "", f"source “{clean(q.source)}”" if q.source else ""]
+        parts = [f"search “{one_line(q.search)}”" if q.search is not None else ""]
+        parts += [f"text “{one_line(q.text)}”" if q.text else "", f"source “{one_line(q.source)}”" if q.source else ""]
         return "  ".join(p for p in parts if p)
 
     def _follow_selection(self) -> None:
@@ -287,7 +287,7 @@ class MainScreen(Screen[None]):
             return
         author = post.post.post.author
         muted = self.monitor.prefs.toggle_mute_author(author)
-        self._save_and_refresh(f"{'Muted' if muted else 'Unmuted'} {clean(author) or 'the anonymous author'}")
+        self._save_and_refresh(f"{'Muted' if muted else 'Unmuted'} {one_line(author) or 'the anonymous author'}")
 
     def action_mark_read(self) -> None:
         row = self.query_one(StoryTable).selected_story()

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from monitor.tui.render import clean
+from monitor.textsafe import one_line
 
 CSS_PATH = Path(__file__).with_name("prompt.tcss")
 
@@ -56,7 +56,7 @@ class TopicPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Topic")
-            options = [Option(Text(clean(t)), id=str(i)) for i, t in enumerate(self.topics)]
+            options = [Option(Text(one_line(t)), id=str(i)) for i, t in enumerate(self.topics)]
             yield OptionList(*options, id="topics")
 
     def on_mount(self) -> None:

@@ -1,4 +1,7 @@
-"""`monitor test-query QUERY [--topic T]`: what a query would match among stored posts, and why."""
+"""`monitor test-query QUERY [--topic T]`: preview what a query would match among stored posts, and why.
+
+Named query_preview, not test_query, so that no one (and no test runner) takes it for a test module.
+"""
 
 from __future__ import annotations
 
