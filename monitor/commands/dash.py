@@ -54,11 +54,11 @@ def dashboard(config: Config, *, daemon: bool, topic: str | None = None) -> Iter
         background = None
         if daemon:
             writer = stack.enter_context(open_store(config.storage_url))
-            writer.lock_writer()
+            writer.lock_writer(utc_now())
             background = _daemon_runner(config, writer)
         reader = stack.enter_context(open_store(config.storage_url, readonly=True))
         prefs = Prefs.load(prefs_path_for(config.storage_url, config.path))
-        yield MonitorApp(reader, prefs=prefs, background=background, topic=topic)
+        yield MonitorApp(reader, prefs=prefs, clock=utc_now, background=background, topic=topic)
 
 
 def _daemon_runner(config: Config, writer: Store) -> Background:
