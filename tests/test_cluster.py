@@ -349,9 +349,10 @@ def test_a_recorded_json_feed_item_stays_out_of_the_reddit_story_it_shares_a_wor
     polls = [feed, [p for p in threads if p is not None]]
     for order in (polls, polls[::-1]):
         with open_store(f"sqlite:///{tmp_path / f'{order[0][0].source}-first.db'}") as store:
-            pipeline = Pipeline(store, [Topic("everything", query="*")])
+            now = datetime.now(UTC)  # the JSON Feed's undated items are dated by their parse
+            pipeline = Pipeline(store, [Topic("everything", query="*")], now=now)
             for posts in order:
-                pipeline.process(posts, now=datetime.now(UTC))
+                pipeline.process(posts, now=now)
             [fake] = [sp for sp in store.posts() if sp.post.title == "Fake item"]
             story = store.posts(cluster=fake.cluster)
         assert [sp.post.title for sp in story] == ["Fake item"]
