@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.tui.board import Reader
+from monitor.tui.board import BoardLoader
 from storage.store import open_store
 from storage.types import Batch, Match, NewPost, Post, Story
 
@@ -40,7 +40,7 @@ def build(path: Path, posts: int, stories: int) -> None:
     per_story = posts // stories
     started = time.perf_counter()
     with open_store(url) as store:
-        store.lock_writer()
+        store.lock_writer(NOW)
         chunk = 400  # stories per batch: 20,000 posts per transaction
         for first in range(1, stories + 1, chunk):
             ids = range(first, min(first + chunk, stories + 1))
@@ -57,7 +57,7 @@ def build(path: Path, posts: int, stories: int) -> None:
                                 text, at)
                     batch_posts.append(NewPost(post, (Match(TOPIC, (WORDS[(sid + n) % len(WORDS)],)),),
                                                {TOPIC: sid}))
-            store.write(Batch(posts=batch_posts, stories=batch_stories, seen=NOW))
+            store.write(Batch(posts=batch_posts, stories=batch_stories), NOW)
             done = min(first + chunk - 1, stories)
             print(f"  built {done * per_story:,} posts ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
@@ -131,7 +131,7 @@ async def measure(path: Path) -> None:
                       NOW + timedelta(seconds=100), True, selected.story.sources, 6, selected.story.velocity + 100)
 
         def commit() -> float:
-            writer.write(Batch(posts=new, stories=[grown], seen=NOW))
+            writer.write(Batch(posts=new, stories=[grown]), NOW)
             return time.perf_counter()  # the commit itself, not when the event loop hears of it
 
         def refreshed() -> bool:
@@ -146,20 +146,20 @@ async def measure(path: Path) -> None:
         while not refreshed():
             await pilot.pause(0.002)
         writer.close()
-    reader = Reader(open_store(url, readonly=True))
+    loader = BoardLoader(open_store(url, readonly=True))
     prefs = Prefs()
-    cold_ms = timed(lambda: reader.with_trends(reader.board(TOPIC, prefs, NOW, 0)))
-    board_ms = timed(lambda: reader.with_trends(reader.board(TOPIC, prefs, NOW, 0)))
-    posts_ms = timed(lambda: reader.posts(PostQuery(story=sid), set()))
-    all_ms = timed(lambda: reader.store.stories(topic=TOPIC))
-    stats_ms = timed(lambda: reader.store.stats(NOW))
-    count_ms = timed(lambda: count_by_scan(reader, NOW))
-    top = [s.id for s in reader.store.stories(topic=TOPIC, limit=50)]
-    sparks_ms = timed(lambda: reader.store.recent_published(top, per_story=64))
-    per_story_ms = timed(lambda: [reader.store.posts(cluster=i, limit=64) for i in top])
-    search_ms = timed(lambda: reader.store.posts(topic=TOPIC, text="no such words", limit=50))
-    common_ms = timed(lambda: reader.store.posts(topic=TOPIC, text="harbour", limit=50))
-    scan_ms = timed(lambda: reader.store.posts(topic=TOPIC, text="zq", limit=50))  # too short for trigrams
+    cold_ms = timed(lambda: loader.with_trends(loader.board(TOPIC, prefs, NOW, 0)))
+    board_ms = timed(lambda: loader.with_trends(loader.board(TOPIC, prefs, NOW, 0)))
+    posts_ms = timed(lambda: loader.posts(PostQuery(story=sid), set()))
+    all_ms = timed(lambda: loader.store.stories(topic=TOPIC))
+    stats_ms = timed(lambda: loader.store.stats(NOW))
+    count_ms = timed(lambda: count_by_scan(loader, NOW))
+    top = [s.id for s in loader.store.stories(topic=TOPIC, limit=50)]
+    sparks_ms = timed(lambda: loader.store.recent_published(top, per_story=64))
+    per_story_ms = timed(lambda: [loader.store.posts(cluster=i, limit=64) for i in top])
+    search_ms = timed(lambda: loader.store.posts(topic=TOPIC, text="no such words", limit=50))
+    common_ms = timed(lambda: loader.store.posts(topic=TOPIC, text="harbour", limit=50))
+    scan_ms = timed(lambda: loader.store.posts(topic=TOPIC, text="zq", limit=50))  # too short for trigrams
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"first paint (open app -> first frame with stories and posts): {first_paint:7.0f} ms   goal  500")
     print(f"refresh after 100 new posts (commit -> first frame showing them, 50 ms poll): {shown:7.0f} ms   goal  100")
@@ -179,9 +179,9 @@ async def measure(path: Path) -> None:
     print(f"  the obvious alternative, every story of the topic: {all_ms:5.1f} ms")
 
 
-def count_by_scan(reader: Reader, now: datetime) -> tuple[int, int]:
+def count_by_scan(loader: BoardLoader, now: datetime) -> tuple[int, int]:
     """What stats() counted before migration 0002: every post, then the last hour's by index."""
-    with reader.store._engine.connect() as conn:
+    with loader.store._engine.connect() as conn:
         total = conn.exec_driver_sql("SELECT count(*) FROM posts").scalar_one()
         cut = (now - timedelta(hours=1)).replace(tzinfo=None).isoformat(sep=" ")
         recent = conn.exec_driver_sql("SELECT count(*) FROM posts WHERE seen >= ?", (cut,)).scalar_one()

@@ -90,11 +90,11 @@ def per_row(conn: Connection, batch: Batch) -> None:
 
 def run(url: str, total: int, size: int) -> None:
     with open_store(url) as store:
-        store.write(Batch(stories=[Story(1, "gaza", "seed", 0, T0, T0)]))  # creates the topic row
+        store.write(Batch(stories=[Story(1, "gaza", "seed", 0, T0, T0)]), T0)  # creates the topic row
         work = batches(total, size, "bulk")
         started = time.perf_counter()
         for batch in work:
-            store.write(batch)
+            store.write(batch, T0)
         bulk = time.perf_counter() - started
 
         work = batches(total, size, "rowwise")
@@ -107,7 +107,7 @@ def run(url: str, total: int, size: int) -> None:
 
         started = time.perf_counter()
         for batch in batches(total, size, "bulk"):  # a re-poll of everything: all ignored
-            store.write(batch)
+            store.write(batch, T0)
         repoll = time.perf_counter() - started
         report(store, total, size, bulk, rowwise, repoll)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from monitor.cluster import Clusterer
 from monitor.config import Topic
@@ -13,8 +14,7 @@ from monitor.dedup import Deduper
 from monitor.match import Matcher, compile_topics
 from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
-from storage.store import Store
-from storage.types import Batch, FeedState, NewPost, Post
+from storage.types import Batch, FeedState, NewPost, Post, StoredPost, Story
 
 RESTORE_WINDOW = timedelta(days=3)
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones disagree; a date further ahead is wrong
@@ -28,6 +28,23 @@ def dated_by_fetch(post: Post, fetched: datetime) -> Post:
     return replace(post, published=fetched, claimed_published=post.published)
 
 
+class PipelineStore(Protocol):
+    """What the pipeline needs of a store (storage.store.Store is the real one); all it reads is
+    the recent window it rebuilds its state from, and all it writes is one Batch per call."""
+
+    def live_window(self, since: datetime) -> list[StoredPost]: ...
+
+    def max_story_id(self) -> int: ...
+
+    def stories(
+        self, *, topic: str | None = None, live_only: bool = False, limit: int | None = None
+    ) -> list[Story]: ...
+
+    def known(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]: ...
+
+    def write(self, batch: Batch, now: datetime) -> int: ...
+
+
 class Pipeline:
     """Keeps the incremental state (duplicate index, live stories) in step with the store.
 
@@ -35,16 +52,16 @@ class Pipeline:
     write; when a write fails, the state is rebuilt from what the database holds.
     """
 
-    def __init__(self, store: Store, topics: Sequence[Topic], *, now: datetime | None = None) -> None:
+    def __init__(self, store: PipelineStore, topics: Sequence[Topic], *, now: datetime) -> None:
         self.store = store
         self.matcher: Matcher = compile_topics(topics)
         self._topics = [t.name for t in topics]
         self.featurizer = Featurizer()  # one tokenisation per post, shared by dedup and every topic
         self.restore(now)
 
-    def restore(self, now: datetime | None = None) -> None:
+    def restore(self, now: datetime) -> None:
         """Rebuild the duplicate index and live stories from the store's recent window."""
-        since = (now or datetime.now(UTC)) - RESTORE_WINDOW
+        since = now - RESTORE_WINDOW
         window = self.store.live_window(since)
         self._ids = itertools.count(self.store.max_story_id() + 1)
         self.deduper = Deduper(featurizer=self.featurizer)
@@ -87,9 +104,9 @@ class Pipeline:
         stories = [s for c in self.clusterers.values() for s in c.changed()]
         if feed is not None:
             feed = replace(feed, posts_matched=feed.posts_matched + len(new))
-        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, seen=now)
+        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged)
         try:
-            return self.store.write(batch)
+            return self.store.write(batch, now)
         except StorageError:
             self.restore(now)
             raise

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, Select, and_, exists, func, or_, select,
 
 from storage import tables as t
 from storage import text_search
-from storage.types import DaemonInfo, FeedState, Post, StoredPost, Story
+from storage.types import DaemonInfo, FeedState, Post, Stats, StoredPost, Story
 from storage.writes import CHUNK
 
 Key = tuple[str, str]
@@ -42,7 +42,7 @@ def _json_list(raw: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
-def feed_state(row: Row[Any]) -> FeedState:
+def _feed_state(row: Row[Any]) -> FeedState:
     cursor = json.loads(row.cursor) if row.cursor else {}
     return FeedState(
         name=row.name,
@@ -61,7 +61,7 @@ def feed_state(row: Row[Any]) -> FeedState:
     )
 
 
-def story(row: Row[Any]) -> Story:
+def _story(row: Row[Any]) -> Story:
     return Story(
         id=row.id,
         topic=row.topic,
@@ -196,7 +196,49 @@ def stories(conn: Connection, topic: str | None, live_only: bool, limit: int | N
     query = query.order_by(s.velocity.desc(), s.last_seen.desc(), s.id.desc())
     if limit is not None:
         query = query.limit(limit)
-    return [story(row) for row in conn.execute(query)]
+    return [_story(row) for row in conn.execute(query)]
+
+
+def feed_states(conn: Connection) -> list[FeedState]:
+    return [_feed_state(row) for row in conn.execute(select(t.feeds).order_by(t.feeds.c.name))]
+
+
+def feed_state(conn: Connection, name: str) -> FeedState | None:
+    row = conn.execute(select(t.feeds).where(t.feeds.c.name == name)).first()
+    return _feed_state(row) if row is not None else None
+
+
+def next_checks(conn: Connection, names: Sequence[str]) -> dict[str, datetime | None]:
+    """The stored next check of each of `names` that has a row."""
+    f = t.feeds.c
+    return {row.name: row.next_check for row in conn.execute(select(f.name, f.next_check).where(f.name.in_(names)))}
+
+
+def story_by_id(conn: Connection, story_id: int) -> Story | None:
+    row = conn.execute(select(t.stories).where(t.stories.c.id == story_id)).first()
+    return _story(row) if row is not None else None
+
+
+def topics(conn: Connection) -> list[str]:
+    return list(conn.execute(select(t.topics.c.name).order_by(t.topics.c.name)).scalars())
+
+
+def revision(conn: Connection) -> int:
+    return int(conn.execute(select(t.meta.c.revision)).scalar_one())
+
+
+def max_story_id(conn: Connection) -> int:
+    """The highest story id in use, by a story row or by a match naming it (0 when none)."""
+    stories = conn.execute(select(func.max(t.stories.c.id))).scalar_one()
+    named = conn.execute(select(func.max(t.matches.c.story))).scalar_one()
+    return max(stories or 0, named or 0)
+
+
+def stats(conn: Connection, now: datetime) -> Stats:
+    total, recent = post_counts(conn, now)
+    ok, failing = feed_health(conn)
+    last_write = conn.execute(select(t.meta.c.last_write)).scalar_one()
+    return Stats(total, recent, ok, failing, last_write)
 
 
 def daemon(conn: Connection) -> DaemonInfo | None:

@@ -1,7 +1,8 @@
 """The `Store`: typed reads and one-transaction writes over the monitor database.
 
 Every public method turns driver errors (sqlalchemy.exc.*) into a one-line StorageError here,
-and nowhere else.
+and nowhere else. The SQL lives in reads.py and writes.py; this module opens connections and
+transactions around them. Times come from the caller (the command's clock), never the wall clock.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ import functools
 import os
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from storage import migrate, reads, writes
-from storage import tables as t
 from storage.engine import display_url, make_engine, normalize_url, sqlite_path
 from storage.errors import StorageError
 from storage.lock import AdvisoryLock, FileLock, WriterLock
@@ -111,7 +111,7 @@ class Store:
     # single writer
 
     @_wrapped
-    def lock_writer(self) -> None:
+    def lock_writer(self, now: datetime) -> None:
         """Become the only writer until close(), or raise StorageError naming the current one."""
         if self._lock is not None:
             return
@@ -125,7 +125,7 @@ class Store:
                     raise StorageError(f"cannot lock {lock_file}: {exc.strerror}") from exc
         else:
             self._lock = AdvisoryLock(self._engine, self.shown, self._holder_pid)
-        self.heartbeat(datetime.now(UTC))
+        self.heartbeat(now)
 
     def _holder_pid(self) -> int | None:
         info = self.daemon()
@@ -136,7 +136,7 @@ class Store:
         """Record that this process is alive (the daemon row); does not bump the revision."""
         self._started = self._started or now
         row = {"id": 1, "pid": os.getpid(), "host": socket.gethostname(), "started": self._started, "beat": now}
-        self._write(lambda conn: writes._upsert(conn, t.daemon, "id", [row]))
+        self._write(lambda conn: writes.heartbeat(conn, row))
 
     @_wrapped
     def daemon(self) -> DaemonInfo | None:
@@ -156,22 +156,17 @@ class Store:
 
     @_wrapped
     def feed_states(self) -> list[FeedState]:
-        query = select(t.feeds).order_by(t.feeds.c.name)
-        return self._read(lambda conn: [reads.feed_state(row) for row in conn.execute(query)])
+        return self._read(reads.feed_states)
 
     @_wrapped
     def feed_state(self, name: str) -> FeedState:
         """The stored state, or a fresh one for a feed never synced."""
-        query = select(t.feeds).where(t.feeds.c.name == name)
-        row = self._read(lambda conn: conn.execute(query).first())
-        return reads.feed_state(row) if row is not None else FeedState(name=name)
+        return self._read(lambda conn: reads.feed_state(conn, name)) or FeedState(name=name)
 
     @_wrapped
     def due_feeds(self, now: datetime, names: Sequence[str]) -> list[str]:
         """Those of `names` whose next check has come, soonest first; unknown names are due now."""
-        f = t.feeds.c
-        query = select(f.name, f.next_check).where(f.name.in_(list(names)))
-        checks = dict(self._read(lambda conn: [(row.name, row.next_check) for row in conn.execute(query)]))
+        checks = self._read(lambda conn: reads.next_checks(conn, names))
         due = [(checks.get(n) or now, n) for n in dict.fromkeys(names) if (checks.get(n) or now) <= now]
         return [name for _, name in sorted(due)]
 
@@ -184,9 +179,9 @@ class Store:
         return set(self._read(lambda conn: writes.pks_of(conn, wanted)))
 
     @_wrapped
-    def write(self, batch: Batch) -> int:
-        """Store one poll's results in one transaction; returns how many posts were new."""
-        now = datetime.now(UTC)
+    def write(self, batch: Batch, now: datetime) -> int:
+        """Store one poll's results in one transaction, as of `now` (posts' arrival, the last write);
+        returns how many posts were new."""
         return self._write(lambda conn: writes.write_batch(conn, batch, now))
 
     # reads
@@ -227,29 +222,20 @@ class Store:
     @_wrapped
     def story(self, story_id: int) -> Story | None:
         """The story by id, even a merged-away one (follow nothing: callers may show the merge)."""
-        query = select(t.stories).where(t.stories.c.id == story_id)
-        row = self._read(lambda conn: conn.execute(query).first())
-        return reads.story(row) if row is not None else None
+        return self._read(lambda conn: reads.story_by_id(conn, story_id))
 
     @_wrapped
     def topics(self) -> list[str]:
-        query = select(t.topics.c.name).order_by(t.topics.c.name)
-        return self._read(lambda conn: list(conn.execute(query).scalars()))
+        return self._read(reads.topics)
 
     @_wrapped
     def revision(self) -> int:
         """A counter every write bumps: poll it and re-read only when it changed."""
-        return int(self._read(lambda conn: conn.execute(select(t.meta.c.revision)).scalar_one()))
+        return self._read(reads.revision)
 
     @_wrapped
     def stats(self, now: datetime) -> Stats:
-        def body(conn: Connection) -> Stats:
-            total, recent = reads.post_counts(conn, now)
-            ok, failing = reads.feed_health(conn)
-            last_write = conn.execute(select(t.meta.c.last_write)).scalar_one()
-            return Stats(total, recent, ok, failing, last_write)
-
-        return self._read(body)
+        return self._read(lambda conn: reads.stats(conn, now))
 
     @_wrapped
     def live_window(self, since: datetime) -> list[StoredPost]:
@@ -260,11 +246,5 @@ class Store:
     @_wrapped
     def max_story_id(self) -> int:
         """The highest story id in use (0 when none), so new ids continue after a restart."""
-
-        def body(conn: Connection) -> int:
-            stories = conn.execute(select(func.max(t.stories.c.id))).scalar_one()
-            named = conn.execute(select(func.max(t.matches.c.story))).scalar_one()
-            return max(stories or 0, named or 0)
-
-        return self._read(body)
+        return self._read(reads.max_story_id)
 

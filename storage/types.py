@@ -111,7 +111,6 @@ class Batch:
     feed: FeedState | None = None  # the polled feed's new state (ingest has none)
     stories: Sequence[Story] = ()  # upserted by id: new, grown, closed
     merged: Mapping[int, int] = field(default_factory=dict)  # story id -> the story it merged into
-    seen: datetime | None = None  # the clock for posts.seen (default: now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,11 @@ def pks_of(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
     return found
 
 
+def heartbeat(conn: Connection, row: Mapping[str, Any]) -> None:
+    """The one daemon row: who holds the writer lock and when it last said it was alive."""
+    _upsert(conn, t.daemon, "id", [row])
+
+
 def bump_revision(conn: Connection, now: datetime) -> None:
     conn.execute(update(t.meta).values(revision=t.meta.c.revision + 1, last_write=now))
 
@@ -213,9 +218,8 @@ def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
     _insert_ignore(conn, t.topics, _topic_names(batch))
     if batch.stories:
         _upsert(conn, t.stories, "id", [story_row(s) for s in batch.stories])
-    seen = batch.seen or now
-    new = write_posts(conn, batch.posts, seen)
-    count_new_posts(conn, new, seen)
+    new = write_posts(conn, batch.posts, now)
+    count_new_posts(conn, new, now)
     if batch.feed is not None:
         _upsert(conn, t.feeds, "name", [feed_row(batch.feed)])
     apply_merges(conn, batch.merged)

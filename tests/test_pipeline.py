@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from monitor.config import Topic
 from monitor.pipeline import Pipeline
+from storage.errors import StorageError
 from storage.store import open_store
-from storage.types import Post
+from storage.types import Batch, Post, StoredPost, Story
 from tests.feeds import T0
 
 TOPICS = [Topic("bridge", keywords=("bridge",)), Topic("ferry", keywords=("ferry",))]
@@ -29,7 +33,7 @@ FIRST = [
 
 def test_only_matching_posts_are_stored_with_their_topics_and_stories(tmp_path: Path) -> None:
     with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
-        new = Pipeline(store, TOPICS).process(FIRST, now=T0 + timedelta(minutes=10))
+        new = Pipeline(store, TOPICS, now=T0).process(FIRST, now=T0 + timedelta(minutes=10))
         assert new == 3
         stored = {sp.post.id: sp for sp in store.posts()}
         assert set(stored) == {"a1", "a2", "b1"}
@@ -39,7 +43,7 @@ def test_only_matching_posts_are_stored_with_their_topics_and_stories(tmp_path: 
 
 def test_a_repoll_stores_nothing_twice(tmp_path: Path) -> None:
     with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
-        pipeline = Pipeline(store, TOPICS)
+        pipeline = Pipeline(store, TOPICS, now=T0)
         pipeline.process(FIRST, now=T0 + timedelta(minutes=10))
         assert pipeline.process(FIRST, now=T0 + timedelta(minutes=20)) == 0
         assert len(store.posts()) == 3
@@ -48,7 +52,7 @@ def test_a_repoll_stores_nothing_twice(tmp_path: Path) -> None:
 def test_after_a_restart_new_posts_join_the_stories_and_fold_under_the_originals(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     with open_store(url) as store:
-        Pipeline(store, TOPICS).process(FIRST, now=T0 + timedelta(minutes=10))
+        Pipeline(store, TOPICS, now=T0).process(FIRST, now=T0 + timedelta(minutes=10))
         story = store.posts(topic="bridge")[-1].cluster
     later = [
         post("a3", "Port Alder bridge cracks: engineers say the main span stays closed", 30, source="forum"),
@@ -78,3 +82,53 @@ def test_a_post_dated_far_ahead_is_clamped_to_its_fetch_and_its_claim_kept(tmp_p
         ("soon", T0 + timedelta(hours=23), None),
         ("future", T0, T0.replace(year=2099)),
     ]
+
+
+class MemoryStore:
+    """The PipelineStore contract over lists: what the pipeline asks of a store, no database."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[Batch, datetime]] = []
+        self.fail_next = False
+        self.restores = 0
+
+    def live_window(self, since: datetime) -> list[StoredPost]:
+        self.restores += 1
+        return []
+
+    def max_story_id(self) -> int:
+        return 0
+
+    def stories(self, *, topic: str | None = None, live_only: bool = False, limit: int | None = None) -> list[Story]:
+        return []
+
+    def known(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        stored = {(p.post.source, p.post.id) for batch, _ in self.batches for p in batch.posts}
+        return stored & set(keys)
+
+    def write(self, batch: Batch, now: datetime) -> int:
+        if self.fail_next:
+            self.fail_next = False
+            raise StorageError("disk full")
+        self.batches.append((batch, now))
+        return len(batch.posts)
+
+
+def test_one_poll_is_one_batch_stamped_with_the_callers_time() -> None:
+    store = MemoryStore()
+    pipeline = Pipeline(store, TOPICS, now=T0)
+    assert pipeline.process(FIRST, now=T0 + timedelta(minutes=10)) == 3
+    [(batch, when)] = store.batches
+    assert when == T0 + timedelta(minutes=10)
+    assert sorted(p.post.id for p in batch.posts) == ["a1", "a2", "b1"]
+    assert {p.clusters["bridge"] for p in batch.posts if p.post.id in ("a1", "a2")} == {1}
+    assert pipeline.process(FIRST, now=T0 + timedelta(minutes=20)) == 0, "what the store knows is not new"
+
+
+def test_a_failed_write_rebuilds_the_state_from_the_store() -> None:
+    store = MemoryStore()
+    pipeline = Pipeline(store, TOPICS, now=T0)
+    store.fail_next = True
+    with pytest.raises(StorageError, match="disk full"):
+        pipeline.process(FIRST, now=T0)
+    assert store.restores == 2 and store.batches == []

@@ -40,14 +40,14 @@ def ids(store: Store, **filters: object) -> list[str]:
 
 
 def test_write_returns_new_posts_and_a_repoll_never_duplicates(store: Store) -> None:
-    assert store.write(Batch(posts=[new(post("1")), new(post("2"))])) == 2
-    assert store.write(Batch(posts=[new(post("2")), new(post("3"))])) == 1
-    assert store.write(Batch(posts=[new(post("4")), new(post("4"))])) == 1  # a feed repeating an item
+    assert store.write(Batch(posts=[new(post("1")), new(post("2"))]), T0) == 2
+    assert store.write(Batch(posts=[new(post("2")), new(post("3"))]), T0) == 1
+    assert store.write(Batch(posts=[new(post("4")), new(post("4"))]), T0) == 1  # a feed repeating an item
     assert sorted(ids(store)) == ["1", "2", "3", "4"]
 
 
 def test_known_reports_stored_keys_only(store: Store) -> None:
-    store.write(Batch(posts=[new(post("1")), new(post("2", source="rss-b"))]))
+    store.write(Batch(posts=[new(post("1")), new(post("2", source="rss-b"))]), T0)
     asked = [("rss-a", "1"), ("rss-a", "2"), ("rss-b", "2"), ("rss-c", "9")]
     assert store.known(asked) == {("rss-a", "1"), ("rss-b", "2")}
     assert store.known([]) == set()
@@ -63,7 +63,7 @@ def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
         stories=[story(7)],
     )
     with pytest.raises(StorageError) as caught:
-        store.write(batch)
+        store.write(batch, T0)
     assert "\n" not in str(caught.value)
     assert store.posts() == []
     assert store.stories() == []
@@ -73,7 +73,7 @@ def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
 
 def test_posts_come_newest_first_with_limit(store: Store) -> None:
     # Same published time for "b" and "c": the later arrival comes first.
-    store.write(Batch(posts=[new(post("a", 0)), new(post("b", 5)), new(post("c", 5)), new(post("d", -3))]))
+    store.write(Batch(posts=[new(post("a", 0)), new(post("b", 5)), new(post("c", 5)), new(post("d", -3))]), T0)
     assert ids(store) == ["c", "b", "a", "d"]
     assert ids(store, limit=2) == ["c", "b"]
 
@@ -86,7 +86,8 @@ def test_posts_filters(store: Store) -> None:
                 new(post("2", 10, source="mastodon", text="Rafah crossing", title="CAIRO update")),
                 new(post("3", 20, text="100% sure_thing"), topic="israel"),
             ]
-        )
+        ),
+        T0,
     )
     assert ids(store, topic="israel") == ["3"]
     assert ids(store, source="mastodon") == ["2"]
@@ -99,10 +100,10 @@ def test_posts_filters(store: Store) -> None:
 
 
 def test_cluster_includes_folded_duplicates(store: Store) -> None:
-    store.write(Batch(posts=[new(post("orig"), story=1)], stories=[story(1)]))
+    store.write(Batch(posts=[new(post("orig"), story=1)], stories=[story(1)]), T0)
     # The copy arrives later from another feed: folded under the original, no story of its own.
     copy = new(post("copy", 3, source="rss-b"), duplicate_of=("rss-a", "orig"))
-    store.write(Batch(posts=[copy, new(post("other", 4), story=2)], stories=[story(2)]))
+    store.write(Batch(posts=[copy, new(post("other", 4), story=2)], stories=[story(2)]), T0)
     clustered = store.posts(cluster=1)
     assert [sp.post.id for sp in clustered] == ["copy", "orig"]
     assert clustered[0].duplicate_of == ("rss-a", "orig")
@@ -110,9 +111,9 @@ def test_cluster_includes_folded_duplicates(store: Store) -> None:
 
 
 def test_merge_moves_posts_and_hides_the_merged_story(store: Store) -> None:
-    store.write(Batch(posts=[new(post("1"), story=1), new(post("2", 1), story=2)], stories=[story(1), story(2)]))
+    store.write(Batch(posts=[new(post("1"), story=1), new(post("2", 1), story=2)], stories=[story(1), story(2)]), T0)
     grown = Story(1, "gaza", "story 1", 2, T0, T0 + timedelta(minutes=1), sources=("rss-a",), velocity=2.0)
-    store.write(Batch(stories=[grown], merged={2: 1}))
+    store.write(Batch(stories=[grown], merged={2: 1}), T0)
     assert ids(store, cluster=1) == ["2", "1"]
     assert ids(store, cluster=2) == []
     assert [s.id for s in store.stories()] == [1]
@@ -128,7 +129,7 @@ def test_stories_most_active_first_topic_and_live_filters(store: Store) -> None:
         story(3, velocity=1.0, minutes=9),
         story(4, "israel", live=False, velocity=9.0),
     ]
-    store.write(Batch(stories=stories))
+    store.write(Batch(stories=stories), T0)
     assert [s.id for s in store.stories()] == [4, 2, 3, 1]
     assert [s.id for s in store.stories(topic="gaza", limit=2)] == [2, 3]
     assert [s.id for s in store.stories(live_only=True)] == [2, 3, 1]
@@ -139,16 +140,16 @@ def test_stories_most_active_first_topic_and_live_filters(store: Store) -> None:
 
 
 def test_story_upsert_replaces_the_row(store: Store) -> None:
-    store.write(Batch(stories=[story(1)]))
+    store.write(Batch(stories=[story(1)]), T0)
     closed = Story(1, "gaza", "renamed", 3, T0, T0 + timedelta(hours=1), False, ("a", "b"), 2, 0.5, "spike!")
-    store.write(Batch(stories=[closed]))
+    store.write(Batch(stories=[closed]), T0)
     assert store.story(1) == closed
 
 
 def test_datetimes_come_back_aware_utc(store: Store) -> None:
     plus_two = timezone(timedelta(hours=2))
     local = Post("tz", "rss-a", "a", "u", "t", datetime(2025, 3, 1, 14, 0, tzinfo=plus_two))
-    store.write(Batch(posts=[new(local)], seen=datetime(2025, 3, 1, 13, 0, tzinfo=plus_two)))
+    store.write(Batch(posts=[new(local)]), datetime(2025, 3, 1, 13, 0, tzinfo=plus_two))
     got = store.posts()[0]
     assert got.post.published == T0 and got.post.published.tzinfo == UTC
     assert got.seen == T0 - timedelta(hours=1) and got.seen is not None and got.seen.tzinfo == UTC
@@ -156,7 +157,7 @@ def test_datetimes_come_back_aware_utc(store: Store) -> None:
 
 def test_hostile_text_round_trips(store: Store) -> None:
     nasty = "emoji 🧨, RTL \u202e, quote ' \" ; DROP TABLE posts; --, NUL \x00 here, " + "x" * 100_000
-    store.write(Batch(posts=[new(post("nul\x00id", text=nasty, author="Ю\x00"))]))
+    store.write(Batch(posts=[new(post("nul\x00id", text=nasty, author="Ю\x00"))]), T0)
     got = store.posts()[0]
     assert got.post.text == nasty.replace("\x00", "")
     assert got.post.author == "Ю"
@@ -171,7 +172,7 @@ def test_feed_state_round_trip_and_sync_keeps_it(store: Store) -> None:
         "a", '"etag"', "Sat, 01 Mar 2025 12:00:00 GMT", "abc123", {"max_id": "42"}, T0 + timedelta(minutes=5),
         T0, 200, None, 0, None, 50, 3,
     )
-    store.write(Batch(feed=state))
+    store.write(Batch(feed=state), T0)
     store.sync_feeds(["a", "b", "c"], T0 + timedelta(hours=1))
     assert store.feed_state("a") == state
     assert store.feed_state("c").next_check == T0 + timedelta(hours=1)
@@ -180,8 +181,8 @@ def test_feed_state_round_trip_and_sync_keeps_it(store: Store) -> None:
 
 def test_due_feeds_soonest_first(store: Store) -> None:
     store.sync_feeds(["early", "late", "future"], T0)
-    store.write(Batch(feed=FeedState("early", next_check=T0 - timedelta(minutes=5))))
-    store.write(Batch(feed=FeedState("future", next_check=T0 + timedelta(minutes=5))))
+    store.write(Batch(feed=FeedState("early", next_check=T0 - timedelta(minutes=5))), T0)
+    store.write(Batch(feed=FeedState("future", next_check=T0 + timedelta(minutes=5))), T0)
     assert store.due_feeds(T0, ["late", "early", "future", "new"]) == ["early", "late", "new"]
     assert store.due_feeds(T0, ["late"]) == ["late"]  # only the names asked about
 
@@ -190,9 +191,9 @@ def test_revision_changes_on_every_write(store: Store) -> None:
     seen = [store.revision()]
     store.sync_feeds(["a"], T0)
     seen.append(store.revision())
-    store.write(Batch(posts=[new(post("1"))]))
+    store.write(Batch(posts=[new(post("1"))]), T0)
     seen.append(store.revision())
-    store.write(Batch(posts=[new(post("1"))]))  # nothing new, still a write (feed state may change)
+    store.write(Batch(posts=[new(post("1"))]), T0)  # nothing new, still a write (feed state may change)
     seen.append(store.revision())
     assert len(set(seen)) == 4
 
@@ -200,20 +201,20 @@ def test_revision_changes_on_every_write(store: Store) -> None:
 def test_stats(store: Store) -> None:
     now = datetime.now(UTC)
     store.sync_feeds(["ok", "bad", "never"], T0)
-    store.write(Batch(feed=FeedState("ok", last_poll=T0, last_status=200)))
-    store.write(Batch(feed=FeedState("bad", last_poll=T0, last_error="timeout", error_count=2)))
-    store.write(Batch(posts=[new(post("old"))], seen=now - timedelta(hours=2)))
-    store.write(Batch(posts=[new(post("fresh"))], seen=now - timedelta(minutes=5)))
+    store.write(Batch(posts=[new(post("old"))]), now - timedelta(hours=2))
+    store.write(Batch(posts=[new(post("fresh"))]), now - timedelta(minutes=5))
+    store.write(Batch(feed=FeedState("ok", last_poll=T0, last_status=200)), now)
+    store.write(Batch(feed=FeedState("bad", last_poll=T0, last_error="timeout", error_count=2)), now)
     stats = store.stats(now)
     assert (stats.posts_total, stats.posts_last_hour, stats.feeds_ok, stats.feeds_failing) == (2, 1, 1, 1)
     assert stats.last_write is not None and abs(stats.last_write - now) < timedelta(minutes=1)
 
 
 def test_live_window_rebuilds_state_oldest_first(store: Store) -> None:
-    store.write(Batch(posts=[new(post("too-old"), story=1)], stories=[story(1)], seen=T0 - timedelta(days=2)))
-    store.write(Batch(posts=[new(post("first", 30), story=1)], seen=T0))
-    store.write(Batch(posts=[new(post("closed"), story=2)], stories=[story(2, live=False)], seen=T0))
-    store.write(Batch(posts=[new(post("second", 0), story=1)], seen=T0 + timedelta(minutes=1)))
+    store.write(Batch(posts=[new(post("too-old"), story=1)], stories=[story(1)]), T0 - timedelta(days=2))
+    store.write(Batch(posts=[new(post("first", 30), story=1)]), T0)
+    store.write(Batch(posts=[new(post("closed"), story=2)], stories=[story(2, live=False)]), T0)
+    store.write(Batch(posts=[new(post("second", 0), story=1)]), T0 + timedelta(minutes=1))
     window = store.live_window(T0 - timedelta(hours=1))
     assert [(sp.post.id, sp.cluster, sp.topics) for sp in window] == [
         ("first", 1, ("gaza",)),

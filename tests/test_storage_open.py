@@ -47,17 +47,17 @@ def test_open_creates_the_schema_at_head(database_url: str) -> None:
 def test_reopen_keeps_data(database_url: str) -> None:
     with open_store(database_url) as store:
         store.sync_feeds(["rss"], T0)
-        store.write(one_post("1"))
-        store.write(Batch(feed=FeedState("rss", etag='"x"')))
+        store.write(one_post("1"), T0)
+        store.write(Batch(feed=FeedState("rss", etag='"x"')), T0)
     with open_store(database_url) as store:
         assert [sp.post.id for sp in store.posts()] == ["1"]
         assert store.feed_state("rss").etag == '"x"'
-        assert store.write(one_post("1")) == 0
+        assert store.write(one_post("1"), T0) == 0
 
 
 def test_readonly_reads_while_a_writer_holds_a_transaction(database_url: str) -> None:
     with open_store(database_url) as writer:
-        writer.write(one_post("committed"))
+        writer.write(one_post("committed"), T0)
         engine = raw_engine(database_url)
         with engine.connect() as busy:
             # Another connection is mid-write and has not committed.
@@ -67,7 +67,7 @@ def test_readonly_reads_while_a_writer_holds_a_transaction(database_url: str) ->
                 assert [sp.post.id for sp in reader.posts()] == ["committed"]
                 assert reader.revision() == writer.revision()
                 with pytest.raises(StorageError, match="read-only"):
-                    reader.write(one_post("nope"))
+                    reader.write(one_post("nope"), T0)
             busy.rollback()
         engine.dispose()
 

@@ -47,8 +47,8 @@ def test_stats_count_the_hour_exactly_across_minute_edges(store: Store) -> None:
         "in the future (a skewed clock)": T0 + timedelta(minutes=5),
     }
     for n, seen in enumerate(arrivals.values()):
-        store.write(Batch(posts=[new(post(str(n)))], seen=seen))
-    store.write(Batch(posts=[new(post("0"))], seen=T0))  # a re-poll: nothing new, nothing counted twice
+        store.write(Batch(posts=[new(post(str(n)))]), seen)
+    store.write(Batch(posts=[new(post("0"))]), T0)  # a re-poll: nothing new, nothing counted twice
     stats = store.stats(T0)
     in_hour = sum(1 for seen in arrivals.values() if seen >= cut)
     assert (stats.posts_total, stats.posts_last_hour) == (len(arrivals), in_hour) == (6, 4)
@@ -62,7 +62,7 @@ def test_search_is_a_case_insensitive_substring_of_text_title_or_author(store: S
         new(post("3", 2, text="nothing here", author="cairolive")),
         new(post("4", 3, text="Ceasefire in cairo", source="other"), topic="israel"),
         new(post("5", 4, text="ÉLAN vital, Überblick")),
-    ]))
+    ]), T0)
     assert ids(store, text="aIr") == ["4", "3", "2", "1"]
     assert ids(store, text="cairo", topic="gaza") == ["3", "2", "1"]
     assert ids(store, text="cairo", topic="gaza", limit=2) == ["3", "2"]
@@ -74,7 +74,7 @@ def test_search_is_a_case_insensitive_substring_of_text_title_or_author(store: S
 
 
 def test_search_text_is_never_query_syntax(store: Store) -> None:
-    store.write(Batch(posts=[new(post("1", text='say "hi" OR bye*')), new(post("2", text="hi there"))]))
+    store.write(Batch(posts=[new(post("1", text='say "hi" OR bye*')), new(post("2", text="hi there"))]), T0)
     for needle in ('"hi" OR', 'hi" OR bye', "bye*", "NEAR(hi", "-hi", "text:hi", "^hi", '""""'):
         expected = ["1"] if needle.lower() in 'say "hi" or bye*' else []
         assert ids(store, text=needle) == expected, needle
@@ -84,9 +84,9 @@ def test_recent_published_gives_each_storys_newest_posts_in_one_query(store: Sto
     store.write(Batch(
         posts=[new(post(f"a{i}", i), story=1) for i in range(5)] + [new(post("b0", 30), story=2)],
         stories=[story(1, 5), story(2)],
-    ))
+    ), T0)
     copy = new(post("copy", 50, source="rss-b"), dup=("rss-a", "a0"))  # folded under a story-1 post
-    store.write(Batch(posts=[copy]))
+    store.write(Batch(posts=[copy]), T0)
     statements: list[str] = []
     event.listen(store._engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     found = store.recent_published([1, 2, 99], per_story=3)
@@ -103,7 +103,7 @@ def test_recent_published_gives_each_storys_newest_posts_in_one_query(store: Sto
 def test_top_stories_are_an_index_walk_in_the_order_asked(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'monitor.db'}"
     with open_store(url) as store:
-        store.write(Batch(stories=[story(i, velocity=float(i % 3)) for i in range(1, 7)]))
+        store.write(Batch(stories=[story(i, velocity=float(i % 3)) for i in range(1, 7)]), T0)
         assert [s.id for s in store.stories(topic="gaza", limit=4)] == [5, 2, 4, 1]
         query = "SELECT * FROM stories WHERE merged_into IS NULL AND topic = 'gaza' " \
                 "ORDER BY velocity DESC, last_seen DESC, id DESC LIMIT 50"
@@ -131,6 +131,6 @@ def test_a_store_written_before_0002_is_counted_and_searchable_after_it(database
         stats = store.stats(T0)
         assert (stats.posts_total, stats.posts_last_hour) == (3, 2)
         assert ids(store, text="cairo", topic="gaza") == ["2", "1", "0"]
-        store.write(Batch(posts=[new(post("new", text="new in Cairo"))], seen=T0))
+        store.write(Batch(posts=[new(post("new", text="new in Cairo"))]), T0)
         assert store.stats(T0).posts_total == 4
         assert ids(store, text="new in cairo") == ["new"]

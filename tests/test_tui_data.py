@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,22 +51,18 @@ def story(
     return Story(sid, topic, label, size, last - timedelta(minutes=30), last, True, tuple(sources), 1, velocity, spike)
 
 
-def write(store: Store, posts: Sequence[NewPost] = (), stories: Sequence[Story] = (), **kw: object) -> None:
-    store.write(Batch(posts=posts, stories=stories, **kw))  # type: ignore[arg-type]
-
-
-def pin_last_write(url: str, when: datetime) -> None:
-    """Snapshot tests only: the store stamps writes with the real time; pin it to the fixed clock."""
-    path = url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE meta SET last_write = ?", (when.replace(tzinfo=None).isoformat(sep=" "),))
+def write(
+    store: Store, posts: Sequence[NewPost] = (), stories: Sequence[Story] = (), *, now: datetime, **kw: object
+) -> None:
+    """One Batch, stamped `now` (posts' arrival and the store's last write)."""
+    store.write(Batch(posts=posts, stories=stories, **kw), now)  # type: ignore[arg-type]
 
 
 def busy_store(url: str, now: datetime = T0) -> None:
     """Three stories of one topic, one spiking, with folded duplicates; a second topic; two feeds."""
     with open_store(url) as store:
         store.sync_feeds(["wire", "social"], now - timedelta(hours=2))
-        write(store, stories=[
+        write(store, now=now, stories=[
             story(1, "Magnitude 6.1 quake strikes off the coast", size=5, last=now - timedelta(minutes=2),
                   velocity=12.0, sources=("wire", "social"), spike="3x"),
             story(2, "Tsunami warning lifted for the islands", size=2, last=now - timedelta(minutes=20),
@@ -90,9 +85,9 @@ def busy_store(url: str, now: datetime = T0) -> None:
             new_post("b1", "Parliament votes on the budget", at=now - timedelta(hours=1), topic="budget",
                      story=4, terms=("budget",)),
         ])
-        write(store, feed=FeedState("wire", last_poll=now - timedelta(seconds=40), last_status=200,
+        write(store, now=now, feed=FeedState("wire", last_poll=now - timedelta(seconds=40), last_status=200,
                                     next_check=now + timedelta(seconds=20), posts_seen=7))
-        write(store, feed=FeedState("social", last_poll=now - timedelta(seconds=30), last_status=503,
+        write(store, now=now, feed=FeedState("social", last_poll=now - timedelta(seconds=30), last_status=503,
                                     last_error="HTTP 503 Service Unavailable", error_count=3,
                                     next_check=now + timedelta(minutes=4)))
         store.heartbeat(now - timedelta(seconds=3))

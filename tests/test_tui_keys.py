@@ -167,15 +167,6 @@ async def test_question_mark_shows_help_listing_every_key(tmp_path: Path) -> Non
         assert all(b.description in text for b in BINDINGS)
 
 
-async def test_q_quits(tmp_path: Path) -> None:
-    h = Harness(tmp_path)
-    async with h.app.run_test(size=(120, 30)) as pilot:
-        await h.ready(pilot)
-        await pilot.press("q")
-        await until(pilot, lambda: not h.app.is_running)
-    assert h.app.return_code == 0
-
-
 async def test_the_command_palette_offers_the_actions_and_topics(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     async with h.app.run_test(size=(120, 30)) as pilot:

@@ -53,7 +53,7 @@ async def test_a_new_story_appears(tmp_path: Path) -> None:
         with open_store(url) as writer:
             t = now()
             await in_thread(lambda: write(
-                writer, stories=[story(9, "Aftershock rattles the capital", size=1, last=t, velocity=50.0)],
+                writer, now=t, stories=[story(9, "Aftershock rattles the capital", size=1, last=t, velocity=50.0)],
                 posts=[new_post("w9", "A strong aftershock after the quake", at=t, story=9)],
             ))
         await until(pilot, lambda: story_keys(app)[:1] == ["9"])
@@ -76,6 +76,7 @@ async def test_selection_survives_updates(tmp_path: Path) -> None:
             t = now()
             await in_thread(lambda: write(
                 writer,
+                now=t,
                 stories=[story(9, "Aftershock", size=1, last=t, velocity=50.0),
                          story(2, "Tsunami warning lifted for the islands", size=3, last=t, velocity=3.0)],
                 posts=[new_post("w9", "aftershock quake", at=t, story=9),
@@ -92,7 +93,7 @@ async def test_scroll_position_survives_updates(tmp_path: Path) -> None:
     url = db_url(tmp_path)
     t = now()
     with open_store(url) as writer:
-        write(writer, stories=[story(i, f"Story {i}", size=1, last=t, velocity=100.0 - i) for i in range(1, 41)],
+        write(writer, now=t, stories=[story(i, f"Story {i}", size=1, last=t, velocity=100.0 - i) for i in range(1, 41)],
               posts=[new_post(f"p{i}", f"quake {i}", at=t, story=i) for i in range(1, 41)])
     app = open_app(url)
     async with app.run_test(size=(100, 24)) as pilot:
@@ -104,7 +105,8 @@ async def test_scroll_position_survives_updates(tmp_path: Path) -> None:
         await until(pilot, lambda: table.scroll_y > 0)
         selected, on_screen = table.selected_key(), table.cursor_row - table.scroll_y
         with open_store(url) as writer:
-            await in_thread(lambda: write(writer, stories=[story(99, "Breaking", size=1, last=now(), velocity=500.0)],
+            await in_thread(lambda: write(writer, now=now(), stories=[story(99, "Breaking", size=1, last=now(),
+                                                                            velocity=500.0)],
                                           posts=[new_post("p99", "quake breaking", at=now(), story=99)]))
         await until(pilot, lambda: story_keys(app)[:1] == ["99"])
         assert table.selected_key() == selected

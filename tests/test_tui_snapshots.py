@@ -14,7 +14,7 @@ from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.rows import KeyedTable
 from monitor.tui.widgets.stories import StoryTable
 from storage.store import open_store
-from tests.test_tui_data import T0, busy_store, db_url, new_post, pin_last_write, story, write
+from tests.test_tui_data import T0, busy_store, db_url, new_post, story, write
 
 SIZES = [(80, 24), (160, 48)]
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -68,7 +68,6 @@ def test_busy_store(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) ->
     """Stories with marks and sparklines; the first story's posts with a folded duplicate."""
     url = db_url(tmp_path)
     busy_store(url)
-    pin_last_write(url, T0)
     app = app_on(url)
     assert snap_compare(app, terminal_size=size, run_before=loaded(
         lambda a: rows(a, StoryTable) == 3 and rows(a, PostTable) == 4))
@@ -78,7 +77,6 @@ def test_busy_store(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) ->
 def test_feed_health_screen(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
     url = db_url(tmp_path)
     busy_store(url)
-    pin_last_write(url, T0)
     app = app_on(url)
 
     async def run_before(pilot: Any) -> None:
@@ -91,11 +89,10 @@ def test_feed_health_screen(snap_compare: Any, tmp_path: Path, size: tuple[int, 
 
 def hostile_store(url: str) -> None:
     with open_store(url) as store:
-        write(store, stories=[story(7, HOSTILE[:200], size=1, last=T0 - timedelta(minutes=1), spike="2x")],
+        write(store, now=T0, stories=[story(7, HOSTILE[:200], size=1, last=T0 - timedelta(minutes=1), spike="2x")],
               posts=[new_post("h1", HOSTILE, at=T0 - timedelta(minutes=1), story=7, author="[b]mallory\x1b[5m",
                               source="evil\x1b]0;x\x07feed", url="javascript:alert(1)")])
         store.heartbeat(T0)
-    pin_last_write(url, T0)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from monitor.clock import utc_now
 from monitor.commands._common import config_of
 from monitor.config import Config
+from monitor.errors import UsageError
 
 if TYPE_CHECKING:
     from monitor.tui.app import Background, MonitorApp
@@ -27,10 +29,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_terminal()
     config = config_of(args)
     with dashboard(config, daemon=False, topic=args.topic) as app:
         app.run()
     return 0
+
+
+def require_terminal() -> None:
+    """The dashboard reads keys from stdin and draws on stdout; without a terminal it would spin."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the dashboard needs a terminal on stdin and stdout "
+                         "(for text output use `monitor clusters` or `monitor posts`)")
 
 
 @contextmanager
@@ -44,11 +54,11 @@ def dashboard(config: Config, *, daemon: bool, topic: str | None = None) -> Iter
         background = None
         if daemon:
             writer = stack.enter_context(open_store(config.storage_url))
-            writer.lock_writer()
+            writer.lock_writer(utc_now())
             background = _daemon_runner(config, writer)
         reader = stack.enter_context(open_store(config.storage_url, readonly=True))
         prefs = Prefs.load(prefs_path_for(config.storage_url, config.path))
-        yield MonitorApp(reader, prefs=prefs, background=background, topic=topic)
+        yield MonitorApp(reader, prefs=prefs, clock=utc_now, background=background, topic=topic)
 
 
 def _daemon_runner(config: Config, writer: Store) -> Background:

@@ -7,7 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from monitor.commands.dash import dashboard, log_to_file
+from monitor.commands.dash import dashboard, log_to_file, require_terminal
 from monitor.config import load
 from monitor.errors import UsageError
 
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.speed <= 0:
         raise UsageError("--speed must be positive")
+    require_terminal()
     with tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp, DemoServer(speed=args.speed) as server:
         path = Path(tmp) / "feeds.toml"
         path.write_text(demo_config(server.base, FEEDS, TOPIC, KEYWORDS), encoding="utf-8")

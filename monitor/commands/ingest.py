@@ -6,9 +6,9 @@ import argparse
 import itertools
 import logging
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from monitor.clock import Clock, utc_now
 from monitor.commands._common import config_of
 
 NAME = "ingest"
@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="a .jsonl file of post objects or a .csv file with post columns")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
     from monitor.pipeline import Pipeline
     from monitor.records import read_posts
     from storage.store import open_store
@@ -35,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
     posts = read_posts(args.file)
     started, seen, stored = time.perf_counter(), 0, 0
     with open_store(config.storage_url) as store:
-        store.lock_writer()
-        pipeline = Pipeline(store, config.topics)
+        store.lock_writer(clock())
+        pipeline = Pipeline(store, config.topics, now=clock())
         while chunk := list(itertools.islice(posts, CHUNK)):
             seen += len(chunk)
-            stored += pipeline.process(chunk, now=datetime.now(UTC), replay=True)
+            stored += pipeline.process(chunk, now=clock(), replay=True)
     elapsed = time.perf_counter() - started
     log.info("ingested %d posts, %d new matches stored, %.0f posts/s", seen, stored, seen / max(elapsed, 1e-9))
     return 0

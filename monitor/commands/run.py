@@ -21,13 +21,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="poll every feed once, process, and exit")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
     from storage.store import open_store
 
     config = config_of(args)
     with open_store(config.storage_url) as store:
-        store.lock_writer()
-        asyncio.run(serve(config, store, once=args.once))
+        store.lock_writer(clock())
+        asyncio.run(serve(config, store, clock=clock, once=args.once))
     return 0
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 
+from monitor.clock import utc_now
 from monitor.commands._common import reading
 from monitor.output import feed_json, feed_line, iso, short_time
 from monitor.textsafe import json_dumps
@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     with reading(args) as (config, store):
         states = {s.name: s for s in store.feed_states()}
-        now = datetime.now(UTC)
+        now = utc_now()
         stats = store.stats(now)
         daemon = store.daemon()
     feeds = [(f, states.get(f.name)) for f in config.feeds]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from monitor.commands.dash import dashboard, log_to_file
+from monitor.commands.dash import dashboard, log_to_file, require_terminal
 from monitor.config import Config, load
 
 NAME = "watch"
@@ -34,6 +34,7 @@ def topic_of(config: Config, article: str, topic: str | None) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from monitor.commands import init
 
+    require_terminal()
     if needs_init(args.config, args.article, args.topic):
         code = init.run(argparse.Namespace(config=args.config, article=args.article, topic=args.topic,
                                            top=init.TOP))

@@ -1,4 +1,4 @@
-"""What the dashboard shows, read from the store in a worker thread (no Textual here).
+"""What the dashboard shows, loaded from the store in a worker thread (no Textual here).
 
 Every read is bounded: at most a screenful or two of rows, whatever the store's size.
 """
@@ -13,7 +13,7 @@ from datetime import datetime
 
 from monitor.tui.prefs import Prefs
 from storage.store import Store
-from storage.types import DaemonInfo, Stats, StoredPost, Story
+from storage.types import DaemonInfo, FeedState, Stats, StoredPost, Story
 
 STORY_ROWS = 50
 POST_ROWS = 50
@@ -79,8 +79,9 @@ class PostRow:
 
 
 @dataclass
-class Reader:
-    """Reads boards and post lists; caches each story's sparkline until the story changes."""
+class BoardLoader:
+    """Loads boards, post lists and feed states from the store; caches each story's sparkline until the
+    story changes."""
 
     store: Store
     _trends: dict[int, tuple[tuple[int, datetime], tuple[int, ...]]] = field(default_factory=dict)
@@ -91,6 +92,9 @@ class Reader:
 
     def health(self, now: datetime, stats: Stats | None = None) -> Health:
         return Health(stats if stats is not None else self.store.stats(now), self.store.daemon(), now)
+
+    def feed_states(self) -> Sequence[FeedState]:
+        return self.store.feed_states()
 
     def board(self, topic: str | None, prefs: Prefs, now: datetime, revision: int) -> Board:
         """The stories with the sparklines already known; `with_trends` fills in the rest."""

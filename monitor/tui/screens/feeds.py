@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from monitor.clock import Clock
 from monitor.output import feed_health
 from monitor.textsafe import one_line
 from monitor.tui.render import age
@@ -57,6 +58,11 @@ class FeedsScreen(Screen[None]):
             self.states = states
             self.now = now
 
+    def __init__(self, feed_states: Callable[[], Sequence[FeedState]], *, clock: Clock) -> None:
+        super().__init__()
+        self.feed_states = feed_states
+        self.clock = clock
+
     def compose(self) -> ComposeResult:
         yield Static("Feed health", id="feeds-title")
         yield KeyedTable(id="feeds", cursor_type="row", zebra_stripes=True)
@@ -71,16 +77,12 @@ class FeedsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="feeds")
     def load(self) -> None:
-        from monitor.tui.app import MonitorApp
-
-        app = self.app
-        assert isinstance(app, MonitorApp)
         try:
-            states = app.reader.store.feed_states()
+            states = self.feed_states()
         except StorageError as e:
-            app.call_from_thread(app.notify, str(e), severity="error")
+            self.app.call_from_thread(self.notify, str(e), severity="error", markup=False)
             return
-        self.post_message(self.Loaded(states, app.clock()))
+        self.post_message(self.Loaded(states, self.clock()))
 
     def on_feeds_screen_loaded(self, message: Loaded) -> None:
         states = sorted(message.states, key=lambda s: (feed_health(s) != "failing", s.name))

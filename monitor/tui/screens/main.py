@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -14,8 +14,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
+from monitor.clock import Clock
 from monitor.textsafe import one_line
-from monitor.tui.board import Board, Health, PostQuery, PostRow
+from monitor.tui.board import Board, BoardLoader, Health, PostQuery, PostRow
+from monitor.tui.messages import CopyLink, OpenLink
+from monitor.tui.prefs import Prefs
 from monitor.tui.screens.feeds import FeedsScreen
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.post import PostScreen
@@ -24,9 +27,6 @@ from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
 from storage.errors import StorageError
-
-if TYPE_CHECKING:
-    from monitor.tui.app import MonitorApp
 
 HEALTH_EVERY = 4  # polls: the daemon's heartbeat is read every few revision checks
 
@@ -45,7 +45,7 @@ BINDINGS = [
     Binding("c", "copy_link", "Copy link"),
     Binding("h", "feeds", "Feeds"),
     Binding("question_mark", "help", "Help", key_display="?"),
-    Binding("q", "app.quit", "Quit"),
+    Binding("q", "app.quit", "Quit", key_display="q/^c"),  # Ctrl-C is bound on the app, for every screen
 ]
 
 
@@ -81,21 +81,19 @@ class MainScreen(Screen[None]):
             super().__init__()
             self.error = error
 
-    def __init__(self) -> None:
+    def __init__(self, loader: BoardLoader, prefs: Prefs, *, clock: Clock, poll_interval: float,
+                 topic: str | None = None) -> None:
         super().__init__()
-        self.topic: str | None = None
+        self.loader = loader
+        self.prefs = prefs
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.topic = topic
         self.post_query = PostQuery()
         self.board: Board | None = None
         self.health: Health | None = None
         self.revision: int | None = None
         self.polls = 0
-
-    @property
-    def monitor(self) -> MonitorApp:
-        from monitor.tui.app import MonitorApp
-
-        assert isinstance(self.app, MonitorApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -104,9 +102,8 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.topic = self.monitor.first_topic
         self.refresh_board(force=True)
-        self.set_interval(self.monitor.poll_interval, self.poll)
+        self.set_interval(self.poll_interval, self.poll)
         self.set_interval(1.0, self._redraw_status)
 
     # -- reading (worker threads) -------------------------------------------------------------
@@ -122,36 +119,35 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="board")
     def refresh_board(self, force: bool) -> None:
         """Revision first; the rows only when it moved (or when forced)."""
-        app, query, topic = self.monitor, self.post_query, self.topic
+        loader, query, topic = self.loader, self.post_query, self.topic
         try:
-            revision = app.reader.revision()
-            now = app.clock()
+            revision = loader.revision()
+            now = self.clock()
             if not force and revision == self.revision:
                 if self.polls % HEALTH_EVERY == 0:
                     stats = self.health.stats if self.health else None
-                    self.post_message(self.HealthLoaded(app.reader.health(now, stats)))
+                    self.post_message(self.HealthLoaded(loader.health(now, stats)))
                 return
-            board = app.reader.board(topic, app.prefs, now, revision)
+            board = loader.board(topic, self.prefs, now, revision)
             if query.topic != board.topic and query.search is not None:
                 query = dataclasses.replace(query, topic=board.topic)
             if query.empty and board.stories:  # nothing shown yet: the first story's posts come along
                 query = dataclasses.replace(query, story=board.stories[0].story.id)
-            posts = app.reader.posts(query, app.prefs.muted_authors)
+            posts = loader.posts(query, self.prefs.muted_authors)
             self.post_message(self.BoardLoaded(board, query, posts))
-            if app.reader.missing_trends(board):  # paint first, sparklines right after
-                self.post_message(self.BoardLoaded(app.reader.with_trends(board), query, posts))
+            if loader.missing_trends(board):  # paint first, sparklines right after
+                self.post_message(self.BoardLoaded(loader.with_trends(board), query, posts))
         except StorageError as e:
             self.post_message(self.LoadFailed(str(e)))
 
     @work(thread=True, exclusive=True, group="posts")
     def load_posts(self, query: PostQuery) -> None:
-        app = self.monitor
         try:
-            posts = app.reader.posts(query, app.prefs.muted_authors)
+            posts = self.loader.posts(query, self.prefs.muted_authors)
         except StorageError as e:
             self.post_message(self.LoadFailed(str(e)))
             return
-        self.post_message(self.PostsLoaded(query, posts, app.clock()))
+        self.post_message(self.PostsLoaded(query, posts, self.clock()))
 
     # -- showing ------------------------------------------------------------------------------
 
@@ -197,7 +193,7 @@ class MainScreen(Screen[None]):
     def _redraw_status(self) -> None:
         health = self.health
         if health is not None:
-            health = dataclasses.replace(health, now=self.monitor.clock())
+            health = dataclasses.replace(health, now=self.clock())
         self.query_one(StatusLine).show(health, self.topic, self._filters())
 
     def _filters(self) -> str:
@@ -278,7 +274,7 @@ class MainScreen(Screen[None]):
         row = self.query_one(StoryTable).selected_story()
         if row is None:
             return
-        muted = self.monitor.prefs.toggle_mute_story(row.story.id)
+        muted = self.prefs.toggle_mute_story(row.story.id)
         self._save_and_refresh(f"{'Muted' if muted else 'Unmuted'} story #{row.story.id}")
 
     def action_mute_author(self) -> None:
@@ -286,29 +282,29 @@ class MainScreen(Screen[None]):
         if post is None:
             return
         author = post.post.post.author
-        muted = self.monitor.prefs.toggle_mute_author(author)
+        muted = self.prefs.toggle_mute_author(author)
         self._save_and_refresh(f"{'Muted' if muted else 'Unmuted'} {one_line(author) or 'the anonymous author'}")
 
     def action_mark_read(self) -> None:
         row = self.query_one(StoryTable).selected_story()
         if row is None:
             return
-        self.monitor.prefs.mark_read(row.story.id, row.story.size)
+        self.prefs.mark_read(row.story.id, row.story.size)
         self._save_and_refresh(f"Marked story #{row.story.id} read")
 
     def action_pin(self) -> None:
         row = self.query_one(StoryTable).selected_story()
         if row is None:
             return
-        pinned = self.monitor.prefs.toggle_pin(row.story.id)
+        pinned = self.prefs.toggle_pin(row.story.id)
         self._save_and_refresh(f"{'Pinned' if pinned else 'Unpinned'} story #{row.story.id}")
 
     def _save_and_refresh(self, note: str) -> None:
         try:
-            self.monitor.prefs.save()
+            self.prefs.save()
         except OSError as e:
             self.notify(f"could not save your marks: {e}", severity="error")
-        self.notify(note, timeout=2)
+        self.notify(note, timeout=2, markup=False)  # notes may quote an author's name
         self.refresh_board(force=True)
 
     def action_view_post(self) -> None:
@@ -319,15 +315,15 @@ class MainScreen(Screen[None]):
     def action_open_link(self) -> None:
         post = self.query_one(PostTable).selected_post()
         if post is not None:
-            self.monitor.open_link(post.post.post.url)
+            self.post_message(OpenLink(post.post.post.url))
 
     def action_copy_link(self) -> None:
         post = self.query_one(PostTable).selected_post()
         if post is not None:
-            self.monitor.copy_link(post.post.post.url)
+            self.post_message(CopyLink(post.post.post.url))
 
     def action_feeds(self) -> None:
-        self.app.push_screen(FeedsScreen())
+        self.app.push_screen(FeedsScreen(self.loader.feed_states, clock=self.clock))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(list(BINDINGS)))

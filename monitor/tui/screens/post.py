@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from monitor.tui.board import PostRow
+from monitor.tui.messages import CopyLink, OpenLink
 from monitor.tui.render import post_detail
 
 
@@ -35,13 +36,7 @@ class PostScreen(Screen[None]):
         yield Footer()
 
     def action_open_link(self) -> None:
-        from monitor.tui.app import MonitorApp
-
-        if isinstance(self.app, MonitorApp):
-            self.app.open_link(self.row.post.post.url)
+        self.post_message(OpenLink(self.row.post.post.url))
 
     def action_copy_link(self) -> None:
-        from monitor.tui.app import MonitorApp
-
-        if isinstance(self.app, MonitorApp):
-            self.app.copy_link(self.row.post.post.url)
+        self.post_message(CopyLink(self.row.post.post.url))
