@@ -1,9 +1,10 @@
-# `make test` sets up a virtualenv and runs the tests; `make check` adds lint and types.
+# `make test` sets up a virtualenv and runs the tests; `make check` adds lint, types and the
+# import contracts (the rooms of DESIGN.md, in pyproject.toml). CI runs `make check`.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint types check demo run clean
+.PHONY: install test lint types imports check demo run clean
 
 $(BIN)/monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +23,10 @@ lint: install
 types: install
 	$(BIN)/mypy --strict monitor storage
 
-check: lint types test
+imports: install
+	$(BIN)/lint-imports
+
+check: lint types imports test
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.feeds import rss
-from tests.server import FixtureServer, Reply
+from tests.support.feeds import rss
+from tests.support.server import FixtureServer, Reply
 
 TOPIC_WORDS = ["volcano", "lava", "Grindavik", "eruption", "magma"]
 MATCHING = 0.2

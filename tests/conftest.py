@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.server import FixtureServer, serve
+from tests.support.server import FixtureServer, serve
 
 if TYPE_CHECKING:
     from storage.store import Store

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import clean_env, monitor
+from tests.support.cli import clean_env, monitor
 
 TOPIC = '[[topics]]\nname = "volcano"\nkeywords = ["volcano"]\n\n'
 FEED = '[[feeds]]\nname = "f"\ntype = "rss"\nurl = "http://127.0.0.1:9/feed"\ninterval = "1m"\n\n'

@@ -6,9 +6,9 @@ import threading
 from datetime import timedelta
 from email.utils import format_datetime
 
-from tests import daemon_world
-from tests.feeds import T0, rss
-from tests.server import FixtureServer, Reply, Seen
+from tests.support import daemon_world
+from tests.support.feeds import T0, rss
+from tests.support.server import FixtureServer, Reply, Seen
 
 world = daemon_world.world  # the fixture, shared with test_daemon_social
 

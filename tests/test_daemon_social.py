@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests import daemon_world
-from tests.daemon_world import (
+from tests.support import daemon_world
+from tests.support.daemon_world import (
     BSKY_PASSWORD,
     JSON,
     LOGIN_PATH,
@@ -39,8 +39,8 @@ from tests.daemon_world import (
     rss_api,
     x_api,
 )
-from tests.feeds import T0
-from tests.server import FixtureServer, Reply, Seen
+from tests.support.feeds import T0
+from tests.support.server import FixtureServer, Reply, Seen
 
 world = daemon_world.world  # the fixture, shared with test_daemon
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.decoding import decoder_for
-from tests.server import FixtureServer, Reply
-from tests.test_fetch import failure, fetch
+from tests.support.fetching import failure, fetch
+from tests.support.server import FixtureServer, Reply
 
 
 def raw_deflate(data: bytes) -> bytes:

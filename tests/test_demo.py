@@ -14,7 +14,7 @@ from monitor.demo.stream import FEEDS, ITEMS, KEYWORDS, TOPIC
 from monitor.sources.rss import parse_feed
 from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.stories import StoryTable
-from tests.test_tui_data import until
+from tests.support.dashboard import until
 
 
 class FakeMonotonic:

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import monitor, start_daemon, stored_keys, wait_for
-from tests.feeds import feeds_toml, rss
-from tests.server import FixtureServer, Reply, Seen
+from tests.support.cli import monitor, start_daemon, stored_keys, wait_for
+from tests.support.feeds import feeds_toml, rss
+from tests.support.server import FixtureServer, Reply, Seen
 
 GOOD = 3
 TWO_GB = 2 * 2**30

@@ -12,7 +12,7 @@ from monitor.feedstate import Polled, after_failure, after_success
 from monitor.pollerrors import FeedError, FetchError, InternalError, NotConfigured, PollError, StatusError
 from monitor.sources.base import Validators
 from storage.types import FeedState
-from tests.feeds import T0
+from tests.support.feeds import T0
 
 FEED = Feed("x", "x", 300.0, {"topic": "t", "token_env": "X_TOKEN"}, {"token": "X_TOKEN"})
 FAILING = FeedState("x", etag='"e"', cursor={"since_id": "5"}, last_error="HTTP 500", error_count=3, posts_seen=7)

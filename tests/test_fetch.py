@@ -17,10 +17,11 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from monitor.fetch import Fetched, Fetcher, describe_transport_error
+from monitor.fetch import Fetcher, describe_transport_error
 from monitor.pollerrors import FetchError
-from monitor.sources.base import Request, Validators
-from tests.server import FixtureServer, Reply, Seen
+from monitor.sources.base import Request
+from tests.support.fetching import failure, fetch
+from tests.support.server import FixtureServer, Reply, Seen
 
 SECRET = "s3cr3t-t0ken-value"
 
@@ -78,18 +79,6 @@ def raw() -> Iterator[Callable[[Callable[[socket.socket, threading.Event], None]
     yield start
     for server in servers:
         server.close()
-
-
-async def fetch(url: str, validators: Validators | None = None, **options: object) -> Fetched:
-    settings: dict[str, object] = {"timeout": 5, "stall_timeout": 2} | options
-    async with Fetcher(**settings) as fetcher:  # type: ignore[arg-type]
-        return await fetcher.fetch(Request(url), validators)
-
-
-async def failure(url: str, **options: object) -> FetchError:
-    with pytest.raises(FetchError) as caught:
-        await fetch(url, None, **options)
-    return caught.value
 
 
 # --- validators ------------------------------------------------------------------------------------

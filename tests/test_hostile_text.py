@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import monitor
-from tests.feeds import rss
-from tests.server import FixtureServer, Reply
+from tests.support.cli import monitor
+from tests.support.feeds import rss
+from tests.support.server import FixtureServer, Reply
 
 MEGABYTE = 2**20
 

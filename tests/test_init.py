@@ -13,7 +13,7 @@ import pytest
 
 from monitor import config
 from monitor.feedsfile import upsert_topic
-from tests.cli import ROOT, monitor
+from tests.support.cli import ROOT, monitor
 
 ARTICLE = ("A volcano erupted near Grindavík in Iceland on Monday. The Icelandic Met Office said lava flowed "
            "toward the town of Grindavík, which was evacuated. Grindavík residents waited. "

@@ -9,8 +9,8 @@ import pytest
 
 from monitor.article import read_article
 from monitor.keywords import article_prose, extract
-from tests.cli import monitor
-from tests.server import FixtureServer, Reply
+from tests.support.cli import monitor
+from tests.support.server import FixtureServer, Reply
 
 JUNK = ("http", "t.co", "pic.twitter", "twitter", "bryan", "leib", "weingardt", "november", "october",
         "wednesday", "let's", "clear", "2023")

@@ -14,7 +14,7 @@ from monitor.pipeline import Pipeline
 from storage.errors import StorageError
 from storage.store import open_store
 from storage.types import Batch, Post, StoredPost, Story
-from tests.feeds import T0
+from tests.support.feeds import T0
 
 TOPICS = [Topic("bridge", keywords=("bridge",)), Topic("ferry", keywords=("ferry",))]
 

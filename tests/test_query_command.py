@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.cli import monitor as run_monitor
+from tests.support.cli import monitor as run_monitor
 
 POSTS = [
     {"id": "1", "source": "s", "author": "a", "url": "http://x/1", "text": "Volcano near Grindavík erupts",

@@ -10,8 +10,8 @@ import json
 import uuid
 from pathlib import Path
 
-from tests.cli import clean_env, monitor
-from tests.server import FixtureServer, Reply, Seen
+from tests.support.cli import clean_env, monitor
+from tests.support.server import FixtureServer, Reply, Seen
 
 SEARCH_X = "/2/tweets/search/recent"
 SEARCH_MASTODON = "/api/v2/search"

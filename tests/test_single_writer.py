@@ -8,9 +8,9 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.cli import monitor, start_daemon, wait_for
-from tests.feeds import feeds_toml, rss
-from tests.server import FixtureServer, Reply
+from tests.support.cli import monitor, start_daemon, wait_for
+from tests.support.feeds import feeds_toml, rss
+from tests.support.server import FixtureServer, Reply
 
 
 def run(*argv: str, config: Path) -> subprocess.CompletedProcess[str]:

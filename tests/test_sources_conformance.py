@@ -17,7 +17,7 @@ import httpx
 from monitor.sources import bluesky, hackernews, mastodon, reddit, x
 from monitor.sources.base import PollContext, Response
 from monitor.sources.jsonapi import parse_link_header
-from tests.server import FixtureServer, Reply
+from tests.support.server import FixtureServer, Reply
 
 TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 

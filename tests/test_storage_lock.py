@@ -12,8 +12,8 @@ import pytest
 
 from storage.errors import StorageError
 from storage.store import open_store
-from tests.cli import wait_for
-from tests.feeds import T0
+from tests.support.cli import wait_for
+from tests.support.feeds import T0
 
 ROOT = Path(__file__).resolve().parents[1]
 

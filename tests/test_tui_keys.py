@@ -19,7 +19,7 @@ from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.rows import KeyedTable
 from monitor.tui.widgets.stories import StoryTable
 from storage.store import open_store
-from tests.test_tui_data import busy_store, db_url, until
+from tests.support.dashboard import busy_store, db_url, until
 
 Pilot = object
 

@@ -11,7 +11,7 @@ from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
 from storage.store import open_store
-from tests.test_tui_data import busy_store, db_url, in_thread, new_post, story, until, write
+from tests.support.dashboard import busy_store, db_url, in_thread, new_post, story, until, write
 
 
 def now() -> datetime:

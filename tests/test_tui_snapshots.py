@@ -14,7 +14,7 @@ from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.rows import KeyedTable
 from monitor.tui.widgets.stories import StoryTable
 from storage.store import open_store
-from tests.test_tui_data import T0, busy_store, db_url, new_post, story, write
+from tests.support.dashboard import T0, busy_store, db_url, new_post, story, write
 
 SIZES = [(80, 24), (160, 48)]
 SNAPSHOTS = Path(__file__).parent / "snapshots"

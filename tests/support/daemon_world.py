@@ -20,8 +20,8 @@ from monitor.daemon import Daemon
 from monitor.fetch import Fetcher
 from storage.store import Store, open_store
 from storage.types import FeedState
-from tests.feeds import T0, feeds_toml, rss
-from tests.server import FixtureServer, Reply, Seen
+from tests.support.feeds import T0, feeds_toml, rss
+from tests.support.server import FixtureServer, Reply, Seen
 
 
 @dataclass

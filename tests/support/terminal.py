@@ -12,7 +12,7 @@ import termios
 import time
 from pathlib import Path
 
-from tests.cli import clean_env
+from tests.support.cli import clean_env
 
 # What a full-screen app must write on its way out, or the shell is left unusable.
 LEAVE_ALTERNATE_SCREEN = b"\x1b[?1049l"

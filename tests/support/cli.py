@@ -15,7 +15,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import IO, Literal, overload
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
