@@ -22,7 +22,7 @@ from monitor.tui.widgets.rows import KeyedTable
 from monitor.tui.widgets.stories import StoryTable
 from storage.store import open_store
 from storage.types import FeedState
-from tests.test_tui_data import T0, busy_store, db_url, new_post, story, until, write
+from tests.support.dashboard import T0, busy_store, db_url, new_post, story, until, write
 
 URL = "https://example.org/social/s3"  # the newest post of busy_store's first story
 
