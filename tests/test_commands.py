@@ -6,7 +6,7 @@ from pathlib import Path
 
 from monitor import commands
 from monitor.commands import COMMANDS
-from tests.cli import monitor
+from tests.support.cli import monitor
 
 COMMANDS_DIR = Path(commands.__file__).parent
 FEEDS = '[[topics]]\nname = "volcano"\nkeywords = ["volcano"]\n\n' \
