@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -29,6 +29,7 @@ from monitor.tui.widgets.stories import StoryTable
 from storage.errors import StorageError
 
 HEALTH_EVERY = 4  # polls: the daemon's heartbeat is read every few revision checks
+REREAD_AFTER = timedelta(seconds=10)  # ages and rates are as of now: a quiet store is re-read this often
 
 BINDINGS = [  # in footer order: what a newcomer needs first, as the footer is cut at the terminal's width
     Binding("q", "app.quit", "Quit", key_display="q/^c"),  # Ctrl-C is bound on the app, for every screen
@@ -116,11 +117,11 @@ class MainScreen(Screen[None]):
         if any(w.group == "board" and w.node is self and not w.is_finished for w in self.workers):
             return
         self.polls += 1
-        self.refresh_board(force=False)
+        self.refresh_board(force=self.board is not None and self.clock() - self.board.health.now >= REREAD_AFTER)
 
     @work(thread=True, exclusive=True, group="board")
     def refresh_board(self, force: bool) -> None:
-        """Revision first; the rows only when it moved (or when forced)."""
+        """Revision first; the rows only when it moved (or when forced, as when they are old)."""
         loader, query, topic, show_muted = self.loader, self.post_query, self.topic, self.show_muted
         try:
             revision = loader.revision()
