@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.clock import utc_now
-from monitor.commands._common import config_of
+from monitor.commands._common import checked_config
 from monitor.config import Config
 from monitor.errors import UsageError
 
@@ -25,12 +25,12 @@ HELP = "open the live dashboard (read-only; run `monitor run` beside it, or use 
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--topic", help="the topic to show first (default: the first one)")
+    parser.add_argument("--topic", help="the topic to show first (default: the first in feeds.toml)")
 
 
 def run(args: argparse.Namespace) -> int:
+    config = checked_config(args)  # an unknown --topic is a usage error, whatever the terminal
     require_terminal()
-    config = config_of(args)
     with dashboard(config, daemon=False, topic=args.topic) as app:
         app.run()
     return 0
@@ -58,7 +58,8 @@ def dashboard(config: Config, *, daemon: bool, topic: str | None = None) -> Iter
             background = _daemon_runner(config, writer)
         reader = stack.enter_context(open_store(config.storage_url, readonly=True))
         prefs = Prefs.load(prefs_path_for(config.storage_url, config.path))
-        yield MonitorApp(reader, prefs=prefs, clock=utc_now, background=background, topic=topic)
+        topics = [t.name for t in config.topics]
+        yield MonitorApp(reader, prefs=prefs, clock=utc_now, background=background, topics=topics, topic=topic)
 
 
 def _daemon_runner(config: Config, writer: Store) -> Background:
