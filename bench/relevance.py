@@ -155,6 +155,7 @@ GRID: dict[str, Sequence[float]] = {
     "full_name_bonus": (0.0, 0.5, 1.0),
     "headline_bonus": (0.0, 0.4, 0.8),
     "least": (0.2, 0.3, 0.4),
+    "word_ceiling": (0.6, 0.8, 0.9),
     "support": (0.02, 0.05, 0.1),
 }
 

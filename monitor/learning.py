@@ -40,7 +40,7 @@ STUFFED = 6  # more hashtags than this in one post: spam riding trending tags, i
 
 @dataclass(frozen=True, slots=True)
 class Learning:
-    support: float = 0.05  # share of the confident posts a word must stand in
+    support: float = 0.02  # share of the confident posts a word must stand in
     least_posts: float = 5.0  # and at least this many of them (decayed)
     half_life: timedelta = timedelta(days=2)
     most_terms: int = 30  # learned terms per topic, heaviest kept
