@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.widgets import Footer
 
-from monitor.tui.app import MonitorApp
-from monitor.tui.prefs import Prefs
 from monitor.tui.screens.feeds import FeedsScreen
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.main import BINDINGS, MainScreen
@@ -18,32 +14,7 @@ from monitor.tui.screens.prompt import Prompt, TopicPicker
 from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.rows import KeyedTable
 from monitor.tui.widgets.stories import StoryTable
-from storage.store import open_store
-from tests.support.dashboard import busy_store, db_url, until
-
-Pilot = object
-
-
-class Harness:
-    def __init__(self, tmp_path: Path) -> None:
-        self.url = db_url(tmp_path)
-        busy_store(self.url, datetime.now(UTC))
-        self.prefs_path = tmp_path / "monitor.db.dash.json"
-        self.opened: list[str] = []
-        self.app = MonitorApp(open_store(self.url, readonly=True), prefs=Prefs.load(self.prefs_path),
-                              open_url=self.opened.append, poll_interval=0.1, topic="quake")
-
-    def stories(self) -> list[str]:
-        return [str(k.value) for k in self.app.screen.query_one(StoryTable).rows]
-
-    def posts(self) -> list[str]:
-        return [str(k.value).split("\x1f")[1] for k in self.app.screen.query_one(PostTable).rows]
-
-    async def ready(self, pilot: Pilot) -> None:
-        await until(pilot, lambda: self.stories() == ["1", "2", "3"] and self.posts() == ["s3", "s2", "w2", "w1"])  # type: ignore[arg-type]
-
-    def saved(self) -> dict[str, object]:
-        return json.loads(self.prefs_path.read_text())  # type: ignore[no-any-return]
+from tests.support.dashboard import Harness, until
 
 
 async def test_the_footer_shows_every_key(tmp_path: Path) -> None:

@@ -18,11 +18,10 @@ from monitor.commands.dash import dashboard
 from monitor.config import load
 from storage.store import open_store
 from tests.support.cli import clean_env, stored_keys, wait_for
-from tests.support.dashboard import busy_store, db_url, until
+from tests.support.dashboard import Harness, busy_store, db_url, until
 from tests.support.feeds import feeds_toml, rss
 from tests.support.server import FixtureServer, Reply, Seen
 from tests.support.terminal import Terminal, left_clean
-from tests.test_tui_keys import Harness
 
 TIMED_OUT = "did not stop within"  # the fallback's log line: a quit must never end that way
 
