@@ -26,12 +26,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="monitor", description="Watch feeds and social media for an article's story.")
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
+    _global_options(parser)
     common = _Parser(add_help=False)
-    common.add_argument(
-        "--config", type=_path, default=None, metavar="PATH",
-        help="feeds.toml to use (default: ./feeds.toml, else $MONITOR_CONFIG)",
-    )
-    common.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    _global_options(common)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         p = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP, parents=[common])
@@ -40,13 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    """Options taken before the command and after it. SUPPRESS: a command's parser leaves unset what
+    it was not given, so `monitor --config X status` keeps X (the value after the command wins)."""
+    parser.add_argument(
+        "--config", type=_path, default=argparse.SUPPRESS, metavar="PATH",
+        help="feeds.toml to use (default: ./feeds.toml, else $MONITOR_CONFIG)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log debug detail to stderr")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from storage.errors import StorageError
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.config is None:
-        args.config = default_path()
+    args.config = getattr(args, "config", None) or default_path()
+    args.verbose = getattr(args, "verbose", False)
     logs.to_stderr(args.verbose)
     try:
         code: int = args.run(args)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import tomlkit
-from tomlkit.items import AoT, Table
+from tomlkit.items import AoT, Item, Key, Table
 
 from monitor import config
+
+TOPIC_KEYS = ("query", "keywords", "weights", "threshold", "article")
+"""What `init` writes into a topic; the topic's other keys are the user's."""
 
 HEADER = """\
 # feeds.toml: what `monitor` watches. Made by `monitor init`; edit freely, comments are kept.
@@ -109,13 +114,41 @@ def _put_topic(doc: tomlkit.TOMLDocument, values: dict[str, object]) -> None:
         raise config.ConfigError('feeds.toml: key "topics": must be an array of tables ([[topics]])')
     for table in topics:
         if table.get("name") == values["name"]:
-            for key in [k for k in ("query", "keywords", "weights", "threshold", "article") if k in table]:
-                del table[key]
-            _fill(table, values)
+            _update(table, values)
             return
     table = tomlkit.table()
     _fill(table, values)
     topics.append(table)
+
+
+def _update(table: Table, values: dict[str, object]) -> None:
+    """Put `values` into an existing topic in place: keys keep their place and inline comments, and the
+    comments that end the topic (tomlkit holds them as its last table's tail; they head the next
+    table) stay at its end."""
+    tail = _detach_tail(table)
+    for key in [k for k in TOPIC_KEYS if k in table and k not in values]:
+        del table[key]
+    _fill(table, values)
+    if tail:  # the old tail replaces the blank line _fill ends with
+        _detach_tail(table)
+        _last_table(table).value.body.extend(tail)
+
+
+def _detach_tail(table: Table) -> list[tuple[Key | None, Item]]:
+    """The comments and blank lines after the last key of `table`'s last table, removed from it."""
+    body = _last_table(table).value.body
+    start = len(body)
+    while start and body[start - 1][0] is None:
+        start -= 1
+    tail = body[start:]
+    del body[start:]
+    return tail
+
+
+def _last_table(table: Table) -> Table:
+    """The table whose text comes last: [topics.weights] when the topic has one."""
+    last = table.value.body[-1][1] if table.value.body else None
+    return _last_table(last) if isinstance(last, Table) else table
 
 
 def _fill(table: Table, values: dict[str, object]) -> None:
@@ -133,14 +166,41 @@ def _fill(table: Table, values: dict[str, object]) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Replace the file at `path` (a symlink's target) by `text` all at once, keeping its mode and owner.
+
+    A failure leaves the old file as it was and is one ConfigError line that says so.
+    """
+    target = path.resolve() if path.is_symlink() else path
+    old = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        old = target.stat() if target.exists() else None
+        _replace(target, text, old)
+    except OSError as e:
+        kept = "the old file is kept" if old is not None else "nothing was written"
+        raise config.ConfigError(f"{path}: cannot write: {e.strerror or e}; {kept}") from None
+
+
+def _replace(target: Path, text: str, old: os.stat_result | None) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
+            if old is None:  # a new file gets the mode any new file would get, not mkstemp's 0600
+                os.fchmod(f.fileno(), 0o666 & ~_umask())
+            else:
+                os.fchmod(f.fileno(), stat.S_IMODE(old.st_mode))
+                with contextlib.suppress(PermissionError):  # only root may give a file away
+                    os.fchown(f.fileno(), old.st_uid, old.st_gid)
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask

@@ -47,6 +47,7 @@ def cli(name: str, argv: tuple[str, ...], names: str, files: dict[str, bytes | s
 
 
 CONFIG = ("--config", "{dir}/feeds.toml")
+UNKNOWN_TOPIC = 'no topic "nosuch"; the topics are "volcano"'
 CASES = [
     toml("unknown-top-table", GOOD + "[stoarge]\nurl = 'x'\n", "stoarge"),
     toml("unknown-feed-key", GOOD.replace('url = "http', 'urll = "http'), "urll"),
@@ -79,6 +80,20 @@ CASES = [
     cli("limit-negative", ("clusters", "--limit", "-3", *CONFIG), "limit"),
     cli("limit-not-a-number", ("posts", "--limit", "ten", *CONFIG), "limit"),
     cli("cluster-not-a-number", ("posts", "--cluster", "first", *CONFIG), "cluster"),
+    cli("limit-huge", ("posts", "--limit", "99999999999999999999", *CONFIG), "limit"),
+    cli("limit-huge-clusters", ("clusters", "--limit", "99999999999999999999", *CONFIG), "limit"),
+    cli("limit-huge-test-query", ("test-query", "volcano", "--limit", "99999999999999999999", *CONFIG), "limit"),
+    cli("limit-thousands-of-digits", ("posts", "--limit", "9" * 5000, *CONFIG), "limit"),
+    cli("cluster-huge", ("posts", "--cluster", "99999999999999999999", *CONFIG), "cluster"),
+    cli("cluster-negative", ("posts", "--cluster", "-1", *CONFIG), "cluster"),
+    cli("keywords-top-negative", ("keywords", "{dir}/article.txt", "--top", "-3", *CONFIG), "top"),
+    cli("init-top-zero", ("init", "{dir}/article.txt", "--top", "0", *CONFIG), "top"),
+    cli("unknown-topic-posts", ("posts", "--topic", "nosuch", *CONFIG), UNKNOWN_TOPIC),
+    cli("unknown-topic-clusters", ("clusters", "--topic", "nosuch", *CONFIG), UNKNOWN_TOPIC),
+    cli("unknown-topic-test-query", ("test-query", "volcano", "--topic", "nosuch", *CONFIG), UNKNOWN_TOPIC),
+    cli("unknown-topic-export", ("export", "--topic", "nosuch", *CONFIG), UNKNOWN_TOPIC),
+    cli("unknown-topic-dash", ("dash", "--topic", "nosuch", *CONFIG), UNKNOWN_TOPIC),
+    cli("unknown-story", ("posts", "--cluster", "7", *CONFIG), "no story #7"),
     cli("export-format", ("export", "--format", "xml", *CONFIG), "format"),
     cli("unknown-command", ("frobnicate",), "frobnicate"),
     cli("unknown-option", ("status", "--jsn", *CONFIG), "--jsn"),

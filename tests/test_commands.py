@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import monitor.commands
+from monitor import commands
 from monitor.commands import COMMANDS
+from tests.support.cli import monitor
 
-COMMANDS_DIR = Path(monitor.commands.__file__).parent
+COMMANDS_DIR = Path(commands.__file__).parent
+FEEDS = '[[topics]]\nname = "volcano"\nkeywords = ["volcano"]\n\n' \
+        '[[feeds]]\nname = "quiet-feed"\ntype = "rss"\nurl = "http://127.0.0.1:9/feed"\n'
+POST = '{"id": "1", "text": "lava flows", "published": "2024-03-01T12:00:00Z"}\n'
 
 
 def test_no_command_module_looks_like_a_test() -> None:
@@ -19,3 +23,33 @@ def test_no_command_module_looks_like_a_test() -> None:
 def test_help_lists_commands_by_name() -> None:
     names = [c.NAME for c in COMMANDS]
     assert names == sorted(names)
+
+
+def test_global_options_go_before_the_command_too(tmp_path: Path) -> None:
+    config = tmp_path / "elsewhere" / "feeds.toml"
+    config.parent.mkdir()
+    config.write_text(FEEDS, encoding="utf-8")
+    assert monitor("run", "--once", "--config", str(config), cwd=tmp_path).returncode == 0
+    before = monitor("--config", str(config), "status", cwd=tmp_path)
+    assert before.returncode == 0, before.stderr
+    assert "quiet-feed" in before.stdout
+    verbose = monitor("-v", "--config", str(config), "posts", cwd=tmp_path)
+    assert verbose.returncode == 0, verbose.stderr
+    after_wins = monitor("--config", str(tmp_path / "none.toml"), "status", "--config", str(config), cwd=tmp_path)
+    assert after_wins.returncode == 0 and "quiet-feed" in after_wins.stdout, after_wins.stderr
+
+
+def test_a_topic_is_known_when_configured_or_stored(tmp_path: Path) -> None:
+    """A configured topic without posts yet lists nothing; a topic since removed from feeds.toml
+    still lists what it stored."""
+    config = tmp_path / "feeds.toml"
+    config.write_text(FEEDS.replace('"volcano"', '"lava"'), encoding="utf-8")
+    (tmp_path / "p.jsonl").write_text(POST, encoding="utf-8")
+    assert monitor("ingest", "p.jsonl", cwd=tmp_path).returncode == 0
+    config.write_text(FEEDS, encoding="utf-8")
+    configured = monitor("posts", "--topic", "volcano", cwd=tmp_path)
+    assert (configured.returncode, configured.stdout) == (0, ""), configured.stderr
+    stored = monitor("posts", "--topic", "lava", cwd=tmp_path)
+    assert stored.returncode == 0 and "lava flows" in stored.stdout, stored.stderr
+    unknown = monitor("posts", "--topic", "ash", cwd=tmp_path)
+    assert unknown.returncode == 2 and unknown.stderr == 'monitor: no topic "ash"; the topics are "volcano", "lava"\n'

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from monitor import logs
 from monitor.clock import utc_now
-from monitor.commands._common import config_of
+from monitor.commands._common import checked_config
 from monitor.config import Config
 from monitor.errors import UsageError
 
@@ -29,8 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    config = checked_config(args)  # an unknown --topic is a usage error, whatever the terminal
     require_terminal()
-    config = config_of(args)
     with dashboard(config, daemon=False, topic=args.topic) as app:
         app.run()
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from monitor.commands._common import MAX_KEYWORDS, whole_number
+
 NAME = "init"
 HELP = "add or update a [[topics]] entry in feeds.toml from an article (creates feeds.toml if missing)"
 TOP = 20
@@ -12,7 +14,8 @@ TOP = 20
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("article", metavar="ARTICLE", help="a file, - for stdin, or an http(s) URL")
     parser.add_argument("--topic", metavar="NAME", help="the topic's name (default: from the article's top names)")
-    parser.add_argument("--top", type=int, default=TOP, metavar="N", help=f"keywords to keep (default {TOP})")
+    parser.add_argument("--top", type=whole_number(MAX_KEYWORDS), default=TOP, metavar="N",
+                        help=f"keywords to keep (default {TOP})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from monitor.feedsfile import upsert_topic
     from monitor.keywords import THRESHOLD, extract, query_for, topic_name, topic_weights
 
-    keywords = extract(read_article(args.article), top=max(1, args.top))
+    keywords = extract(read_article(args.article), top=args.top)
     name = args.topic or topic_name(keywords)
     article = args.article if args.article == "-" or "://" in args.article else str(args.article)
     values: dict[str, object] = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from monitor.commands._common import MAX_KEYWORDS, whole_number
+
 NAME = "keywords"
 HELP = "print the weighted keywords and entities of an article (a file, - for stdin, or an http(s) URL)"
 
@@ -12,14 +14,14 @@ HELP = "print the weighted keywords and entities of an article (a file, - for st
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("article", metavar="ARTICLE", help="a file, - for stdin, or an http(s) URL")
     parser.add_argument("--json", action="store_true", help="a JSON list of {term, weight, kind, aliases, count}")
-    parser.add_argument("--top", type=int, default=20, metavar="N", help="how many (default 20)")
+    parser.add_argument("--top", type=whole_number(MAX_KEYWORDS), default=20, metavar="N", help="how many (default 20)")
 
 
 def run(args: argparse.Namespace) -> int:
     from monitor.article import read_article
     from monitor.keywords import extract
 
-    keywords = extract(read_article(args.article), top=max(1, args.top))
+    keywords = extract(read_article(args.article), top=args.top)
     if args.json:
         print(json.dumps([k.as_json() for k in keywords], ensure_ascii=False, indent=2))
         return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from monitor.commands._common import limit_arg, reading
+from monitor.commands._common import MAX_ID, limit_arg, reading, whole_number
 from monitor.output import post_json, post_line
 from monitor.textsafe import json_dumps
 
@@ -14,7 +14,8 @@ HELP = "list matched posts, newest first"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topic", help="only this topic's posts")
-    parser.add_argument("--cluster", type=int, metavar="ID", help="only this story's posts (with its duplicates)")
+    parser.add_argument("--cluster", type=whole_number(MAX_ID), metavar="ID",
+                        help="only this story's posts (with its duplicates)")
     limit_arg(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list")
 
