@@ -119,8 +119,9 @@ async def test_sigterm_quits_like_q(tmp_path: Path, held: HeldFeed, caplog: pyte
 
 
 async def test_the_footer_says_ctrl_c_quits(tmp_path: Path) -> None:
+    """Even at 80 columns, where the footer is cut."""
     h = Harness(tmp_path)
-    async with h.app.run_test(size=(200, 30)) as pilot:
+    async with h.app.run_test(size=(80, 24)) as pilot:
         await h.ready(pilot)
         quit_keys = [b.binding for b in h.app.screen.active_bindings.values() if b.binding.action == "app.quit"]
         assert [b.key_display for b in quit_keys if b.show] == ["q/^c"]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from monitor.tui.app import MonitorApp
 from monitor.tui.prefs import Prefs
@@ -105,6 +106,11 @@ async def until(pilot: Pilot[object], predicate: Callable[[], bool], seconds: fl
             return
         await pilot.pause(0.05)
     assert predicate(), "condition not met in time"
+
+
+def shown(widget: Widget) -> str:
+    """The widget's lines as the terminal shows them (what fits; cut cells are gone)."""
+    return "\n".join("".join(seg.text for seg in widget.render_line(y)) for y in range(widget.size.height))
 
 
 async def in_thread(fn: Callable[[], object]) -> None:
