@@ -38,7 +38,7 @@ def test_learned_terms_are_stored_and_a_restart_goes_on_with_them(database_url: 
     tagged = post(99, "Thinking of everyone tonight #COFlood", 20)
     with open_store(database_url) as store:  # a new daemon: it learns again from the stored window
         assert Pipeline(store, [FLOODS], now=T0 + timedelta(minutes=20)).process(
-            [tagged], now=T0 + timedelta(minutes=20)) == 1
+            [tagged], now=T0 + timedelta(minutes=20)).stored == 1
         (stored,) = [sp for sp in store.posts(topic="floods") if sp.post.id == "99"]
         assert stored.matched[0] == "#coflood (learned)"
         assert [t.term for t in store.learned_terms("floods")].count("#coflood") == 1

@@ -50,11 +50,15 @@ def test_too_narrow_for_one_fact_it_ends_in_an_ellipsis() -> None:
     assert line == "● al…"
 
 
-async def test_filters_show_whole_in_the_status_line_at_120_columns(tmp_path: Path) -> None:
-    """It was cut at 120 columns: the source filter fell off the end."""
+def busy_app(tmp_path: Path) -> MonitorApp:
     url = db_url(tmp_path)
     busy_store(url)
-    app = MonitorApp(open_store(url, readonly=True), clock=lambda: T0, topic="quake", poll_interval=0.1)
+    return MonitorApp(open_store(url, readonly=True), clock=lambda: T0, topic="quake", poll_interval=0.1)
+
+
+async def test_filters_show_whole_in_the_status_line_at_120_columns(tmp_path: Path) -> None:
+    """It was cut at 120 columns: the source filter fell off the end."""
+    app = busy_app(tmp_path)
     async with app.run_test(size=(120, 30)) as pilot:
         status = app.screen.query_one(StatusLine)
         await until(pilot, lambda: "daemon" in shown(status))
@@ -67,9 +71,7 @@ async def test_filters_show_whole_in_the_status_line_at_120_columns(tmp_path: Pa
 async def test_at_80_columns_the_story_label_has_room(tmp_path: Path) -> None:
     """The source count and the sparkline give way below 98 columns and come back above; the selected
     story stays selected."""
-    url = db_url(tmp_path)
-    busy_store(url)
-    app = MonitorApp(open_store(url, readonly=True), clock=lambda: T0, topic="quake", poll_interval=0.1)
+    app = busy_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(StoryTable)
         await until(pilot, lambda: "Magnitude 6.1 quake strikes off the coast" in shown(table))

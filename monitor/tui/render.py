@@ -139,8 +139,8 @@ def status_line(health: Health | None, topic: str | None, notes: Sequence[str], 
 
 
 def status_facts(health: Health, topic: str | None, notes: Sequence[str]) -> list[Fact]:
-    """The daemon, the feeds, the filters, freshness, the last hour's posts, the topic (also in the
-    stories' title): in the line's order; `keep` says which stay longest."""
+    """In the line's order: the daemon, the feeds, the last hour's posts, freshness, the topic (also in
+    the stories' title), the filters; `keep` ranks which stay longest."""
     alive = ("● daemon alive", "● alive", "bold green") if health.alive else ("○ daemon down", "○ down", "bold red")
     facts = [Fact(Text(alive[0], style=alive[2]), Text(alive[1], style=alive[2]), keep=9)]
     st = health.stats
