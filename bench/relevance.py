@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import itertools
 import json
 import statistics
 import tempfile
@@ -122,8 +121,8 @@ def pipeline(event: Event, topic: Topic) -> tuple[set[str], float]:
     with tempfile.TemporaryDirectory() as folder, open_store(f"sqlite:///{folder}/bench.db") as store:
         started = time.perf_counter()
         run = Pipeline(store, [topic], now=posts[0].published)
-        for chunk in itertools.batched(posts, CHUNK):
-            run.process(chunk, now=datetime.now(UTC), replay=True)
+        for start in range(0, len(posts), CHUNK):
+            run.process(posts[start : start + CHUNK], now=datetime.now(UTC), replay=True)
         elapsed = time.perf_counter() - started
         kept = {sp.post.id for sp in store.posts(topic=topic.name)}
     return kept, elapsed
