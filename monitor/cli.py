@@ -61,8 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    # Alembic announces every migration context at INFO; an operator needs none of it.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Alembic announces every migration context, httpx every request, at INFO: an operator needs neither.
+    for chatty in ("alembic", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         code: int = args.run(args)
     except (ConfigError, StorageError, UsageError) as e:

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
 
     config = config_of(args)
     with open_store(config.storage_url) as store:
-        store.lock_writer(clock())
+        store.lock_writer(clock(), holder=f"monitor {NAME}")
         asyncio.run(serve(config, store, clock=clock, once=args.once))
     return 0
 
