@@ -108,6 +108,10 @@ class StoryState:
         dot: float = sum(map(mul, vector.values(), map(self.centroid.get, vector, repeat(0.0))))
         return dot / self.length
 
+    def shared_terms(self, terms: list[str]) -> int:
+        """How many of `terms` the centroid also holds."""
+        return sum(map(self.centroid.__contains__, terms))
+
     def offer_label(self, score: float, line: str, vector: dict[str, float], limit: int) -> None:
         if not line:
             return

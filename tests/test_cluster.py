@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -235,9 +236,10 @@ def test_shared_features_place_posts_as_computing_them_afresh_does() -> None:
 def test_a_huge_post_keeps_only_its_heaviest_terms() -> None:
     clusterer = Clusterer("news", itertools.count(1))
     words = " ".join(f"word{i} thing{i}" for i in range(50_000))  # a megabyte of distinct words
-    story = add(clusterer, post("Volcano erupts near Grindavik. " + words, 0)).story_id
+    story = add(clusterer, post("Lava reaches Grindavik and Svartsengi. " + words, 0)).story_id
     assert len(Featurizer()(post(words)).terms) == MAX_TERMS
-    assert add(clusterer, post("Grindavik volcano erupts", 1)).story_id == story
+    # Its two names (the rarest words, boosted as names) are among the terms it keeps.
+    assert add(clusterer, post("Grindavik and Svartsengi evacuated", 1)).story_id == story
 
 
 def _stream() -> list[Post]:
@@ -311,3 +313,46 @@ def test_real_headlines_cluster_better_than_the_naive_baseline(shared: Path) -> 
     ours, _ = run_ours(items)
     baseline = max(bcubed(truth, run_baseline(items, t)[0])[2] for t in (0.1, 0.2, 0.3))
     assert bcubed(truth, ours)[2] > baseline
+
+
+# -- one word is not a story -------------------------------------------------------------------------
+
+
+def test_one_shared_word_never_joins_two_posts_in_either_order() -> None:
+    short = "Fake item"
+    question = "When you see the apartment or room of a date for the first time, what item is a red flag?"
+    for first, second in ((short, question), (question, short)):
+        clusterer = Clusterer("*", itertools.count(1))
+        assert add(clusterer, post(first, 0)).story_id != add(clusterer, post(second, 1)).story_id
+
+
+def test_two_shared_words_still_join_a_short_post() -> None:
+    clusterer = Clusterer("*", itertools.count(1))
+    story = add(clusterer, post("Grindavik evacuated as lava nears the town", 0)).story_id
+    assert add(clusterer, post("Grindavik lava!", 1)).story_id == story
+
+
+def test_a_recorded_json_feed_item_stays_out_of_the_reddit_story_it_shares_a_word_with(
+    shared: Path, tmp_path: Path,
+) -> None:
+    """Issue 10.8: JSON Feed's "Fake item" joined Reddit's "…what item is a red flag?" on "item" alone."""
+    from monitor.config import Topic
+    from monitor.pipeline import Pipeline
+    from monitor.sources import reddit, rss
+    from storage.store import open_store
+
+    data = shared / "data"
+    feed = rss.parse_feed((data / "feeds/real/feed-rs-jsonfeed_elastic_1.1.json").read_bytes(),
+                          url="https://www.influxdata.com/blog/", source="influx")
+    listing = json.loads((data / "api/reddit/listing_new.json").read_text(encoding="utf-8"))
+    threads = [reddit.to_post("askreddit", child["data"]) for child in listing["data"]["children"]]
+    polls = [feed, [p for p in threads if p is not None]]
+    for order in (polls, polls[::-1]):
+        with open_store(f"sqlite:///{tmp_path / f'{order[0][0].source}-first.db'}") as store:
+            now = datetime.now(UTC)  # the JSON Feed's undated items are dated by their parse
+            pipeline = Pipeline(store, [Topic("everything", query="*")], now=now)
+            for posts in order:
+                pipeline.process(posts, now=now)
+            [fake] = [sp for sp in store.posts() if sp.post.title == "Fake item"]
+            story = store.posts(cluster=fake.cluster)
+        assert [sp.post.title for sp in story] == ["Fake item"]
