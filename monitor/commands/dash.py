@@ -36,11 +36,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def require_terminal() -> None:
+def require_terminal(hint: str = "for text output use `monitor clusters` or `monitor posts`") -> None:
     """The dashboard reads keys from stdin and draws on stdout; without a terminal it would spin."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the dashboard needs a terminal on stdin and stdout "
-                         "(for text output use `monitor clusters` or `monitor posts`)")
+        raise UsageError(f"the dashboard needs a terminal on stdin and stdout ({hint})")
 
 
 @contextmanager
