@@ -85,6 +85,7 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
         "test-query --topic": ("test-query", "volcano", "--topic", "volcano\x1b[5m\u202e"),
         "keywords": ("keywords", "article.txt"), "keywords --json": ("keywords", "article.txt", "--json"),
         "init": ("init", "article.txt", "--topic", "volcano\x1b[5m\u202e"),
+        "feeds retry": ("feeds", "retry", "evil\x1b]0;x\x07\u202e"),  # last: it changes the feed's state
     }
     outputs = {}
     for name, argv in commands.items():
@@ -100,7 +101,8 @@ def cli(*argv: str, config: Path) -> subprocess.CompletedProcess[bytes]:
 
 
 OUTPUTS = ["posts", "posts --json", "clusters", "clusters --json", "status", "status --json", "export", "export csv",
-           "test-query", "test-query --json", "test-query --topic", "keywords", "keywords --json", "init"]
+           "test-query", "test-query --json", "test-query --topic", "keywords", "keywords --json", "init",
+           "feeds retry"]
 PRINT_NO_STORED_TEXT = {"run", "ingest", "dash", "watch", "demo"}
 """Commands that print no stored or fetched text: logs (sanitised at the fetch) or the dashboard's own tests."""
 
