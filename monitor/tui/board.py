@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.storyreads import stories_at, story_at
 from monitor.tui.prefs import Prefs
 from storage.store import Store
 from storage.types import DaemonInfo, FeedState, Stats, StoredPost, Story
@@ -101,7 +102,7 @@ class BoardLoader:
         topics = tuple(self.store.topics())
         if topic not in topics:
             topic = topics[0] if topics else None
-        rows = self._story_rows(topic, prefs) if topic is not None else ()
+        rows = self._story_rows(topic, prefs, now) if topic is not None else ()
         return Board(revision, topics, topic, rows, self.health(now))
 
     def missing_trends(self, board: Board) -> bool:
@@ -114,12 +115,12 @@ class BoardLoader:
         rows = tuple(dataclasses.replace(r, trend=r.trend or fresh[r.story.id]) for r in board.stories)
         return dataclasses.replace(board, stories=rows)
 
-    def _story_rows(self, topic: str, prefs: Prefs) -> tuple[StoryRow, ...]:
+    def _story_rows(self, topic: str, prefs: Prefs, now: datetime) -> tuple[StoryRow, ...]:
         muted = set(prefs.muted_stories)
         pinned_ids = [i for i in prefs.pinned if i not in muted]
-        pinned = [s for s in (self.store.story(i) for i in pinned_ids) if s is not None and s.topic == topic]
+        pinned = [s for s in (story_at(self.store, i, now) for i in pinned_ids) if s is not None and s.topic == topic]
         wanted = STORY_ROWS + len(muted) + len(pinned)
-        active = self.store.stories(topic=topic, limit=wanted)
+        active = stories_at(self.store, now, topic=topic, limit=wanted)
         seen = {s.id for s in pinned}
         rest = [s for s in active if s.id not in muted and s.id not in seen]
         chosen = (pinned + rest)[:STORY_ROWS]
