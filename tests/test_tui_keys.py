@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.widgets import Footer
 
-from monitor.tui.app import MonitorApp
-from monitor.tui.prefs import Prefs
+from monitor.commands.dash import dashboard
+from monitor.config import load
 from monitor.tui.screens.feeds import FeedsScreen
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.main import BINDINGS, MainScreen
@@ -17,33 +16,9 @@ from monitor.tui.screens.post import PostScreen
 from monitor.tui.screens.prompt import Prompt, TopicPicker
 from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.rows import KeyedTable
+from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
-from storage.store import open_store
-from tests.support.dashboard import busy_store, db_url, until
-
-Pilot = object
-
-
-class Harness:
-    def __init__(self, tmp_path: Path) -> None:
-        self.url = db_url(tmp_path)
-        busy_store(self.url, datetime.now(UTC))
-        self.prefs_path = tmp_path / "monitor.db.dash.json"
-        self.opened: list[str] = []
-        self.app = MonitorApp(open_store(self.url, readonly=True), prefs=Prefs.load(self.prefs_path),
-                              open_url=self.opened.append, poll_interval=0.1, topic="quake")
-
-    def stories(self) -> list[str]:
-        return [str(k.value) for k in self.app.screen.query_one(StoryTable).rows]
-
-    def posts(self) -> list[str]:
-        return [str(k.value).split("\x1f")[1] for k in self.app.screen.query_one(PostTable).rows]
-
-    async def ready(self, pilot: Pilot) -> None:
-        await until(pilot, lambda: self.stories() == ["1", "2", "3"] and self.posts() == ["s3", "s2", "w2", "w1"])  # type: ignore[arg-type]
-
-    def saved(self) -> dict[str, object]:
-        return json.loads(self.prefs_path.read_text())  # type: ignore[no-any-return]
+from tests.support.dashboard import Harness, busy_store, db_url, until
 
 
 async def test_the_footer_shows_every_key(tmp_path: Path) -> None:
@@ -64,6 +39,24 @@ async def test_t_switches_topic(tmp_path: Path) -> None:
         assert isinstance(h.app.screen, TopicPicker)
         await pilot.press("up", "enter")
         await until(pilot, lambda: h.stories() == ["4"] and h.posts() == ["b1"])
+
+
+async def test_the_first_configured_topic_opens_and_every_configured_one_is_offered(tmp_path: Path) -> None:
+    """Not the alphabetically first stored topic ("budget"); "volcano" has no posts yet; "budget" is no
+    longer configured but has posts, so it comes last."""
+    busy_store(db_url(tmp_path), datetime.now(UTC))
+    path = tmp_path / "feeds.toml"
+    path.write_text("".join(f'[[topics]]\nname = "{t}"\nkeywords = ["{t}"]\n\n' for t in ("quake", "volcano"))
+                    + '[[feeds]]\nname = "wire"\ntype = "rss"\nurl = "http://127.0.0.1:9/wire.xml"\n')
+    with dashboard(load(path), daemon=False) as app:
+        async with app.run_test(size=(120, 30)) as pilot:
+            stories = app.screen.query_one(StoryTable)
+            await until(pilot, lambda: [str(k.value) for k in stories.rows] == ["1", "2", "3"])
+            await pilot.press("t")
+            picker = app.screen
+            assert isinstance(picker, TopicPicker) and picker.topics == ["quake", "volcano", "budget"]
+            await pilot.press("down", "enter")
+            await until(pilot, lambda: stories.row_count == 0 and "volcano (0)" in str(stories.border_title))
 
 
 async def test_slash_filters_text_s_filters_source_escape_clears(tmp_path: Path) -> None:
@@ -96,6 +89,40 @@ async def test_m_mutes_the_story_and_remembers_it_outside_the_database(tmp_path:
         await pilot.press("m")
         await until(pilot, lambda: h.stories() == ["2", "3"])
         assert h.saved()["muted_stories"] == [1]
+
+
+async def test_u_shows_muted_stories_so_that_m_unmutes_them(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        table = h.app.screen.query_one(StoryTable)
+        await pilot.press("m")
+        await until(pilot, lambda: h.stories() == ["2", "3"])
+        await pilot.press("u")
+        await until(pilot, lambda: h.stories() == ["1", "2", "3"])  # the muted first, marked
+        assert "🔇" in str(table.get_row("1")[0]) and "muted shown" in str(h.app.screen.query_one(StatusLine).render())
+        await pilot.press("up", "m")
+        await until(pilot, lambda: "🔇" not in str(table.get_row("1")[0]))
+        assert h.saved()["muted_stories"] == []
+        await pilot.press("u")
+        await until(pilot, lambda: "muted shown" not in str(h.app.screen.query_one(StatusLine).render()))
+        assert h.stories() == ["1", "2", "3"]
+
+
+async def test_u_shows_muted_authors_so_that_a_unmutes_them(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        posts = h.app.screen.query_one(PostTable)
+        posts.focus()
+        await pilot.press("a")  # s3 by eve
+        await until(pilot, lambda: h.posts() == ["s2", "w2", "w1"])
+        await pilot.press("u")
+        await until(pilot, lambda: h.posts() == ["s3", "s2", "w2", "w1"])
+        assert str(posts.get_row("social\x1fs3")[2]) == "🔇eve"
+        await pilot.press("up", "a")
+        await until(pilot, lambda: str(posts.get_row("social\x1fs3")[2]) == "eve")
+        assert h.saved()["muted_authors"] == []
 
 
 async def test_a_mutes_the_selected_posts_author(tmp_path: Path) -> None:

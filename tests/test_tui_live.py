@@ -11,11 +11,19 @@ from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
 from storage.store import open_store
-from tests.support.dashboard import busy_store, db_url, in_thread, new_post, story, until, write
+from tests.support.dashboard import T0, busy_store, db_url, in_thread, new_post, shown, story, until, write
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def open_app(url: str) -> MonitorApp:
@@ -111,6 +119,41 @@ async def test_scroll_position_survives_updates(tmp_path: Path) -> None:
         await until(pilot, lambda: story_keys(app)[:1] == ["99"])
         assert table.selected_key() == selected
         assert table.cursor_row - table.scroll_y == on_screen
+
+
+async def test_columns_widen_when_a_story_updates_in_place(tmp_path: Path) -> None:
+    """The same rows with wider values: the rate shows whole (it once read `26.0/`) and a spike's ⚡
+    shows (an 18-post burst once had none: the marks column kept its first width)."""
+    url = db_url(tmp_path)
+    t = now()
+    with open_store(url) as writer:
+        write(writer, now=t, stories=[story(1, "Bridge closed", size=2, last=t, velocity=2.0)],
+              posts=[new_post("p1", "quake: the bridge is closed", at=t)])
+    app = open_app(url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.screen.query_one(StoryTable)
+        await until(pilot, lambda: "2.0/h" in shown(table))
+        with open_store(url) as writer:
+            t = now()
+            await in_thread(lambda: write(writer, now=t, stories=[
+                story(1, "Bridge closed", size=20, last=t, velocity=26.0, spike="18 posts in 10 min")]))
+        await until(pilot, lambda: str(table.get_row("1")[1]) == "20")  # updated in place
+        await until(pilot, lambda: "26.0/h" in shown(table) and "⚡" in shown(table))
+
+
+async def test_ages_are_as_of_now_on_a_quiet_store(tmp_path: Path) -> None:
+    """Nothing written for an hour: the story's and the post's age still say an hour, not two minutes."""
+    url = db_url(tmp_path)
+    busy_store(url, T0)
+    clock = FakeClock(T0)
+    app = MonitorApp(open_store(url, readonly=True), clock=clock, topic="quake", poll_interval=0.1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        stories, posts = app.screen.query_one(StoryTable), app.screen.query_one(PostTable)
+        await until(pilot, lambda: posts.row_count == 4)
+        assert str(stories.get_row("1")[5]) == "2m" and str(posts.get_row("social\x1fs3")[0]) == "2m"
+        clock.now = T0 + timedelta(hours=1)
+        await until(pilot, lambda: str(stories.get_row("1")[5]) == "1h")
+        assert str(posts.get_row("social\x1fs3")[0]) == "1h"
 
 
 async def test_the_daemon_down_state_shows_and_clears(tmp_path: Path) -> None:

@@ -18,11 +18,10 @@ from monitor.commands.dash import dashboard
 from monitor.config import load
 from storage.store import open_store
 from tests.support.cli import clean_env, stored_keys, wait_for
-from tests.support.dashboard import busy_store, db_url, until
+from tests.support.dashboard import Harness, busy_store, db_url, until
 from tests.support.feeds import feeds_toml, rss
 from tests.support.server import FixtureServer, Reply, Seen
 from tests.support.terminal import Terminal, left_clean
-from tests.test_tui_keys import Harness
 
 TIMED_OUT = "did not stop within"  # the fallback's log line: a quit must never end that way
 
@@ -120,8 +119,9 @@ async def test_sigterm_quits_like_q(tmp_path: Path, held: HeldFeed, caplog: pyte
 
 
 async def test_the_footer_says_ctrl_c_quits(tmp_path: Path) -> None:
+    """Even at 80 columns, where the footer is cut."""
     h = Harness(tmp_path)
-    async with h.app.run_test(size=(200, 30)) as pilot:
+    async with h.app.run_test(size=(80, 24)) as pilot:
         await h.ready(pilot)
         quit_keys = [b.binding for b in h.app.screen.active_bindings.values() if b.binding.action == "app.quit"]
         assert [b.key_display for b in quit_keys if b.show] == ["q/^c"]

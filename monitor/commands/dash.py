@@ -25,7 +25,7 @@ HELP = "open the live dashboard (read-only; run `monitor run` beside it, or use 
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--topic", help="the topic to show first (default: the first one)")
+    parser.add_argument("--topic", help="the topic to show first (default: the first in feeds.toml)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,7 +58,8 @@ def dashboard(config: Config, *, daemon: bool, topic: str | None = None) -> Iter
             background = _daemon_runner(config, writer)
         reader = stack.enter_context(open_store(config.storage_url, readonly=True))
         prefs = Prefs.load(prefs_path_for(config.storage_url, config.path))
-        yield MonitorApp(reader, prefs=prefs, clock=utc_now, background=background, topic=topic)
+        topics = [t.name for t in config.topics]
+        yield MonitorApp(reader, prefs=prefs, clock=utc_now, background=background, topics=topics, topic=topic)
 
 
 def _daemon_runner(config: Config, writer: Store) -> Background:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import webbrowser
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -45,10 +45,12 @@ class MonitorApp(App[None]):
         open_url: Callable[[str], object] = webbrowser.open,
         background: Background | None = None,
         poll_interval: float = 0.5,
+        topics: Sequence[str] = (),
         topic: str | None = None,
     ) -> None:
+        """`topics`: the configured ones, in order (the first is shown first); `topic`: show this one first."""
         super().__init__()
-        self._main = MainScreen(BoardLoader(store), prefs or Prefs(), clock=clock, poll_interval=poll_interval,
+        self._main = MainScreen(BoardLoader(store, topics), prefs or Prefs(), clock=clock, poll_interval=poll_interval,
                                 topic=topic)
         self._open_url = open_url
         self._background = background

@@ -30,6 +30,7 @@ class StoryRow:
     trend: tuple[int, ...]
     pinned: bool = False
     new: bool = False
+    muted: bool = False  # listed only while muted things are shown, so that they can be unmuted
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +78,16 @@ class PostRow:
 
     post: StoredPost
     also_on: tuple[str, ...] = ()
+    muted: bool = False  # by a muted author: listed only while muted things are shown
 
 
 @dataclass
 class BoardLoader:
     """Loads boards, post lists and feed states from the store; caches each story's sparkline until the
-    story changes."""
+    story changes. `topics` are the configured ones, in feeds.toml's order: they come first, posts or not."""
 
     store: Store
+    topics: Sequence[str] = ()
     _trends: dict[int, tuple[tuple[int, datetime], tuple[int, ...]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -97,12 +100,15 @@ class BoardLoader:
     def feed_states(self) -> Sequence[FeedState]:
         return self.store.feed_states()
 
-    def board(self, topic: str | None, prefs: Prefs, now: datetime, revision: int) -> Board:
-        """The stories with the sparklines already known; `with_trends` fills in the rest."""
-        topics = tuple(self.store.topics())
+    def board(self, topic: str | None, prefs: Prefs, now: datetime, revision: int, *, show_muted: bool = False
+              ) -> Board:
+        """The stories with the sparklines already known; `with_trends` fills in the rest. An unknown or
+        missing `topic` is the first configured one."""
+        stored = self.store.topics()
+        topics = (*self.topics, *(t for t in stored if t not in self.topics))
         if topic not in topics:
             topic = topics[0] if topics else None
-        rows = self._story_rows(topic, prefs, now) if topic is not None else ()
+        rows = self._story_rows(topic, prefs, now, show_muted) if topic is not None else ()
         return Board(revision, topics, topic, rows, self.health(now))
 
     def missing_trends(self, board: Board) -> bool:
@@ -115,18 +121,24 @@ class BoardLoader:
         rows = tuple(dataclasses.replace(r, trend=r.trend or fresh[r.story.id]) for r in board.stories)
         return dataclasses.replace(board, stories=rows)
 
-    def _story_rows(self, topic: str, prefs: Prefs, now: datetime) -> tuple[StoryRow, ...]:
+    def _story_rows(self, topic: str, prefs: Prefs, now: datetime, show_muted: bool) -> tuple[StoryRow, ...]:
+        """Pinned stories first, then (when shown) the muted ones, newest first, then the most active."""
         muted = set(prefs.muted_stories)
-        pinned_ids = [i for i in prefs.pinned if i not in muted]
-        pinned = [s for s in (story_at(self.store, i, now) for i in pinned_ids) if s is not None and s.topic == topic]
-        wanted = STORY_ROWS + len(muted) + len(pinned)
-        active = stories_at(self.store, now, topic=topic, limit=wanted)
-        seen = {s.id for s in pinned}
-        rest = [s for s in active if s.id not in muted and s.id not in seen]
-        chosen = (pinned + rest)[:STORY_ROWS]
+        pinned = self._stories(topic, [i for i in prefs.pinned if i not in muted], now)
+        shown_muted = self._stories(topic, sorted(muted, reverse=True)[:STORY_ROWS], now) if show_muted else []
+        active = stories_at(self.store, now, topic=topic, limit=STORY_ROWS + len(muted) + len(pinned))
+        listed = {s.id for s in pinned + shown_muted}
+        rest = [s for s in active if s.id not in muted and s.id not in listed]
+        pinned_ids = {s.id for s in pinned}
         return tuple(
-            StoryRow(s, self.cached_trend(s), pinned=s.id in seen, new=prefs.is_new(s.id, s.size)) for s in chosen
+            StoryRow(s, self.cached_trend(s), pinned=s.id in pinned_ids, new=prefs.is_new(s.id, s.size),
+                     muted=s.id in muted)
+            for s in (pinned + shown_muted + rest)[:STORY_ROWS]
         )
+
+    def _stories(self, topic: str, ids: Sequence[int], now: datetime) -> list[Story]:
+        """The stories of `topic` among `ids` as of `now`, in that order (pins and mutes of other topics stay out)."""
+        return [s for s in (story_at(self.store, i, now) for i in ids) if s is not None and s.topic == topic]
 
     def cached_trend(self, story: Story) -> tuple[int, ...]:
         """The sparkline if this story has not changed since it was read; () otherwise."""
@@ -157,14 +169,14 @@ class BoardLoader:
                     found[story.id] = counts
         return found
 
-    def posts(self, query: PostQuery, muted_authors: set[str]) -> tuple[PostRow, ...]:
+    def posts(self, query: PostQuery, muted_authors: set[str], *, show_muted: bool = False) -> tuple[PostRow, ...]:
         if query.empty:
             return ()
         if query.search is not None:
             found = self.store.posts(topic=query.topic, text=query.search, source=query.source, limit=POST_ROWS)
         else:
             found = self.store.posts(cluster=query.story, text=query.text, source=query.source, limit=POST_ROWS)
-        return fold_duplicates(found, muted_authors)
+        return fold_duplicates(found, muted_authors, show_muted=show_muted)
 
 
 def buckets(times: Sequence[datetime], end: datetime, count: int) -> tuple[int, ...]:
@@ -180,8 +192,10 @@ def buckets(times: Sequence[datetime], end: datetime, count: int) -> tuple[int, 
     return tuple(counts)
 
 
-def fold_duplicates(posts: Sequence[StoredPost], muted_authors: set[str]) -> tuple[PostRow, ...]:
-    """Duplicates fold under their original when it is listed ("also on ..."); muted authors drop out."""
+def fold_duplicates(posts: Sequence[StoredPost], muted_authors: set[str], *, show_muted: bool = False
+                    ) -> tuple[PostRow, ...]:
+    """Duplicates fold under their original when it is listed ("also on ..."); muted authors' posts drop
+    out, or with `show_muted` stay, marked."""
     listed = {(p.post.source, p.post.id) for p in posts}
     also: dict[tuple[str, str], list[str]] = {}
     for p in posts:
@@ -193,7 +207,8 @@ def fold_duplicates(posts: Sequence[StoredPost], muted_authors: set[str]) -> tup
     for p in posts:
         if p.duplicate_of is not None and p.duplicate_of in listed:
             continue
-        if p.post.author in muted_authors:
+        muted = p.post.author in muted_authors
+        if muted and not show_muted:
             continue
-        rows.append(PostRow(p, tuple(also.get((p.post.source, p.post.id), ()))))
+        rows.append(PostRow(p, tuple(also.get((p.post.source, p.post.id), ())), muted=muted))
     return tuple(rows)

@@ -5,17 +5,15 @@ from __future__ import annotations
 from textual.message import Message
 
 
-class OpenLink(Message):
+class _AboutLink(Message):
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+
+class OpenLink(_AboutLink):
     """Open a post's link in the browser (the app opens only http(s) links)."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        self.url = url
 
-
-class CopyLink(Message):
+class CopyLink(_AboutLink):
     """Copy a post's link to the clipboard."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        self.url = url

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -11,6 +13,8 @@ from monitor.tui.board import Health, PostRow, StoryRow
 from storage.types import StoredPost
 
 SPARK = "▁▂▃▄▅▆▇█"
+MUTED = "🔇"
+MUTED_STYLE = "dim strike"
 ROW_TEXT_CHARS = 300  # a list row shows the start of a post; the post view shows all of it
 FULL_TEXT_CHARS = 20_000
 
@@ -35,23 +39,24 @@ def age(when: datetime | None, now: datetime) -> str:
     return f"{seconds}s"
 
 
-def story_cells(row: StoryRow, now: datetime) -> tuple[Text, ...]:
+def story_cells(row: StoryRow, now: datetime) -> dict[str, Text]:
+    """The story list's cells by column."""
     s = row.story
     marks = Text()
-    marks.append("📌" if row.pinned else "  ")
+    marks.append("📌" if row.pinned else MUTED if row.muted else "  ")
     marks.append("●" if row.new else " ", style="bold yellow" if row.new else "")
     marks.append("⚡" if s.spike else " ", style="bold red")
-    label = Text(truncate(one_line(s.label) or "(no label)", 120))
+    label = Text(truncate(one_line(s.label) or "(no label)", 120), style=MUTED_STYLE if row.muted else "")
     sources = Text(str(len(s.sources)), justify="right")
-    return (
-        marks,
-        Text(str(s.size), justify="right"),
-        sources,
-        Text(sparkline(row.trend), style="green"),
-        Text(f"{s.velocity:.1f}/h", justify="right"),
-        Text(age(s.last_seen, now), justify="right"),
-        label,
-    )
+    return {
+        "marks": marks,
+        "posts": Text(str(s.size), justify="right"),
+        "src": sources,
+        "trend": Text(sparkline(row.trend), style="green"),
+        "rate": Text(f"{s.velocity:.1f}/h", justify="right"),
+        "age": Text(age(s.last_seen, now), justify="right"),
+        "story": label,
+    }
 
 
 def highlighted(text: str, terms: tuple[str, ...]) -> Text:
@@ -72,9 +77,14 @@ def post_cells(row: PostRow, now: datetime) -> tuple[Text, ...]:
     return (
         Text(age(p.published, now), justify="right"),
         Text(one_line(p.source, 16)),
-        Text(truncate(one_line(p.author) or "-", 18)),
+        author_cell(p.author, muted=row.muted),
         text,
     )
+
+
+def author_cell(author: str, *, muted: bool) -> Text:
+    name = truncate(one_line(author) or "-", 18)
+    return Text.assemble(MUTED, (name, MUTED_STYLE)) if muted else Text(name)
 
 
 def post_detail(sp: StoredPost, also_on: tuple[str, ...]) -> Text:
@@ -103,21 +113,52 @@ def post_detail(sp: StoredPost, also_on: tuple[str, ...]) -> Text:
     return out
 
 
-def status_line(health: Health | None, topic: str | None, filters: str) -> Text:
-    out = Text(no_wrap=True, overflow="ellipsis")
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One fact of the status line in full and in short words; the lowest `keep` goes first when narrow."""
+
+    full: Text
+    short: Text
+    keep: int
+
+
+def status_line(health: Health | None, topic: str | None, notes: Sequence[str], width: int) -> Text:
+    """Every fact in full words if they fit `width`, else in short ones, else without the least needed."""
     if health is None:
         return Text("loading…")
-    if health.alive:
-        out.append("● daemon alive", style="bold green")
-    else:
-        out.append("○ daemon down", style="bold red")
+    facts = status_facts(health, topic, notes)
+    for short in (False, True):
+        line = joined(facts, short)
+        if line.cell_len <= width:
+            return line
+    while len(facts) > 1 and joined(facts, short=True).cell_len > width:
+        facts.remove(min(facts, key=lambda f: f.keep))
+    line = joined(facts, short=True)
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def status_facts(health: Health, topic: str | None, notes: Sequence[str]) -> list[Fact]:
+    """In the line's order: the daemon, the feeds, the last hour's posts, freshness, the topic (also in
+    the stories' title), the filters; `keep` ranks which stay longest."""
+    alive = ("● daemon alive", "● alive", "bold green") if health.alive else ("○ daemon down", "○ down", "bold red")
+    facts = [Fact(Text(alive[0], style=alive[2]), Text(alive[1], style=alive[2]), keep=9)]
     st = health.stats
     if st is not None:
-        out.append(f"  feeds {st.feeds_ok} ok")
-        out.append(f", {st.feeds_failing} failing", style="bold red" if st.feeds_failing else "")
-        out.append(f"  {st.posts_last_hour} posts in the last hour")
-        out.append(f"  updated {age(st.last_write, health.now)} ago" if st.last_write else "  no writes yet")
-    out.append(f"  topic: {one_line(topic) if topic else '-'}", style="bold")
-    if filters:
-        out.append(f"  {filters}", style="italic")
-    return out
+        feeds = Text(f"feeds {st.feeds_ok} ok")
+        if st.feeds_failing:
+            feeds.append(f", {st.feeds_failing} failing", style="bold red")
+        facts.append(Fact(feeds, feeds, keep=8))
+        facts.append(Fact(Text(f"{st.posts_last_hour} posts in the last hour"), Text(f"{st.posts_last_hour} posts/h"),
+                          keep=5))
+        when = age(st.last_write, health.now) if st.last_write else None
+        facts.append(Fact(Text(f"updated {when} ago" if when else "no writes yet"),
+                          Text(f"updated {when}" if when else "no writes"), keep=6))
+    name = one_line(topic) if topic else "-"
+    facts.append(Fact(Text(f"topic: {name}", style="bold"), Text(name, style="bold"), keep=4))
+    facts += [Fact(Text(note, style="italic"), Text(note, style="italic"), keep=7) for note in notes]
+    return facts
+
+
+def joined(facts: Sequence[Fact], short: bool) -> Text:
+    return Text("  ", no_wrap=True).join(f.short if short else f.full for f in facts)

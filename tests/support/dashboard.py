@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widget import Widget
 
+from monitor.tui.app import MonitorApp
+from monitor.tui.prefs import Prefs
+from monitor.tui.widgets.posts import PostTable
+from monitor.tui.widgets.stories import StoryTable
 from storage.store import Store, open_store
 from storage.types import Batch, FeedState, Match, NewPost, Post, Story
 
@@ -113,5 +119,34 @@ async def until(pilot: Pilot[object], predicate: Callable[[], bool], seconds: fl
     assert predicate(), "condition not met in time"
 
 
+def shown(widget: Widget) -> str:
+    """The widget's lines as the terminal shows them (what fits; cut cells are gone)."""
+    return "\n".join("".join(seg.text for seg in widget.render_line(y)) for y in range(widget.size.height))
+
+
 async def in_thread(fn: Callable[[], object]) -> None:
     await asyncio.to_thread(fn)
+
+
+class Harness:
+    """The app on a busy store (topic quake), with its prefs file and the links it would open."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.url = db_url(tmp_path)
+        busy_store(self.url, datetime.now(UTC))
+        self.prefs_path = tmp_path / "monitor.db.dash.json"
+        self.opened: list[str] = []
+        self.app = MonitorApp(open_store(self.url, readonly=True), prefs=Prefs.load(self.prefs_path),
+                              open_url=self.opened.append, poll_interval=0.1, topic="quake")
+
+    def stories(self) -> list[str]:
+        return [str(k.value) for k in self.app.screen.query_one(StoryTable).rows]
+
+    def posts(self) -> list[str]:
+        return [str(k.value).split("\x1f")[1] for k in self.app.screen.query_one(PostTable).rows]
+
+    async def ready(self, pilot: Pilot[object]) -> None:
+        await until(pilot, lambda: self.stories() == ["1", "2", "3"] and self.posts() == ["s3", "s2", "w2", "w1"])
+
+    def saved(self) -> dict[str, object]:
+        return json.loads(self.prefs_path.read_text())  # type: ignore[no-any-return]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,8 +30,11 @@ from monitor.tui.widgets.stories import StoryTable
 from storage.errors import StorageError
 
 HEALTH_EVERY = 4  # polls: the daemon's heartbeat is read every few revision checks
+REREAD_AFTER = timedelta(seconds=10)  # ages and rates are as of now: a quiet store is re-read this often
 
-BINDINGS = [
+BINDINGS = [  # in footer order: what a newcomer needs first, as the footer is cut at the terminal's width
+    Binding("q", "app.quit", "Quit", key_display="q/^c"),  # Ctrl-C is bound on the app, for every screen
+    Binding("question_mark", "help", "Help", key_display="?"),
     Binding("t", "pick_topic", "Topic"),
     Binding("slash", "filter_text", "Filter", key_display="/"),
     Binding("s", "filter_source", "Source"),
@@ -40,13 +43,12 @@ BINDINGS = [
     Binding("enter", "view_post", "View", show=False),
     Binding("m", "mute_story", "Mute story"),
     Binding("a", "mute_author", "Mute author"),
+    Binding("u", "toggle_muted", "Muted"),
     Binding("r", "mark_read", "Read"),
     Binding("p", "pin", "Pin"),
     Binding("o", "open_link", "Open link"),
     Binding("c", "copy_link", "Copy link"),
     Binding("h", "feeds", "Feeds"),
-    Binding("question_mark", "help", "Help", key_display="?"),
-    Binding("q", "app.quit", "Quit", key_display="q/^c"),  # Ctrl-C is bound on the app, for every screen
 ]
 
 
@@ -90,6 +92,7 @@ class MainScreen(Screen[None]):
         self.clock = clock
         self.poll_interval = poll_interval
         self.topic = topic
+        self.show_muted = False  # list muted stories and authors' posts, marked, so that m and a unmute them
         self.post_query = PostQuery()
         self.board: Board | None = None
         self.health: Health | None = None
@@ -115,12 +118,12 @@ class MainScreen(Screen[None]):
         if any(w.group == "board" and w.node is self and not w.is_finished for w in self.workers):
             return
         self.polls += 1
-        self.refresh_board(force=False)
+        self.refresh_board(force=self.board is not None and self.clock() - self.board.health.now >= REREAD_AFTER)
 
     @work(thread=True, exclusive=True, group="board")
     def refresh_board(self, force: bool) -> None:
-        """Revision first; the rows only when it moved (or when forced)."""
-        loader, query, topic = self.loader, self.post_query, self.topic
+        """Revision first; the rows only when it moved (or when forced, as when they are old)."""
+        loader, query, topic, show_muted = self.loader, self.post_query, self.topic, self.show_muted
         try:
             revision = loader.revision()
             now = self.clock()
@@ -129,12 +132,12 @@ class MainScreen(Screen[None]):
                     stats = self.health.stats if self.health else None
                     self.post_message(self.HealthLoaded(loader.health(now, stats)))
                 return
-            board = loader.board(topic, self.prefs, now, revision)
+            board = loader.board(topic, self.prefs, now, revision, show_muted=show_muted)
             if query.topic != board.topic and query.search is not None:
                 query = dataclasses.replace(query, topic=board.topic)
             if query.empty and board.stories:  # nothing shown yet: the first story's posts come along
                 query = dataclasses.replace(query, story=board.stories[0].story.id)
-            posts = loader.posts(query, self.prefs.muted_authors)
+            posts = loader.posts(query, self.prefs.muted_authors, show_muted=show_muted)
             self.post_message(self.BoardLoaded(board, query, posts))
             if loader.missing_trends(board):  # paint first, sparklines right after
                 self.post_message(self.BoardLoaded(loader.with_trends(board), query, posts))
@@ -148,7 +151,7 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="posts")
     def load_posts(self, query: PostQuery) -> None:
         try:
-            posts = self.loader.posts(query, self.prefs.muted_authors)
+            posts = self.loader.posts(query, self.prefs.muted_authors, show_muted=self.show_muted)
         except StorageError as e:
             self.post_message(self.LoadFailed(str(e)))
             return
@@ -186,7 +189,7 @@ class MainScreen(Screen[None]):
         self._redraw_status()
 
     def on_main_screen_load_failed(self, message: LoadFailed) -> None:
-        self.query_one(StatusLine).update(f"cannot read the store: {one_line(message.error)}")
+        self.query_one(StatusLine).fail(message.error)
 
     def _show_posts(self, posts: tuple[PostRow, ...], now: datetime) -> None:
         table = self.query_one(PostTable)
@@ -201,11 +204,12 @@ class MainScreen(Screen[None]):
             health = dataclasses.replace(health, now=self.clock())
         self.query_one(StatusLine).show(health, self.topic, self._filters())
 
-    def _filters(self) -> str:
+    def _filters(self) -> list[str]:
         q = self.post_query
         parts = [f"search “{one_line(q.search)}”" if q.search is not None else ""]
         parts += [f"text “{one_line(q.text)}”" if q.text else "", f"source “{one_line(q.source)}”" if q.source else ""]
-        return "  ".join(p for p in parts if p)
+        parts += ["muted shown" if self.show_muted else ""]
+        return [p for p in parts if p]
 
     def _follow_selection(self) -> None:
         """Load the posts of the highlighted story when it is not the one shown."""
@@ -245,6 +249,7 @@ class MainScreen(Screen[None]):
 
     def switch_topic(self, topic: str) -> None:
         self.topic = topic
+        self.show_muted = False  # list muted stories and authors' posts, marked, so that m and a unmute them
         self.post_query = PostQuery()
         self.query_one(StoryTable).move_cursor(row=0)
         self.refresh_board(force=True)
@@ -289,6 +294,13 @@ class MainScreen(Screen[None]):
         author = post.post.post.author
         muted = self.prefs.toggle_mute_author(author)
         self._save_and_refresh(f"{'Muted' if muted else 'Unmuted'} {one_line(author) or 'the anonymous author'}")
+
+    def action_toggle_muted(self) -> None:
+        self.show_muted = not self.show_muted
+        shown = "Showing muted stories and authors (🔇): m or a unmutes" if self.show_muted else "Hiding muted"
+        self.notify(shown, timeout=3)
+        self._redraw_status()
+        self.refresh_board(force=True)
 
     def action_mark_read(self) -> None:
         row = self.query_one(StoryTable).selected_story()

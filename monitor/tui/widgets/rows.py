@@ -56,4 +56,4 @@ class KeyedTable(DataTable[Text]):
             old = self.get_row(row_key)
             for column, cell, before in zip(columns, cells, old, strict=False):
                 if cell != before:
-                    self.update_cell(row_key, column, cell)
+                    self.update_cell(row_key, column, cell, update_width=True)  # else a wider value is cut
