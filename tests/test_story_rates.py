@@ -99,13 +99,13 @@ def test_a_replayed_burst_stops_spiking_when_the_replay_moves_on(tmp_path: Path)
     assert list(by_label) == ["Council approves the new bus lanes downtown", QUAKE[0]], "most active first"
 
 
-def test_a_story_stored_before_0004_with_a_stale_rate_reads_quiet(database_url: str) -> None:
+def test_a_story_stored_before_0005_with_a_stale_rate_reads_quiet(database_url: str) -> None:
     """The old schema kept a snapshot (505 posts an hour, 19 days ago); it is not carried over."""
     engine = create_engine(normalize_url(database_url))
     with engine.begin() as conn:
         config = migrate._config()
         config.attributes["connection"] = conn
-        command.upgrade(config, "0003")
+        command.upgrade(config, "0004")
         old = T0 - timedelta(days=19)
         conn.execute(insert(t.topics), [{"name": "quake"}])
         conn.execute(text(

@@ -15,7 +15,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from monitor.clock import Clock
-from monitor.storystate import minute_of
 from monitor.textsafe import one_line
 from monitor.tui.board import Board, BoardLoader, Health, PostQuery, PostRow
 from monitor.tui.messages import CopyLink, OpenLink
@@ -127,7 +126,7 @@ class MainScreen(Screen[None]):
         try:
             revision = loader.revision()
             now = self.clock()
-            if not force and revision == self.revision and not self._rates_moved(now):
+            if not force and revision == self.revision:
                 if self.polls % HEALTH_EVERY == 0:
                     stats = self.health.stats if self.health else None
                     self.post_message(self.HealthLoaded(loader.health(now, stats)))
@@ -143,10 +142,6 @@ class MainScreen(Screen[None]):
                 self.post_message(self.BoardLoaded(loader.with_trends(board), query, posts))
         except StorageError as e:
             self.post_message(self.LoadFailed(str(e)))
-
-    def _rates_moved(self, now: datetime) -> bool:
-        """A new minute changes rates and spikes with no write at all (storystate.as_of): re-read."""
-        return self.board is not None and minute_of(self.board.health.now) != minute_of(now)
 
     @work(thread=True, exclusive=True, group="posts")
     def load_posts(self, query: PostQuery) -> None:
