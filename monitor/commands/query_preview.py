@@ -24,7 +24,8 @@ SNIPPET = 100
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", metavar="QUERY", help='the query, e.g. \'Khamenei OR "axis of resistance" -football\'')
     parser.add_argument("--topic", metavar="T", help="only posts stored under this topic")
-    parser.add_argument("--json", action="store_true", help="a JSON list of {id, source, text, matched}")
+    parser.add_argument("--json", action="store_true",
+                        help="a JSON list of {id, source, author, url, text, published, matched}")
     limit_arg(parser)
 
 
