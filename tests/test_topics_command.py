@@ -76,7 +76,7 @@ def test_forget_keeps_comments_and_the_term_is_not_learned_again(tmp_path: Path)
 def test_forget_an_unknown_topic_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "feeds.toml").write_text(CONFIG, encoding="utf-8")
     done = monitor("topics", "forget", "nosuch", "#x", cwd=tmp_path)
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "floods, volcano" in done.stderr
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "\"floods\", \"volcano\"" in done.stderr
 
 
 def test_topics_before_the_first_run_show_the_config(tmp_path: Path) -> None:

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor.commands._common import config_of
-from monitor.errors import UsageError
 
 if TYPE_CHECKING:
     from monitor.config import Config, Topic
@@ -23,6 +23,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     forget = actions.add_parser("forget", help="remove a learned term and never learn it again (edits feeds.toml)")
     forget.add_argument("topic", metavar="TOPIC")
     forget.add_argument("term", metavar="TERM", help="the learned term as `monitor topics` shows it, e.g. #coflood")
+    # Also after the action (`monitor topics forget t x --config f.toml`); SUPPRESS keeps the command's value.
+    forget.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="PATH", help="feeds.toml to use")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,11 +100,13 @@ def _print(row: dict[str, Any]) -> None:
 
 
 def _forget(config: Config, topic: str, term: str) -> int:
+    from monitor.commands._common import check_topic
     from monitor.feedsfile import forget_term
 
-    if topic not in {t.name for t in config.topics}:
-        names = ", ".join(t.name for t in config.topics) or "none"
-        raise UsageError(f'no topic named "{topic}" in {config.path} (topics: {names})')
+    check_topic(topic, config, stored=[])
+    from monitor.textsafe import one_line
+
     forget_term(config.path, topic, term)
-    print(f'{config.path}: topic "{topic}" forgets {term} (the daemon drops it when it reloads feeds.toml)')
+    print(f'{one_line(str(config.path))}: topic "{one_line(topic)}" forgets {one_line(term)}'
+          " (the daemon drops it when it reloads feeds.toml)")
     return 0

@@ -1,7 +1,7 @@
 """learned_terms: what each learning topic has learned from its confident matches.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2025-08-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 UTC_TS = sa.DateTime(timezone=True)  # frozen as it was in this revision (not imported from storage.tables)
 
-revision = "0005"
-down_revision: str | None = "0004"
+revision = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
