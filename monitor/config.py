@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,9 +87,20 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
     where.unique([f.name for f in feeds], "feeds")
     names = {t.name for t in topics}
     for f in feeds:
-        if "topic" in f.options and f.options["topic"] not in names:
-            raise ConfigError(f'{path}: [[feeds]] "{f.name}": key "topic": no topic named "{f.options["topic"]}"')
+        _check_topic(path, f, names)
     return Config(path, url or sqlite_url_beside(path), topics, feeds)
+
+
+def check_feed(table: Mapping[str, object], path: Path, topics: Collection[str]) -> Feed:
+    """One [[feeds]] table checked as `parse` checks it, `topics` being the topic names it may name."""
+    feed = _feed(_Where(path), dict(table), 0)
+    _check_topic(path, feed, topics)
+    return feed
+
+
+def _check_topic(path: Path, feed: Feed, topics: Collection[str]) -> None:
+    if "topic" in feed.options and feed.options["topic"] not in topics:
+        raise ConfigError(f'{path}: [[feeds]] "{feed.name}": key "topic": no topic named "{feed.options["topic"]}"')
 
 
 def sqlite_url_beside(path: Path) -> str:
@@ -103,6 +114,17 @@ def parse_interval(value: str) -> float | None:
         return None
     d, h, mi, s = (int(g) if g else 0 for g in m.groups())
     return float(((d * 24 + h) * 60 + mi) * 60 + s)
+
+
+def format_interval(seconds: float) -> str:
+    """Seconds → the shortest duration `parse_interval` reads back: 300 → '5m', 5400 → '1h30m'."""
+    rest = round(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts) or "0s"
 
 
 def _topic(where: _Where, raw: object, i: int) -> Topic:
