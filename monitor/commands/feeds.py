@@ -1,4 +1,4 @@
-"""monitor feeds list|add|remove|import: the feeds without editing feeds.toml by hand (comments kept).
+"""monitor feeds list|add|remove|import|retry: the feeds without editing feeds.toml by hand (comments kept).
 
 Every edit goes through monitor.feedsfile: only the edited table's lines change, the result is checked
 like a hand edit, and it is written atomically. A running daemon notices the change at its next tick.
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor.clock import Clock, utc_now
 from monitor.commands._common import config_of
 from monitor.config import Config, Feed, load, parse_interval
 from monitor.errors import UsageError
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from storage.types import FeedState
 
 NAME = "feeds"
-HELP = "list, add, remove or import feeds (feeds.toml edited for you, comments kept)"
+HELP = "list, add, remove or import feeds (feeds.toml edited for you, comments kept); retry a failing one"
 ADDRESSES = "a feed or web page URL, @user@host (Mastodon), @handle (Bluesky), r/NAME (Reddit)"
 ADD_HELP = f"add a feed: {ADDRESSES}, or a kind (hackernews, x ...) with --topic"
 FETCH_SECONDS = 20.0
@@ -39,12 +40,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     remove.add_argument("name", metavar="NAME")
     opml = sub.add_parser("import", help="add the feeds of an OPML file (a feed reader's export; - for stdin)")
     opml.add_argument("file", metavar="FILE.opml")
-    for action in (listing, add, remove, opml):
+    retry = sub.add_parser("retry", help="clear a feed's backoff: the daemon polls it at its next tick")
+    retry.add_argument("name", metavar="NAME", help="the feed's name in feeds.toml")
+    for action in (listing, add, remove, opml, retry):
         # Also after the action (`monitor feeds list --config f.toml`); SUPPRESS keeps the command's value.
         action.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="PATH", help="feeds.toml to use")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
+    if args.action == "retry":
+        return retry(args, clock)
     actions = {"list": _list, "add": _add, "remove": _remove, "import": _import}
     return actions[args.action](args)
 
@@ -268,3 +273,22 @@ def _read_bytes(file: str) -> bytes:
     except OSError as e:
         raise UsageError(f"{file}: cannot read: {e.strerror or e}") from None
 
+
+
+# --- retry ----------------------------------------------------------------------------------------------
+
+
+def retry(args: argparse.Namespace, clock: Clock) -> int:
+    """Due now, error count back to zero; the last error stays shown until the next poll replaces it.
+
+    One small write beside the running daemon (it reads each feed's state afresh when it polls)."""
+    from storage.store import open_store
+
+    config = config_of(args)
+    names = [f.name for f in config.feeds]
+    if args.name not in names:
+        raise UsageError(f'no feed named "{args.name}" in {config.path} (feeds: {", ".join(names) or "none"})')
+    with open_store(config.storage_url) as store:
+        store.retry_feed(args.name, clock())
+    print(f"{one_line(args.name)}: backoff cleared; due now")
+    return 0
