@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from monitor import __version__
+from monitor import __version__, logs
 from monitor.commands import COMMANDS
 from monitor.config import ConfigError, default_path
 from monitor.errors import UsageError
@@ -56,13 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.config = getattr(args, "config", None) or default_path()
     args.verbose = getattr(args, "verbose", False)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
-    # Alembic announces every migration context at INFO; an operator needs none of it.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.to_stderr(args.verbose)
     try:
         code: int = args.run(args)
     except (ConfigError, StorageError, UsageError) as e:

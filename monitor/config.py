@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -11,10 +12,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.query.parse import QuerySyntaxError
+from monitor.query.parse import parse as parse_query
 from monitor.sources import SOURCES
 
 DEFAULT_INTERVAL = 300.0
 MIN_INTERVAL = 1.0
+MAX_INTERVAL = 30 * 86400.0
+"""A month: longer is a typo, and far longer overflows the scheduler's datetimes."""
 FEED_KEYS = frozenset({"name", "type", "interval"})
 """Keys every feed has; the rest are its kind's (`SourceType` in monitor.sources)."""
 TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article"})
@@ -27,6 +32,7 @@ MAX_STORY_SIZE = 1_000_000
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INTERVAL = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(Exception):
@@ -137,16 +143,21 @@ def _topic(where: _Where, raw: object, i: int) -> Topic:
     at = f'[[topics]] "{name}"'
     where.unknown(table, TOPIC_KEYS, at)
     query = where.string(table, "query", at)
+    if query is not None:
+        where.query(query, at, "query")
     keywords = tuple(where.strings(table, "keywords", at))
     if query is None and not keywords:
         raise where.error(at, "query", 'a topic needs "query" or "keywords"')
     weights = where.table(table.get("weights", {}), f"{at}.weights")
     for term, w in weights.items():
-        if not isinstance(w, int | float) or isinstance(w, bool):
-            raise where.error(f"{at}.weights", term, "must be a number")
+        where.query(term, f"{at}.weights", term)
+        if not _is_number(w) or not math.isfinite(w):
+            raise where.error(f"{at}.weights", term, "must be a finite number")
     threshold = table.get("threshold")
-    if threshold is not None and (not isinstance(threshold, int | float) or isinstance(threshold, bool)):
+    if threshold is not None and not _is_number(threshold):
         raise where.error(at, "threshold", "must be a number")
+    if threshold is not None and not (math.isfinite(threshold) and threshold >= 0):
+        raise where.error(at, "threshold", f"{threshold} is not a finite number of 0 or more")
     return Topic(
         name=name,
         query=query,
@@ -175,6 +186,10 @@ def _feed(where: _Where, raw: object, i: int) -> Feed:
         if not _is_http_url(options[key]):
             raise where.error(at, key, f'"{options[key]}" is not an http(s) URL')
     secrets = {secret: options[key] for secret, key in declared.secrets.items() if key in options}
+    for secret, variable in secrets.items():
+        if not _VARIABLE.fullmatch(variable):  # a pasted token: never repeat it
+            message = "must be the name of an environment variable (letters, digits and _) holding the"
+            raise where.error(at, declared.secrets[secret], f"{message} {secret}, not the {secret} itself")
     return Feed(name, kind, _interval(where, table, at), options, secrets)
 
 
@@ -234,10 +249,18 @@ def _interval(where: _Where, table: Mapping[str, Any], at: str) -> float:
     seconds = parse_interval(raw) if isinstance(raw, str) else None
     if seconds is None or seconds < MIN_INTERVAL:
         raise where.error(at, "interval", f'{raw!r} is not a duration like "90s", "5m" or "1h"')
+    if seconds > MAX_INTERVAL:
+        raise where.error(at, "interval", f"{raw!r} is longer than 30 days, the longest interval")
     return seconds
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _is_http_url(value: str) -> bool:
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        return False
     parts = urlsplit(value.replace("{query}", "q"))
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
@@ -251,6 +274,13 @@ class _Where:
     def error(self, table: str, key: str, message: str) -> ConfigError:
         place = f"{table}: " if table else ""
         return ConfigError(f'{self.path}: {place}key "{key}": {message}')
+
+    def query(self, text: str, at: str, key: str) -> None:
+        """A query that will not parse is an error here, not when the daemon first polls."""
+        try:
+            parse_query(text)
+        except QuerySyntaxError as e:
+            raise self.error(at, key, str(e)) from None
 
     def unknown(self, table: Mapping[str, Any], allowed: set[str] | frozenset[str], at: str) -> None:
         for key in table:

@@ -10,7 +10,7 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ from monitor.feedstate import Polled, after_failure, after_success
 from monitor.fetch import Fetcher
 from monitor.output import short_time
 from monitor.pipeline import Pipeline
-from monitor.pollerrors import InternalError, PollError
+from monitor.pollerrors import InternalError, NotConfigured, PollError
 from monitor.query.pushdown import search_text
 from monitor.sources import source_for
 from monitor.sources.base import PollContext, Request, Validators
@@ -35,6 +35,20 @@ MAX_PAGES = 5
 T = TypeVar("T")
 
 
+@dataclass
+class Tally:
+    """What this daemon's polls did: `run --once` ends by printing it."""
+
+    polled: int = 0
+    new_posts: int = 0
+    new_matches: int = 0
+    failing: set[str] = field(default_factory=set)
+
+    def line(self) -> str:
+        failing = f"{len(self.failing)} failing ({', '.join(sorted(self.failing))})" if self.failing else "0 failing"
+        return f"polled {self.polled} feeds: {self.new_posts} new posts, {self.new_matches} new matches, {failing}"
+
+
 class Daemon:
     """Polls feeds, hands their posts to the pipeline, records every feed's state."""
 
@@ -47,6 +61,10 @@ class Daemon:
         self.topics = {t.name: t for t in config.topics}
         self.sessions: dict[str, Mapping[str, str]] = {}
         self.in_flight: dict[str, asyncio.Task[None]] = {}
+        self.unconfigured: set[str] = set()
+        """Feeds that cannot be polled as configured: not again in this process (the environment
+        it read will not change); their stored state has no backoff, so the next start re-checks them."""
+        self.tally = Tally()
         self._stopping = False
         # One thread does every database write, in order, so the event loop keeps fetching.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-writer")
@@ -88,7 +106,8 @@ class Daemon:
         """Start a poll for every due feed that is not already being polled."""
         if self._stopping:
             return
-        due = await self._write(self.store.due_feeds, self.clock(), list(self.feeds))
+        pollable = [name for name in self.feeds if name not in self.unconfigured]
+        due = await self._write(self.store.due_feeds, self.clock(), pollable)
         if self._stopping:  # stopped while we asked: start nothing the drain would not wait for
             return
         for name in due:
@@ -122,19 +141,23 @@ class Daemon:
             posts, polled = await self._fetch(feed, state, now)
         except PollError as error:
             self.sessions.pop(feed.name, None)
+            if isinstance(error, NotConfigured):
+                self.unconfigured.add(feed.name)
             state = after_failure(state, error, feed=feed, now=now, secrets=self._secrets(feed))
         else:
             state = after_success(state, polled, feed=feed, now=now)
+        self.tally.polled += 1
         try:
-            new = await self._write(self.pipeline.process, posts, now=self.clock(), feed=state)
+            done = await self._write(self.pipeline.process, posts, now=self.clock(), feed=state)
         except Exception as e:  # a bad post or a full disk must not stop the other feeds
-            log.warning("%s: could not store the poll: %s", feed.name, e)
+            self.tally.failing.add(feed.name)
+            log.warning("poll %s: could not store the poll: %s", feed.name, e)
             return
-        ms = (time.perf_counter() - started) * 1000
+        self.tally.new_posts += done.fresh
+        self.tally.new_matches += done.stored
         if state.last_error:
-            log.warning("poll %s: %s (retry at %s)", feed.name, state.last_error, short_time(state.next_check))
-        else:
-            log.info("poll %s status=%s new=%d ms=%.0f", feed.name, state.last_status, new, ms)
+            self.tally.failing.add(feed.name)
+        log_poll(feed.name, state, done.stored, (time.perf_counter() - started) * 1000)
 
     async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> tuple[list[Post], Polled]:
         """The posts of the feed's pages and what the poll left behind; PollError however it fails."""
@@ -202,3 +225,13 @@ class Daemon:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
 
+
+def log_poll(name: str, state: FeedState, new: int, ms: float) -> None:
+    """One line per poll: INFO when it worked, WARNING with the error and the next try when not."""
+    if not state.last_error:
+        log.info("poll %s status=%s new=%d ms=%.0f", name, state.last_status, new, ms)
+    elif state.next_check is None:
+        log.warning("poll %s: %s (fix the configuration; checked again when the daemon next starts)", name,
+                    state.last_error)
+    else:
+        log.warning("poll %s: %s (retry at %s)", name, state.last_error, short_time(state.next_check))

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from monitor import schedule
 from monitor.config import Feed
-from monitor.pollerrors import PollError
+from monitor.pollerrors import NotConfigured, PollError
 from monitor.sources.base import Validators
 from storage.types import FeedState
 
@@ -65,9 +65,16 @@ def after_failure(
     secrets: Mapping[str, str] = {},
     rng: random.Random | None = None,
 ) -> FeedState:
-    """The error recorded (one line, no secret in it) and the next check backed off."""
+    """The error recorded (one line, no secret in it) and the next check backed off.
+
+    A feed that cannot be polled as configured is not the server's fault and is not backed off: its
+    next check is left empty, due as soon as a daemon starts that might have what it lacked.
+    """
     message = redact(explained(feed, error), secrets)
     errors = state.error_count + 1
+    if isinstance(error, NotConfigured):
+        return replace(state, last_poll=now, last_status=None, last_error=message, error_count=errors,
+                       retry_after=None, next_check=None)
     return replace(
         state,
         last_poll=now,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -26,6 +26,16 @@ def dated_by_fetch(post: Post, fetched: datetime) -> Post:
     if post.published - fetched <= FUTURE_SLACK:
         return post
     return replace(post, published=fetched, claimed_published=post.published)
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """What one call of `Pipeline.process` did."""
+
+    fresh: int
+    """Posts not stored before (matched or not: posts that match no topic are never stored)."""
+    stored: int
+    """Matched posts newly stored."""
 
 
 class PipelineStore(Protocol):
@@ -76,8 +86,8 @@ class Pipeline:
 
     def process(
         self, posts: Iterable[Post], *, now: datetime, feed: FeedState | None = None, replay: bool = False
-    ) -> int:
-        """Store what is new among `posts` (and the feed's state); return how many posts were new.
+    ) -> Processed:
+        """Store what is new among `posts` (and the feed's state); say how many were new and stored.
 
         `replay` uses each post's own time as the clock (archives, benchmarks); live polls use the
         arrival time, capped by the post's own time so a feed's backlog is not mistaken for a spike.
@@ -106,7 +116,7 @@ class Pipeline:
             feed = replace(feed, posts_matched=feed.posts_matched + len(new))
         batch = Batch(posts=new, feed=feed, stories=stories, merged=merged)
         try:
-            return self.store.write(batch, now)
+            return Processed(fresh=len(fresh), stored=self.store.write(batch, now))
         except StorageError:
             self.restore(now)
             raise

@@ -7,7 +7,8 @@
     ├── FeedError          the response is not what the source reads: not a feed, an API error
     │                      body, a missing field (monitor.sources)
     ├── NotConfigured      the feed cannot be polled as configured: a credential's environment
-    │                      variable is unset, a search without a login
+    │                      variable is unset, a search without a login. Not the server's fault, so
+    │                      not backed off: the daemon sets the feed aside and re-checks it at its next start
     └── InternalError      anything else an adapter raised (a bug), wrapped so the daemon goes on
 
 Every PollError has the same three fields, so the decisions after a failure (monitor.feedstate)
@@ -54,8 +55,6 @@ class FeedError(PollError):
 
 class NotConfigured(PollError):
     """The feed lacks something only its configuration can give (a credential, a login name)."""
-
-    permanent = True
 
 
 class InternalError(PollError):

@@ -243,7 +243,7 @@ def stats(conn: Connection, now: datetime) -> Stats:
 
 def daemon(conn: Connection) -> DaemonInfo | None:
     row = conn.execute(select(t.daemon)).first()
-    return DaemonInfo(row.pid, row.host, row.started, row.beat) if row else None
+    return DaemonInfo(row.pid, row.host, row.started, row.beat, bool(row.stopped)) if row else None
 
 
 def post_counts(conn: Connection, now: datetime) -> tuple[int, int]:

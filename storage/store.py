@@ -7,6 +7,7 @@ transactions around them. Times come from the caller (the command's clock), neve
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
@@ -93,7 +94,11 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        """Close the database; a writer first says it stopped (see DaemonInfo.stopped), then unlocks."""
         if self._lock is not None:
+            # A full disk must not keep the lock: readers then fall back on the missed beats.
+            with contextlib.suppress(SQLAlchemyError):
+                self._write(writes.stopped)
             self._lock.release()
             self._lock = None
         self._engine.dispose()
@@ -162,6 +167,16 @@ class Store:
     def feed_state(self, name: str) -> FeedState:
         """The stored state, or a fresh one for a feed never synced."""
         return self._read(lambda conn: reads.feed_state(conn, name)) or FeedState(name=name)
+
+    @_wrapped
+    def retry_feed(self, name: str, now: datetime) -> None:
+        """The feed due at `now`, its backoff cleared (`monitor feeds retry`); a row is made if it has none."""
+
+        def body(conn: Connection) -> None:
+            writes.sync_feeds(conn, [name], now)
+            writes.retry_feed(conn, name, now)
+
+        self._write(body)
 
     @_wrapped
     def due_feeds(self, now: datetime, names: Sequence[str]) -> list[str]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -181,5 +182,6 @@ daemon = Table(
     Column("host", Text, nullable=False),
     Column("started", UTCDateTime, nullable=False),
     Column("beat", UTCDateTime, nullable=False),
+    Column("stopped", Boolean, nullable=False, default=False, server_default=false()),  # it said it exited
     CheckConstraint("id = 1", name="single_row"),
 )

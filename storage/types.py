@@ -166,10 +166,12 @@ class DaemonInfo:
     host: str
     started: datetime
     beat: datetime
+    stopped: bool = False
+    """It exited and said so; one that was killed cannot, and is down three missed beats later."""
 
     def alive(self, now: datetime) -> bool:
         """The daemon beats every 5 s: three missed beats means it is down."""
-        return now - self.beat <= ALIVE_WITHIN
+        return not self.stopped and now - self.beat <= ALIVE_WITHIN
 
 
 @dataclass(frozen=True, slots=True)

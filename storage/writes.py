@@ -61,7 +61,12 @@ def pks_of(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
 
 def heartbeat(conn: Connection, row: Mapping[str, Any]) -> None:
     """The one daemon row: who holds the writer lock and when it last said it was alive."""
-    _upsert(conn, t.daemon, "id", [row])
+    _upsert(conn, t.daemon, "id", [{**row, "stopped": False}])
+
+
+def stopped(conn: Connection) -> None:
+    """The writer is exiting: readers stop calling it alive at once."""
+    conn.execute(update(t.daemon).values(stopped=True))
 
 
 def bump_revision(conn: Connection, now: datetime) -> None:
@@ -85,6 +90,13 @@ def count_new_posts(conn: Connection, new: int, seen: datetime) -> None:
 
 def sync_feeds(conn: Connection, names: Sequence[str], now: datetime) -> None:
     _insert_ignore(conn, t.feeds, [{"name": name, "next_check": now} for name in names])
+
+
+def retry_feed(conn: Connection, name: str, now: datetime) -> None:
+    """Due at `now` with no backoff: errors forgotten, any Retry-After dropped (it ran out or was wrong)."""
+    stmt = update(t.feeds).where(t.feeds.c.name == name).values(next_check=now, error_count=0, retry_after=None)
+    conn.execute(stmt)
+    bump_revision(conn, now)
 
 
 def feed_row(state: FeedState) -> dict[str, Any]:

@@ -88,6 +88,20 @@ def test_the_environment_names_another_database(tmp_path: Path) -> None:
         ('[daemon]\nthreads = 4\n', ['"daemon"', "unknown key"]),
         ("feeds = 3\n", ['"feeds"', "array of tables"]),
         ("[[feeds]\nname = 1\n", ["not valid TOML"]),
+        # issue 10.1: an interval past 30 days overflowed the scheduler in `run`
+        ('[[feeds]]\nname = "a"\nurl = "http://x.org/"\ninterval = "100000000h"\n', ['"interval"', "30 days"]),
+        ('[[feeds]]\nname = "a"\nurl = "http://x.org/"\ninterval = "31d"\n', ['"interval"', "30 days"]),
+        # issue 10.18: caught when the config loads, not when `run` first polls
+        ('[[topics]]\nname = "t"\nquery = "(Hamas OR"\n', ['[[topics]] "t"', '"query"', "column 10"]),
+        ('[[topics]]\nname = "t"\nquery = "*"\n[topics.weights]\n"Iran AND" = 1.0\n',
+         ['[[topics]] "t".weights', '"Iran AND"', "column"]),
+        ('[[feeds]]\nname = "a"\nurl = "http://exa mple.com/x"\n', ['"url"', "not an http(s) URL"]),
+        ('[[feeds]]\nname = "a"\nurl = "http://example.com/a b"\n', ['"url"', "not an http(s) URL"]),
+        ('[[topics]]\nname = "t"\nquery = "*"\nthreshold = -1\n', ['"threshold"', "finite number of 0 or more"]),
+        ('[[topics]]\nname = "t"\nquery = "*"\nthreshold = nan\n', ['"threshold"', "finite number of 0 or more"]),
+        ('[[topics]]\nname = "t"\nquery = "*"\nthreshold = inf\n', ['"threshold"', "finite number of 0 or more"]),
+        ('[[topics]]\nname = "t"\nquery = "*"\n[topics.weights]\nIran = nan\n', ['"Iran"', "finite number"]),
+        ('[[topics]]\nname = "t"\nquery = "*"\n[topics.weights]\nIran = -inf\n', ['"Iran"', "finite number"]),
     ],
 )
 def test_every_bad_file_gives_one_line_naming_the_table_and_key(tmp_path: Path, text: str, expected: list[str]) -> None:
@@ -112,3 +126,30 @@ def test_a_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
 )
 def test_intervals(text: str, seconds: float | None) -> None:
     assert parse_interval(text) == seconds
+
+
+X_FEED = ('[[topics]]\nname = "t"\nquery = "*"\n'
+          '[[feeds]]\nname = "x"\ntype = "x"\ntopic = "t"\ntoken_env = "{token_env}"\n')
+
+
+def test_a_pasted_token_is_a_config_error_that_does_not_echo_it(tmp_path: Path) -> None:
+    """issue 10.12: `token_env = "<the token itself>"` was logged, stored as last_error and shown by status."""
+    token = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0"
+    feed = X_FEED.format(token_env=token)
+    with pytest.raises(ConfigError) as caught:
+        parse(feed, tmp_path / "feeds.toml", environ={})
+    message = str(caught.value)
+    assert message.startswith(str(tmp_path / "feeds.toml")) and '"token_env"' in message
+    assert "name of an environment variable" in message
+    assert token not in message and token[:8] not in message
+
+
+@pytest.mark.parametrize("name", ["X_BEARER_TOKEN", "bsky_password", "_T2"])
+def test_a_variable_name_is_fine(tmp_path: Path, name: str) -> None:
+    feed = X_FEED.format(token_env=name)
+    assert parse(feed, tmp_path / "feeds.toml", environ={}).feeds[0].secrets == {"token": name}
+
+
+def test_thirty_days_is_the_longest_interval(tmp_path: Path) -> None:
+    feed = '[[feeds]]\nname = "a"\nurl = "http://x.org/"\ninterval = "30d"\n'
+    assert parse(feed, tmp_path / "feeds.toml", environ={}).feeds[0].interval == 30 * 86400

@@ -209,14 +209,26 @@ def _args(w: World, json: bool) -> argparse.Namespace:
 async def test_x_without_a_token_says_which_variable_to_set_and_asks_nothing(
     world: MakeWorld, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A missing token is a configuration error, not the server's fault (issue 10.11): it is not backed
+    off in the database, not asked again by this daemon, and a restart with the variable set polls at once."""
     monkeypatch.delenv("X_BEARER_TOKEN", raising=False)
     server.routes[PATHS["x"]] = x_api(Timeline(3))
-    w = world(toml=TOPIC + ONE_OF_EACH["x"](server.base))
+    toml = TOPIC + ONE_OF_EACH["x"](server.base)
+    w = world(toml=toml)
     await w.poll_due()
     state = w.state("x")
     assert "X_BEARER_TOKEN" in (state.last_error or "")
-    assert state.next_check is not None and state.next_check - w.now[0] >= timedelta(hours=1)
+    assert state.next_check is None, "no backoff stored for a configuration error"
+    w.advance(6 * 3600)
+    await w.poll_due()
+    assert w.state("x").error_count == 1, "this daemon's environment will not change: it does not ask again"
     assert server.requests_to(PATHS["x"]) == []
+
+    monkeypatch.setenv("X_BEARER_TOKEN", X_TOKEN)
+    restarted = world(toml=toml, start=w.now[0])
+    await restarted.poll_due()
+    assert restarted.state("x").last_error is None and restarted.state("x").error_count == 0
+    assert len(server.requests_to(PATHS["x"])) == 1, "re-checked as soon as the daemon starts"
 
 
 RESET_SECONDS = 900

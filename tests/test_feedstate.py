@@ -61,7 +61,7 @@ def test_a_refused_credential_names_its_variable_and_no_secret_is_stored() -> No
 
 @pytest.mark.parametrize("error", [
     FetchError("timed out after 30 s"), StatusError("HTTP 503", status=503), FeedError("not a feed"),
-    NotConfigured("X needs a bearer token"), InternalError.wrapping(KeyError("id")),
+    InternalError.wrapping(KeyError("id")),
 ])
 def test_every_kind_is_a_poll_error_with_the_same_fields(error: PollError) -> None:
     assert isinstance(error, PollError)
@@ -72,3 +72,12 @@ def test_every_kind_is_a_poll_error_with_the_same_fields(error: PollError) -> No
 
 def test_an_internal_error_says_what_was_raised() -> None:
     assert str(InternalError.wrapping(KeyError("id"))) == "internal error: KeyError: 'id'"
+
+
+def test_a_feed_not_configured_is_recorded_but_not_backed_off() -> None:
+    """issue 10.11: a missing token put the feed into hours of stored backoff that outlived the fix."""
+    error = NotConfigured("X needs a bearer token: set the environment variable X_TOKEN")
+    state = after_failure(FAILING, error, feed=FEED, now=T0)
+    assert (state.last_error, state.error_count, state.last_poll) == (str(error), 4, T0)
+    assert state.next_check is None and state.retry_after is None
+    assert isinstance(error, PollError) and not error.permanent

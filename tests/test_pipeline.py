@@ -34,7 +34,7 @@ FIRST = [
 def test_only_matching_posts_are_stored_with_their_topics_and_stories(tmp_path: Path) -> None:
     with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
         new = Pipeline(store, TOPICS, now=T0).process(FIRST, now=T0 + timedelta(minutes=10))
-        assert new == 3
+        assert new.stored == 3 and new.fresh == 4, "the bakery post was new but matched nothing"
         stored = {sp.post.id: sp for sp in store.posts()}
         assert set(stored) == {"a1", "a2", "b1"}
         assert stored["b1"].topics == ("bridge", "ferry") or set(stored["b1"].topics) == {"bridge", "ferry"}
@@ -45,7 +45,7 @@ def test_a_repoll_stores_nothing_twice(tmp_path: Path) -> None:
     with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
         pipeline = Pipeline(store, TOPICS, now=T0)
         pipeline.process(FIRST, now=T0 + timedelta(minutes=10))
-        assert pipeline.process(FIRST, now=T0 + timedelta(minutes=20)) == 0
+        assert pipeline.process(FIRST, now=T0 + timedelta(minutes=20)).stored == 0
         assert len(store.posts()) == 3
 
 
@@ -117,12 +117,12 @@ class MemoryStore:
 def test_one_poll_is_one_batch_stamped_with_the_callers_time() -> None:
     store = MemoryStore()
     pipeline = Pipeline(store, TOPICS, now=T0)
-    assert pipeline.process(FIRST, now=T0 + timedelta(minutes=10)) == 3
+    assert pipeline.process(FIRST, now=T0 + timedelta(minutes=10)).stored == 3
     [(batch, when)] = store.batches
     assert when == T0 + timedelta(minutes=10)
     assert sorted(p.post.id for p in batch.posts) == ["a1", "a2", "b1"]
     assert {p.clusters["bridge"] for p in batch.posts if p.post.id in ("a1", "a2")} == {1}
-    assert pipeline.process(FIRST, now=T0 + timedelta(minutes=20)) == 0, "what the store knows is not new"
+    assert pipeline.process(FIRST, now=T0 + timedelta(minutes=20)).stored == 0, "what the store knows is not new"
 
 
 def test_a_failed_write_rebuilds_the_state_from_the_store() -> None:

@@ -176,6 +176,16 @@ def test_without_a_terminal_the_dashboard_refuses(tmp_path: Path, command: list[
     assert not (tmp_path / "monitor.log").exists()  # nothing started
 
 
+def test_watch_with_the_article_on_stdin_says_to_give_a_file(tmp_path: Path) -> None:
+    """Its keys would come from the article: one line that says what to do instead."""
+    done = subprocess.run([sys.executable, "-m", "monitor.cli", "watch", "-", "--config", str(tmp_path / "feeds.toml")],
+                          input="A volcano erupts near Grindavik.", capture_output=True, text=True, cwd=tmp_path,
+                          env=clean_env(), timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "give the article as a file or URL" in done.stderr
+    assert not (tmp_path / "feeds.toml").exists()  # nothing set up half-way
+
+
 def test_the_dashboard_refuses_a_pipe_for_output(tmp_path: Path) -> None:
     (tmp_path / "feeds.toml").write_text(feeds_toml({"wire": "http://127.0.0.1:9/wire.xml"}), encoding="utf-8")
     open_store(db_url(tmp_path)).close()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor import logs
 from monitor.clock import utc_now
 from monitor.commands._common import checked_config
 from monitor.config import Config
@@ -36,11 +36,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def require_terminal() -> None:
+def require_terminal(hint: str = "for text output use `monitor clusters` or `monitor posts`") -> None:
     """The dashboard reads keys from stdin and draws on stdout; without a terminal it would spin."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the dashboard needs a terminal on stdin and stdout "
-                         "(for text output use `monitor clusters` or `monitor posts`)")
+        raise UsageError(f"the dashboard needs a terminal on stdin and stdout ({hint})")
 
 
 @contextmanager
@@ -74,11 +73,5 @@ def _daemon_runner(config: Config, writer: Store) -> Background:
 
 
 def log_to_file(path: Path) -> None:
-    """The daemon's log goes to a file while the dashboard owns the terminal."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    """The daemon's log goes to a file (rotated, see monitor.logs) while the dashboard owns the terminal."""
+    logs.to_file(path)

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
         pipeline = Pipeline(store, config.topics, now=clock())
         while chunk := list(itertools.islice(posts, CHUNK)):
             seen += len(chunk)
-            stored += pipeline.process(chunk, now=clock(), replay=True)
+            stored += pipeline.process(chunk, now=clock(), replay=True).stored
     elapsed = time.perf_counter() - started
     log.info("ingested %d posts, %d new matches stored, %.0f posts/s", seen, stored, seen / max(elapsed, 1e-9))
     return 0

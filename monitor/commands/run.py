@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from monitor.clock import Clock, utc_now
 from monitor.commands._common import config_of
-from monitor.config import Config
+from monitor.config import Config, ConfigError
 
 if TYPE_CHECKING:
+    from monitor.daemon import Tally
     from storage.store import Store
 
 NAME = "run"
@@ -25,14 +26,20 @@ def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
     from storage.store import open_store
 
     config = config_of(args)
+    if not config.feeds:
+        raise ConfigError(f"{config.path}: no [[feeds]] to poll (`monitor init ARTICLE` adds default feeds)")
+    if not config.topics:
+        raise ConfigError(f"{config.path}: no [[topics]], so every post would be dropped (`monitor init ARTICLE`)")
     with open_store(config.storage_url) as store:
         store.lock_writer(clock())
-        asyncio.run(serve(config, store, clock=clock, once=args.once))
+        tally = asyncio.run(serve(config, store, clock=clock, once=args.once))
+    if args.once:
+        print(tally.line())
     return 0
 
 
-async def serve(config: Config, store: Store, *, clock: Clock = utc_now, once: bool = False) -> None:
-    """Poll until stopped (or once), with one HTTP client for the whole run."""
+async def serve(config: Config, store: Store, *, clock: Clock = utc_now, once: bool = False) -> Tally:
+    """Poll until stopped (or once), with one HTTP client for the whole run; what the polls did."""
     from monitor.daemon import Daemon
     from monitor.fetch import Fetcher
 
@@ -45,3 +52,4 @@ async def serve(config: Config, store: Store, *, clock: Clock = utc_now, once: b
                 await daemon.run_forever()
         finally:
             await daemon.drain()
+    return daemon.tally

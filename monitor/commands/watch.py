@@ -13,7 +13,7 @@ HELP = "set up a topic from ARTICLE if needed, then run the daemon under the das
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("article", metavar="ARTICLE", help="a file, - for stdin, or an http(s) URL")
+    parser.add_argument("article", metavar="ARTICLE", help="a file or an http(s) URL")
     parser.add_argument("--topic", metavar="NAME", help="the topic's name (default: from the article)")
 
 
@@ -34,7 +34,8 @@ def topic_of(config: Config, article: str, topic: str | None) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from monitor.commands import init
 
-    require_terminal()
+    require_terminal("give the article as a file or URL: the dashboard reads its keys from stdin"
+                     if args.article == "-" else "to only poll, use `monitor run`")
     if needs_init(args.config, args.article, args.topic):
         code = init.run(argparse.Namespace(config=args.config, article=args.article, topic=args.topic,
                                            top=init.TOP))
