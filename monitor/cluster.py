@@ -22,7 +22,17 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from operator import itemgetter
 
-from monitor.storystate import HOUR, Activity, StoryState, centroid_cosine, first_line, spike_reason
+from monitor.storystate import (
+    CLOSE_AFTER,
+    MINUTE,
+    Activity,
+    SpikeRule,
+    StoryState,
+    centroid_cosine,
+    first_line,
+    spike,
+    velocity,
+)
 from monitor.textfeatures import Features, Featurizer, PriorIdf, RecentDocFreq
 from storage.types import Post, Story
 
@@ -38,14 +48,12 @@ class ClusterParams:
     join_threshold: float = 0.06  # cosine(post, story centroid) needed to join
     min_shared_terms: int = 2  # informative terms a post must share with a story: one word never joins
     merge_threshold: float = 0.2  # cosine between two bridged stories' centroids needed to merge
-    close_after: timedelta = timedelta(hours=12)
+    close_after: timedelta = CLOSE_AFTER
     silence_penalty: float = 0.3  # subtracted from the score per `silence_scale` of story silence
     silence_scale: timedelta = timedelta(hours=6)
     duplicate_weight: float = 0.2  # a folded duplicate barely moves the centroid
     max_centroid_terms: int = 150
-    spike_window: timedelta = timedelta(minutes=10)
-    spike_min_posts: int = 5
-    spike_ratio: float = 3.0
+    spike: SpikeRule = field(default_factory=SpikeRule)
     label_candidates: int = 8
     recent_docs: int = 2000
     lang: str = "en"
@@ -241,7 +249,7 @@ class Clusterer:
     # -- state changes -----------------------------------------------------------------------------
 
     def _new_state(self, story_id: int, ts: float) -> StoryState:
-        horizon = self.params.spike_window.total_seconds() + HOUR
+        horizon = round(self.params.spike.horizon.total_seconds() / MINUTE)
         return StoryState(story_id, {}, 0.0, ts, ts, Activity(horizon))
 
     def _start(self, ts: float) -> StoryState:
@@ -363,7 +371,8 @@ class Clusterer:
         self._changed[story.id] = story
 
     def _snapshot(self, state: StoryState) -> Story:
-        now = self._clock
+        now = datetime.fromtimestamp(self._clock, UTC)
+        arrivals = state.activity.arrivals()
         return Story(
             id=state.id,
             topic=self.topic,
@@ -375,11 +384,9 @@ class Clusterer:
             merged_into=self._merged_into.get(state.id),
             sources=tuple(sorted(state.sources)),
             authors=len(state.authors),
-            velocity=float(state.activity.count_between(now - HOUR, now)),
-            spike=spike_reason(
-                state.activity, now, self.params.spike_window.total_seconds(),
-                self.params.spike_min_posts, self.params.spike_ratio,
-            ),
+            velocity=velocity(arrivals, now),
+            spike=spike(arrivals, now, self.params.spike),
+            arrivals=arrivals,
         )
 
     @property

@@ -1,19 +1,27 @@
-"""One live story's running state: centroid, members, activity clock, label candidates.
+"""One live story's running state (centroid, members, arrivals, label candidates), and what a story's
+arrivals say at any time: its rate, whether it spikes, whether it has gone quiet.
 
-Kept apart from the clusterer's decisions so each piece stays small; pure stdlib.
+Kept apart from the clusterer's decisions so each piece stays small; pure stdlib. Readers (`clusters`,
+the dashboard) bring stored stories to their own clock with `as_of`: a burst cools down as time passes
+whether or not another post arrives.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left, bisect_right, insort
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from itertools import repeat
 from operator import mul
 
+from storage.types import Story
+
 HOUR = 3600.0
+MINUTE = 60.0
+CLOSE_AFTER = timedelta(hours=12)  # a story this long without a post is closed
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 LABEL_LENGTH = 90
@@ -34,31 +42,103 @@ def first_line(title: str, text: str) -> str:
     return line
 
 
+Arrivals = tuple[tuple[int, int], ...]
+"""Posts per minute of arrival, (minute since the epoch, posts), oldest first: what a story keeps of its
+recent activity, and all its rate and spike are computed from, as of any time."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpikeRule:
+    """A story spikes when its last `window` holds `min_posts` or more, and `ratio` times the rate of
+    the hour before (or the hour before was silent)."""
+
+    window: timedelta = timedelta(minutes=10)
+    min_posts: int = 5
+    ratio: float = 3.0
+
+    @property
+    def horizon(self) -> timedelta:
+        """How far back an arrival can still count: posts older than this say nothing of now."""
+        return self.window + timedelta(seconds=HOUR)
+
+
+def minute_of(when: datetime | float) -> int:
+    return int((when.timestamp() if isinstance(when, datetime) else when) // MINUTE)
+
+
+def posts_between(arrivals: Arrivals, first: int, last: int) -> int:
+    """Posts that arrived in the minutes `first` to `last`, both included."""
+    return sum(count for minute, count in arrivals if first <= minute <= last)
+
+
+def velocity(arrivals: Arrivals, now: datetime) -> float:
+    """Posts in the hour up to `now` (to the minute: this minute and the 59 before it)."""
+    minute = minute_of(now)
+    return float(posts_between(arrivals, minute - 59, minute))
+
+
+def spike(arrivals: Arrivals, now: datetime, rule: SpikeRule = SpikeRule()) -> str | None:
+    """'12 posts in 10 min, 4× its previous hour' when the story spikes as of `now`, else None.
+
+    The decision alerts hang on: a function of the arrivals and the time, so a burst cools down."""
+    minute, window = minute_of(now), round(rule.window.total_seconds() / MINUTE)
+    recent = posts_between(arrivals, minute - window + 1, minute)
+    if recent < rule.min_posts:
+        return None
+    before = posts_between(arrivals, minute - window - 59, minute - window)
+    if before == 0:
+        return f"{recent} posts in {window} min, none in the hour before"
+    factor = recent / (before * window / 60)  # the previous hour's rate scaled down to the window
+    if factor < rule.ratio:
+        return None
+    return f"{recent} posts in {window} min, {factor:.0f}× its previous hour"
+
+
+def as_of(story: Story, now: datetime, rule: SpikeRule = SpikeRule(), close_after: timedelta = CLOSE_AFTER) -> Story:
+    """`story` as it stands at `now`: its rate and spike from its arrivals, closed once quiet for `close_after`."""
+    return replace(
+        story,
+        velocity=velocity(story.arrivals, now),
+        spike=spike(story.arrivals, now, rule),
+        live=story.live and now - story.last_seen <= close_after,
+    )
+
+
+def most_active(stories: Iterable[Story]) -> list[Story]:
+    """Fastest first, then the most recent: stories already brought to one time by `as_of`."""
+    return sorted(stories, key=lambda s: (-s.velocity, -s.last_seen.timestamp(), -s.id))
+
+
 @dataclass(slots=True)
 class Activity:
-    """Post times within the last `horizon` seconds, sorted, for velocity and spikes."""
+    """A live story's arrivals in the `horizon` minutes up to its newest: at most that many entries,
+    however busy the story."""
 
-    horizon: float
-    times: list[float] = field(default_factory=list)
+    horizon: int
+    counts: dict[int, int] = field(default_factory=dict)
+    newest: int = -(2**62)
 
     def add(self, ts: float) -> None:
-        if not self.times or ts >= self.times[-1]:
-            self.times.append(ts)
-        else:
-            insort(self.times, ts)
-        self.trim(self.times[-1])
-
-    def trim(self, now: float) -> None:
-        cut = bisect_left(self.times, now - self.horizon)
-        if cut:
-            del self.times[:cut]
-
-    def count_between(self, start: float, end: float) -> int:
-        """Posts with start < time <= end."""
-        return bisect_right(self.times, end) - bisect_right(self.times, start)
+        minute = minute_of(ts)
+        if minute <= self.newest - self.horizon:
+            return  # a backlog post too old to count towards any rate from now on
+        self.counts[minute] = self.counts.get(minute, 0) + 1
+        if minute > self.newest:
+            self.newest = minute
+            self._trim()
 
     def merge(self, other: Activity) -> None:
-        self.times = sorted(self.times + other.times)
+        for minute, posts in other.counts.items():
+            self.counts[minute] = self.counts.get(minute, 0) + posts
+        self.newest = max(self.newest, other.newest)
+        self._trim()
+
+    def arrivals(self) -> Arrivals:
+        return tuple(sorted(self.counts.items()))
+
+    def _trim(self) -> None:
+        for minute in [m for m in self.counts if m <= self.newest - self.horizon]:
+            del self.counts[minute]
 
 
 @dataclass(slots=True)
@@ -130,21 +210,3 @@ def centroid_cosine(a: StoryState, b: StoryState) -> float:
     small, large = (a, b) if len(a.centroid) <= len(b.centroid) else (b, a)
     dot: float = sum(map(mul, small.centroid.values(), map(large.centroid.get, small.centroid, repeat(0.0))))
     return dot / (a.length * b.length)
-
-
-def spike_reason(
-    activity: Activity, now: float, window: float, min_posts: int, ratio: float
-) -> str | None:
-    """'12 posts in 10 min, 4× its previous hour' when the last `window` runs hot, else None."""
-    recent = activity.count_between(now - window, now)
-    if recent < min_posts:
-        return None
-    before = activity.count_between(now - window - HOUR, now - window)
-    minutes = round(window / 60)
-    if before == 0:
-        return f"{recent} posts in {minutes} min, none in the hour before"
-    # Compare like with like: the previous hour's rate scaled down to the window.
-    factor = recent / (before * window / HOUR)
-    if factor < ratio:
-        return None
-    return f"{recent} posts in {minutes} min, {factor:.0f}× its previous hour"

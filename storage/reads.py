@@ -72,10 +72,14 @@ def _story(row: Row[Any]) -> Story:
         live=bool(row.live),
         sources=_json_list(row.sources),
         authors=row.authors,
-        velocity=row.velocity,
-        spike=row.spike,
         merged_into=row.merged_into,
+        arrivals=_arrivals(row.arrivals),
     )
+
+
+def _arrivals(raw: str) -> tuple[tuple[int, int], ...]:
+    value = json.loads(raw)
+    return tuple((int(m), int(n)) for m, n in value) if isinstance(value, list) else ()
 
 
 def _post(row: Row[Any]) -> Post:
@@ -186,17 +190,32 @@ def live_window(conn: Connection, since: datetime) -> list[StoredPost]:
     return result
 
 
-def stories(conn: Connection, topic: str | None, live_only: bool, limit: int | None) -> list[Story]:
+@dataclass(frozen=True, slots=True)
+class StoryFilter:
+    topic: str | None = None
+    live_only: bool = False
+    live_since: datetime | None = None  # with live_only: a post at or after this, too
+    limit: int | None = None
+    active_since: datetime | None = None  # every story seen since this, whatever `limit` says
+
+
+def stories(conn: Connection, flt: StoryFilter) -> list[Story]:
+    """Newest first (last_seen, then id). Those seen since `active_since` come whatever `limit` says,
+    and `limit` more after them: what ranking by activity as of a time needs."""
     s = t.stories.c
-    query = select(t.stories).where(s.merged_into.is_(None))
-    if topic is not None:
-        query = query.where(s.topic == topic)
-    if live_only:
+    query = select(t.stories).where(s.merged_into.is_(None)).order_by(s.last_seen.desc(), s.id.desc())
+    if flt.topic is not None:
+        query = query.where(s.topic == flt.topic)
+    if flt.live_only:
         query = query.where(s.live.is_(True))
-    query = query.order_by(s.velocity.desc(), s.last_seen.desc(), s.id.desc())
-    if limit is not None:
-        query = query.limit(limit)
-    return [_story(row) for row in conn.execute(query)]
+        if flt.live_since is not None:
+            query = query.where(s.last_seen >= flt.live_since)
+    active: list[Row[Any]] = []
+    if flt.active_since is not None:
+        active = list(conn.execute(query.where(s.last_seen >= flt.active_since)))
+        query = query.where(s.last_seen < flt.active_since)
+    rest = conn.execute(query if flt.limit is None else query.limit(flt.limit))
+    return [_story(row) for row in [*active, *rest]]
 
 
 def feed_states(conn: Connection) -> list[FeedState]:

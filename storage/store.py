@@ -221,10 +221,17 @@ class Store:
 
     @_wrapped
     def stories(
-        self, *, topic: str | None = None, live_only: bool = False, limit: int | None = None
+        self, *, topic: str | None = None, live_only: bool = False, limit: int | None = None,
+        live_since: datetime | None = None, active_since: datetime | None = None,
     ) -> list[Story]:
-        """Most active first (velocity, then last_seen); merged-away stories never appear."""
-        return self._read(lambda conn: reads.stories(conn, topic, live_only, limit))
+        """Newest first (last_seen); merged-away stories never appear. With `live_only`, live stories,
+        and with `live_since` only those with a post since then. With `active_since`, every story seen
+        since then comes whatever `limit` says, and up to `limit` more after them.
+
+        Their velocity and spike are not filled in: those depend on the time they are read at
+        (monitor.storyreads gives stories most active first as of a time)."""
+        flt = reads.StoryFilter(topic, live_only, live_since, limit, active_since)
+        return self._read(lambda conn: reads.stories(conn, flt))
 
     @_wrapped
     def recent_published(self, story_ids: Sequence[int], *, per_story: int = 64) -> dict[int, list[datetime]]:

@@ -128,23 +128,24 @@ stories = Table(
     Column("live", Boolean, nullable=False, default=True),
     Column("sources", Text, nullable=False, default="[]"),  # JSON list of source names
     Column("authors", Integer, nullable=False, default=0),
-    Column("velocity", Float, nullable=False, default=0.0),
-    Column("spike", Text),
     Column("merged_into", Integer),
+    # Posts per minute of arrival over the story's last 70 minutes, JSON [[minute, posts], ...]: its
+    # rate and spike as of any time come from these (monitor.storystate), never from a stored snapshot.
+    Column("arrivals", Text, nullable=False, default="[]", server_default="[]"),
     Index("ix_stories_topic_live_last_seen", "topic", "live", "last_seen"),
     Index("ix_stories_live_last_seen", "live", "last_seen"),
 )
 
-# "Most active first" (stories() ORDER BY velocity, last_seen, id, all descending) as index walks
-# over the stories not merged away: the dashboard's top 50 never sorts every story.
-_rank = (stories.c.velocity.desc(), stories.c.last_seen.desc(), stories.c.id.desc())
+# stories() ORDER BY last_seen, id (both descending) as index walks over the stories not merged away:
+# the dashboard's top 50 reads the stories of the last 70 minutes and 50 more, never sorts them all.
+_recent = (stories.c.last_seen.desc(), stories.c.id.desc())
 _unmerged = stories.c.merged_into.is_(None)
-Index("ix_stories_topic_rank", stories.c.topic, *_rank, sqlite_where=_unmerged, postgresql_where=_unmerged)
+Index("ix_stories_topic_recent", stories.c.topic, *_recent, sqlite_where=_unmerged, postgresql_where=_unmerged)
 Index(
-    "ix_stories_topic_live_rank", stories.c.topic, stories.c.live, *_rank,
+    "ix_stories_topic_live_recent", stories.c.topic, stories.c.live, *_recent,
     sqlite_where=_unmerged, postgresql_where=_unmerged,
 )
-Index("ix_stories_rank", *_rank, sqlite_where=_unmerged, postgresql_where=_unmerged)
+Index("ix_stories_recent", *_recent, sqlite_where=_unmerged, postgresql_where=_unmerged)
 
 meta = Table(
     "meta",

@@ -77,7 +77,14 @@ class FeedState:
 
 @dataclass(frozen=True, slots=True)
 class Story:
-    """A live or closed cluster of matched posts within one topic."""
+    """A live or closed story (a group of matched posts about one happening) within one topic.
+
+    `arrivals` is what the story keeps of its recent activity: posts per minute of arrival, as
+    (minute since the epoch, posts), oldest first, over the 70 minutes up to its newest post.
+    `velocity` (posts in the last hour) and `spike` (why it runs hot, or None) hold only as of one
+    time: the clusterer's clock for the stories it reports. The store keeps neither, as both change
+    with time alone: readers bring a stored story to their own clock (monitor.storystate.as_of).
+    """
 
     id: int
     topic: str
@@ -91,6 +98,7 @@ class Story:
     velocity: float = 0.0
     spike: str | None = None
     merged_into: int | None = None  # set when this story was folded into another
+    arrivals: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

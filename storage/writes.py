@@ -128,8 +128,7 @@ def story_row(story: Story) -> dict[str, Any]:
         "live": story.live,
         "sources": json.dumps(list(story.sources), ensure_ascii=False),
         "authors": story.authors,
-        "velocity": story.velocity,
-        "spike": story.spike,
+        "arrivals": json.dumps([list(pair) for pair in story.arrivals]),
     }
 
 

@@ -89,7 +89,7 @@ def test_feed_health_screen(snap_compare: Any, tmp_path: Path, size: tuple[int, 
 
 def hostile_store(url: str) -> None:
     with open_store(url) as store:
-        write(store, now=T0, stories=[story(7, HOSTILE[:200], size=1, last=T0 - timedelta(minutes=1), spike="2x")],
+        write(store, now=T0, stories=[story(7, HOSTILE[:200], size=1, last=T0 - timedelta(minutes=1), spike=True)],
               posts=[new_post("h1", HOSTILE, at=T0 - timedelta(minutes=1), story=7, author="[b]mallory\x1b[5m",
                               source="evil\x1b]0;x\x07feed", url="javascript:alert(1)")])
         store.heartbeat(T0)

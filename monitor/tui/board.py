@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.storyreads import stories_at, story_at
 from monitor.tui.prefs import Prefs
 from storage.store import Store
 from storage.types import DaemonInfo, FeedState, Stats, StoredPost, Story
@@ -107,7 +108,7 @@ class BoardLoader:
         topics = (*self.topics, *(t for t in stored if t not in self.topics))
         if topic not in topics:
             topic = topics[0] if topics else None
-        rows = self._story_rows(topic, prefs, show_muted) if topic is not None else ()
+        rows = self._story_rows(topic, prefs, now, show_muted) if topic is not None else ()
         return Board(revision, topics, topic, rows, self.health(now))
 
     def missing_trends(self, board: Board) -> bool:
@@ -120,12 +121,12 @@ class BoardLoader:
         rows = tuple(dataclasses.replace(r, trend=r.trend or fresh[r.story.id]) for r in board.stories)
         return dataclasses.replace(board, stories=rows)
 
-    def _story_rows(self, topic: str, prefs: Prefs, show_muted: bool) -> tuple[StoryRow, ...]:
+    def _story_rows(self, topic: str, prefs: Prefs, now: datetime, show_muted: bool) -> tuple[StoryRow, ...]:
         """Pinned stories first, then (when shown) the muted ones, newest first, then the most active."""
         muted = set(prefs.muted_stories)
-        pinned = self._stories(topic, [i for i in prefs.pinned if i not in muted])
-        shown_muted = self._stories(topic, sorted(muted, reverse=True)[:STORY_ROWS]) if show_muted else []
-        active = self.store.stories(topic=topic, limit=STORY_ROWS + len(muted) + len(pinned))
+        pinned = self._stories(topic, [i for i in prefs.pinned if i not in muted], now)
+        shown_muted = self._stories(topic, sorted(muted, reverse=True)[:STORY_ROWS], now) if show_muted else []
+        active = stories_at(self.store, now, topic=topic, limit=STORY_ROWS + len(muted) + len(pinned))
         listed = {s.id for s in pinned + shown_muted}
         rest = [s for s in active if s.id not in muted and s.id not in listed]
         pinned_ids = {s.id for s in pinned}
@@ -135,9 +136,9 @@ class BoardLoader:
             for s in (pinned + shown_muted + rest)[:STORY_ROWS]
         )
 
-    def _stories(self, topic: str, ids: Sequence[int]) -> list[Story]:
-        """The stories of `topic` among `ids`, in that order (pins and mutes of other topics stay out)."""
-        return [s for s in (self.store.story(i) for i in ids) if s is not None and s.topic == topic]
+    def _stories(self, topic: str, ids: Sequence[int], now: datetime) -> list[Story]:
+        """The stories of `topic` among `ids` as of `now`, in that order (pins and mutes of other topics stay out)."""
+        return [s for s in (story_at(self.store, i, now) for i in ids) if s is not None and s.topic == topic]
 
     def cached_trend(self, story: Story) -> tuple[int, ...]:
         """The sparkline if this story has not changed since it was read; () otherwise."""

@@ -52,9 +52,20 @@ def story(
     topic: str = "quake",
     velocity: float = 1.0,
     sources: Sequence[str] = ("wire",),
-    spike: str | None = None,
+    spike: bool = False,
 ) -> Story:
-    return Story(sid, topic, label, size, last - timedelta(minutes=30), last, True, tuple(sources), 1, velocity, spike)
+    """A story that reads, as of `last`, as `velocity` posts in the hour, spiking or not."""
+    return Story(sid, topic, label, size, last - timedelta(minutes=30), last, True, tuple(sources), 1,
+                 arrivals=arrivals(velocity, last, spike))
+
+
+def arrivals(velocity: float, last: datetime, spike: bool) -> tuple[tuple[int, int], ...]:
+    """`velocity` posts in one minute: the minute of `last` when spiking (five at least, with none
+    before), else ten minutes earlier, where they count for the hour but not for a spike."""
+    posts, minute = round(velocity), int(last.timestamp() // 60)
+    if spike:
+        return ((minute, max(posts, 5)),)
+    return ((minute - 10, posts),) if posts else ()
 
 
 def write(
@@ -70,7 +81,7 @@ def busy_store(url: str, now: datetime = T0) -> None:
         store.sync_feeds(["wire", "social"], now - timedelta(hours=2))
         write(store, now=now, stories=[
             story(1, "Magnitude 6.1 quake strikes off the coast", size=5, last=now - timedelta(minutes=2),
-                  velocity=12.0, sources=("wire", "social"), spike="3x"),
+                  velocity=12.0, sources=("wire", "social"), spike=True),
             story(2, "Tsunami warning lifted for the islands", size=2, last=now - timedelta(minutes=20),
                   velocity=3.0),
             story(3, "Aid convoys reach the quake zone", size=1, last=now - timedelta(hours=3), velocity=0.5),
