@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from storage.errors import StorageError
+from storage.errors import NoDatabaseYet, StorageError
 
 BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536
@@ -62,7 +62,7 @@ def _sqlite_engine(url: URL, *, readonly: bool) -> Engine:
     path = sqlite_path(url)
     if path is not None and readonly:
         if not path.exists():
-            raise StorageError(f"no database at {path} yet: `monitor run` creates it")
+            raise NoDatabaseYet(f"no database at {path} yet: `monitor run` creates it")
         # mode=ro: the file is never created or written by a reader.
         url = url.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
     # Pooled connections stay open, which keeps the WAL and its index alive for readers;

@@ -3,3 +3,7 @@
 
 class StorageError(Exception):
     """A one-line description of what went wrong with the database."""
+
+
+class NoDatabaseYet(StorageError):
+    """A reader found no monitor database where the config points: nothing has run there yet."""

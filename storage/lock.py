@@ -21,26 +21,26 @@ class WriterLock(Protocol):
     def release(self) -> None: ...
 
 
-def refusal(pid: int | None, shown: str) -> StorageError:
-    who = f"pid {pid}" if pid else "pid unknown"
-    return StorageError(f"another `monitor run` ({who}) is already writing to {shown}")
+def refusal(holder: str | None, pid: int | None, shown: str) -> StorageError:
+    who = f"`{holder}`" if holder else "another monitor process"
+    return StorageError(f"{who} (pid {pid or 'unknown'}) is already writing to {shown}")
 
 
 class FileLock:
-    """An exclusive flock on `<db>.lock`; the file holds the owner's pid for the refusal message."""
+    """An exclusive flock on `<db>.lock`; the file holds the owner's pid and command for the refusal message."""
 
-    def __init__(self, path: Path, shown: str) -> None:
+    def __init__(self, path: Path, shown: str, holder: str) -> None:
         self.path = path
         self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid = _read_pid(self._fd)
+            pid, other = _read_owner(self._fd)
             os.close(self._fd)
             self._fd = None
-            raise refusal(pid, shown) from None
+            raise refusal(other, pid, shown) from None
         os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(self._fd, f"{os.getpid()} {holder}\n".encode(), 0)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -49,27 +49,42 @@ class FileLock:
             self._fd = None
 
 
-def _read_pid(fd: int) -> int | None:
-    raw = os.pread(fd, 32, 0).strip()
-    return int(raw) if raw.isdigit() else None
+def _read_owner(fd: int) -> tuple[int | None, str | None]:
+    """(pid, command) from a lock file's "PID COMMAND" line; None for what it lacks."""
+    pid, _, holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip().partition(" ")
+    return (int(pid) if pid.isdigit() else None), (holder or None)
+
+
+# An advisory lock on one bigint below 2**32 shows in pg_locks as classid 0, objid the key, objsubid 1.
+_HOLDER_NAME = text(
+    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid::bigint = :k AND l.objsubid = 1"
+)
 
 
 class AdvisoryLock:
-    """pg_try_advisory_lock on a connection kept open until release; keyed by schema."""
+    """pg_try_advisory_lock on a connection kept open until release; keyed by schema.
 
-    def __init__(self, engine: Engine, shown: str, holder_pid: Callable[[], int | None]) -> None:
+    The holding session's application_name names its command, for the refusal message."""
+
+    def __init__(self, engine: Engine, shown: str, holder: str, holder_pid: Callable[[], int | None]) -> None:
         self._connection: Connection | None = engine.connect()
+        other: str | None = None
         try:
             schema = self._connection.execute(text("SELECT current_schema()")).scalar_one()
             key = zlib.crc32(f"monitor-writer:{schema}".encode())
             got = self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
+            if got:
+                self._connection.execute(text("SELECT set_config('application_name', :h, false)"), {"h": holder})
+            else:
+                other = self._connection.execute(_HOLDER_NAME, {"k": key}).scalar()
             self._connection.commit()  # session-level lock: it outlives this transaction
         except BaseException:
             self.release()
             raise
         if not got:
             self.release()
-            raise refusal(holder_pid(), shown)
+            raise refusal(other, holder_pid(), shown)
 
     def release(self) -> None:
         if self._connection is not None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from storage.errors import StorageError
+from storage.errors import NoDatabaseYet, StorageError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -70,6 +70,6 @@ def check_readable(engine: Engine, shown: str) -> None:
         revision = current(connection)
     check_known(revision, shown)
     if revision is None:
-        raise StorageError(f"{shown} is not a monitor database yet (run `monitor run` once to create it)")
+        raise NoDatabaseYet(f"{shown} is not a monitor database yet (run `monitor run` once to create it)")
     if revision != HEAD:
         raise StorageError(f"{shown} has an older schema ({revision}); run `monitor run` once to upgrade it")

@@ -116,8 +116,10 @@ class Store:
     # single writer
 
     @_wrapped
-    def lock_writer(self, now: datetime) -> None:
-        """Become the only writer until close(), or raise StorageError naming the current one."""
+    def lock_writer(self, now: datetime, holder: str = "") -> None:
+        """Become the only writer until close(), or raise StorageError naming the current one.
+
+        `holder` names this writer's command (`monitor ingest`) in the message another writer gets."""
         if self._lock is not None:
             return
         path = sqlite_path(self._parsed)
@@ -125,11 +127,11 @@ class Store:
             if path is not None:
                 lock_file = Path(f"{path}.lock")
                 try:
-                    self._lock = FileLock(lock_file, self.shown)
+                    self._lock = FileLock(lock_file, self.shown, holder)
                 except OSError as exc:
                     raise StorageError(f"cannot lock {lock_file}: {exc.strerror}") from exc
         else:
-            self._lock = AdvisoryLock(self._engine, self.shown, self._holder_pid)
+            self._lock = AdvisoryLock(self._engine, self.shown, holder, self._holder_pid)
         self.heartbeat(now)
 
     def _holder_pid(self) -> int | None:

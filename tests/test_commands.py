@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import tomllib
 from pathlib import Path
 
 from monitor import commands
 from monitor.commands import COMMANDS
-from tests.support.cli import monitor
+from tests.support.cli import ROOT, monitor
+from tests.support.server import FixtureServer, Reply
 
 COMMANDS_DIR = Path(commands.__file__).parent
 FEEDS = '[[topics]]\nname = "volcano"\nkeywords = ["volcano"]\n\n' \
@@ -53,3 +56,28 @@ def test_a_topic_is_known_when_configured_or_stored(tmp_path: Path) -> None:
     assert stored.returncode == 0 and "lava flows" in stored.stdout, stored.stderr
     unknown = monitor("posts", "--topic", "ash", cwd=tmp_path)
     assert unknown.returncode == 2 and unknown.stderr == 'monitor: no topic "ash"; the topics are "volcano", "lava"\n'
+
+
+def test_keywords_from_a_url_print_keywords_and_no_log_lines(server: FixtureServer, tmp_path: Path) -> None:
+    html = "<html><body><article>" + "".join(
+        f"<p>The volcano near Grindavik erupted again, paragraph {i}, and lava reached the road.</p>" for i in range(6)
+    ) + "</article></body></html>"
+    server.routes["/a.html"] = Reply(body=html.encode(), headers={"Content-Type": "text/html; charset=utf-8"})
+    done = monitor("keywords", server.url("/a.html"), cwd=tmp_path)
+    assert done.returncode == 0 and "Grindavik" in done.stdout
+    assert done.stderr == "", "httpx announces each request at INFO: not for a user"
+
+
+def test_git_ignores_what_running_monitor_leaves_in_a_checkout(tmp_path: Path) -> None:
+    made = ["monitor.db", "monitor.db-wal", "monitor.db-shm", "monitor.db.lock", "monitor.db.dash.json"]
+    done = subprocess.run(["git", "check-ignore", "--no-index", *made], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    assert done.stdout.split() == made, done.stderr
+
+
+def test_the_licence_is_an_spdx_string_so_installing_warns_of_nothing() -> None:
+    """setuptools deprecates the `{ text = ... }` table with a banner on every install
+    (checked by hand: `pip wheel --no-deps .` prints no warning)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+    assert "setuptools>=77" in project["build-system"]["requires"], "SPDX licence strings need setuptools 77"

@@ -38,6 +38,9 @@ UNSAFE = {chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 
 )
 
 
+ARTICLE = "".join(f"Volcano {text[:300]} erupted near Grindavik.\n" for text in HOSTILE.values() if len(text) < 1000)
+
+
 def jsonl() -> str:
     rows = [{"id": name, "source": f"src-{name}\x1b[7m", "author": f"\u202e{name}\x1b]0;t\x07",
              "url": f"http://example.org/{name}", "text": text, "published": "2024-03-01T12:00:00Z"}
@@ -69,6 +72,7 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
             f'[[feeds]]\nname = "broken\\u001b[2J"\ntype = "rss"\nurl = "{server.url("/broken")}"\n\n'
         )
         (root / "posts.jsonl").write_text(jsonl())
+        (root / "article.txt").write_text(ARTICLE)
         for argv in (("run", "--once"), ("ingest", str(root / "posts.jsonl"))):
             done = cli(*argv, config=config)
             assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
@@ -77,6 +81,11 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
         "clusters": ("clusters",), "clusters --json": ("clusters", "--json"),
         "status": ("status",), "status --json": ("status", "--json"),
         "export": ("export",), "export csv": ("export", "--format", "csv"),
+        "test-query": ("test-query", "volcano"), "test-query --json": ("test-query", "volcano", "--json"),
+        "test-query --topic": ("test-query", "volcano", "--topic", "volcano\x1b[5m\u202e"),
+        "keywords": ("keywords", "article.txt"), "keywords --json": ("keywords", "article.txt", "--json"),
+        "init": ("init", "article.txt", "--topic", "volcano\x1b[5m\u202e"),
+        "feeds retry": ("feeds", "retry", "evil\x1b]0;x\x07\u202e"),  # last: it changes the feed's state
     }
     outputs = {}
     for name, argv in commands.items():
@@ -91,7 +100,19 @@ def cli(*argv: str, config: Path) -> subprocess.CompletedProcess[bytes]:
     return monitor(*argv, "--config", str(config), cwd=config.parent, text=False, timeout=300)
 
 
-OUTPUTS = ["posts", "posts --json", "clusters", "clusters --json", "status", "status --json", "export", "export csv"]
+OUTPUTS = ["posts", "posts --json", "clusters", "clusters --json", "status", "status --json", "export", "export csv",
+           "test-query", "test-query --json", "test-query --topic", "keywords", "keywords --json", "init",
+           "feeds retry"]
+PRINT_NO_STORED_TEXT = {"run", "ingest", "dash", "watch", "demo"}
+"""Commands that print no stored or fetched text: logs (sanitised at the fetch) or the dashboard's own tests."""
+
+
+def test_every_printing_command_is_run_over_hostile_text() -> None:
+    from monitor.commands import COMMANDS
+
+    covered = {name.split()[0] for name in OUTPUTS}
+    missing = {c.NAME for c in COMMANDS} - covered - PRINT_NO_STORED_TEXT
+    assert not missing, f"add {sorted(missing)} to this file's hostile run (or to PRINT_NO_STORED_TEXT)"
 
 
 @pytest.mark.parametrize("name", OUTPUTS + [o + " (stderr)" for o in OUTPUTS])
@@ -103,7 +124,8 @@ def test_no_control_code_reaches_the_terminal(place: Place, name: str) -> None:
     assert not found, f"{name} printed {found}"
 
 
-@pytest.mark.parametrize("name", ["posts --json", "clusters --json", "status --json"])
+@pytest.mark.parametrize("name", ["posts --json", "clusters --json", "status --json", "test-query --json",
+                                  "keywords --json"])
 def test_json_output_stays_valid_json(place: Place, name: str) -> None:
     assert json.loads(place.outputs[name])
 
@@ -137,3 +159,11 @@ def test_export_rows_parse_back(place: Place) -> None:
     table = list(csv.DictReader(io.StringIO(place.outputs["export csv"].decode())))
     assert len(rows) == len(table) == len(json.loads(place.outputs["posts --json"]))
     assert {r["id"] for r in rows} == {r["id"] for r in table}
+
+
+def test_test_query_shows_the_hostile_posts_it_matches(place: Place) -> None:
+    text = place.outputs["test-query"].decode()
+    assert "red alert" in text and "[bold red]Rich[/]" in text, "the text is shown, markup as data"
+    rows = json.loads(place.outputs["test-query --json"])
+    assert {r["id"] for r in rows} >= set(HOSTILE)
+    assert next(r for r in rows if r["id"] == "csi")["text"] == HOSTILE["csi"], "JSON escapes, never drops"

@@ -23,7 +23,7 @@ def polled(server: FixtureServer, times: int) -> Callable[[], bool]:
 
 def holds_lock(db: Path, daemon: subprocess.Popen[bytes]) -> Callable[[], bool]:
     lock = db.with_name(db.name + ".lock")
-    return lambda: lock.exists() and lock.read_text().strip() == str(daemon.pid)
+    return lambda: lock.exists() and lock.read_text() == f"{daemon.pid} monitor run\n"
 
 
 def test_a_second_writer_refuses_and_a_killed_ones_lock_is_not_stale(tmp_path: Path, server: FixtureServer) -> None:
@@ -43,7 +43,7 @@ def test_a_second_writer_refuses_and_a_killed_ones_lock_is_not_stale(tmp_path: P
             second = run(*argv, config=config)
             lines = second.stderr.splitlines()
             assert second.returncode == 2, second.stderr
-            assert len(lines) == 1 and "already writing" in lines[0] and str(first.pid) in lines[0], second.stderr
+            assert len(lines) == 1 and f"`monitor run` (pid {first.pid}) is already writing" in lines[0], second.stderr
         assert first.poll() is None, "the refused second writer did not disturb the first"
         assert run("status", config=config).returncode == 0, "readers are welcome while the daemon writes"
         assert len(before) > 0

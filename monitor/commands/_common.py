@@ -39,7 +39,7 @@ def reading(args: argparse.Namespace) -> Iterator[tuple[Config, Store]]:
 
     config = config_of(args)
     with open_store(config.storage_url, readonly=True) as store:
-        _check_topic(getattr(args, "topic", None), config, store)
+        check_topic(getattr(args, "topic", None), config, stored=store.topics())
         _check_story(getattr(args, "cluster", None), store)
         yield config, store
 
@@ -50,11 +50,12 @@ def checked_config(args: argparse.Namespace) -> Config:
         return config
 
 
-def _check_topic(topic: str | None, config: Config, store: Store) -> None:
+def check_topic(topic: str | None, config: Config, *, stored: list[str]) -> None:
+    """UsageError naming the topics there are, configured or `stored`, unless `topic` is one (or None)."""
     if topic is None:
         return
     configured = [t.name for t in config.topics]
-    known = configured + [name for name in store.topics() if name not in configured]
+    known = configured + [name for name in stored if name not in configured]
     if topic not in known:
         listed = ", ".join(f'"{name}"' for name in known) or "none yet (`monitor init ARTICLE` adds one)"
         raise UsageError(f'no topic "{topic}"; the topics are {listed}')

@@ -11,7 +11,7 @@ from monitor.storyreads import stories_at
 from monitor.textsafe import json_dumps
 
 NAME = "clusters"
-HELP = "list stories (clusters of matched posts), most active first, each with its posts"
+HELP = "list the stories (posts grouped by the happening they are about), most active first, each with its newest posts"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

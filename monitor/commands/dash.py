@@ -53,7 +53,7 @@ def dashboard(config: Config, *, daemon: bool, topic: str | None = None) -> Iter
         background = None
         if daemon:
             writer = stack.enter_context(open_store(config.storage_url))
-            writer.lock_writer(utc_now())
+            writer.lock_writer(utc_now(), holder="monitor watch")  # or demo, on a database of its own
             background = _daemon_runner(config, writer)
         reader = stack.enter_context(open_store(config.storage_url, readonly=True))
         prefs = Prefs.load(prefs_path_for(config.storage_url, config.path))

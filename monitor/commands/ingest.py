@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
     posts = read_posts(args.file)
     started, seen, stored = time.perf_counter(), 0, 0
     with open_store(config.storage_url) as store:
-        store.lock_writer(clock())
+        store.lock_writer(clock(), holder=f"monitor {NAME}")
         pipeline = Pipeline(store, config.topics, now=clock())
         while chunk := list(itertools.islice(posts, CHUNK)):
             seen += len(chunk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from monitor.commands._common import MAX_KEYWORDS, whole_number
+from monitor.textsafe import one_line
 
 NAME = "init"
 HELP = "add or update a [[topics]] entry in feeds.toml from an article (creates feeds.toml if missing)"
@@ -25,23 +26,19 @@ def run(args: argparse.Namespace) -> int:
 
     keywords = extract(read_article(args.article), top=args.top)
     name = args.topic or topic_name(keywords)
-    article = args.article if args.article == "-" or "://" in args.article else str(args.article)
-    values: dict[str, object] = {
-        "name": name,
-        "article": article,
-        "query": query_for(keywords),
-        "threshold": THRESHOLD,
-        "weights": topic_weights(keywords),
-    }
-    if article == "-":
+    weights = topic_weights(keywords)
+    values: dict[str, object] = {"name": name, "article": args.article, "query": query_for(keywords),
+                                 "threshold": THRESHOLD, "weights": weights}
+    if args.article == "-":
         del values["article"]
     hashtag = next((k.term.lstrip("#") for k in keywords if k.kind in ("entity", "hashtag") and
                     k.term.lstrip("#").isalpha()), None)
     existed = args.config.exists()
     upsert_topic(args.config, values, hashtag)
-    print(f"{'updated' if existed else 'created'} {args.config}: topic \"{name}\"")
-    print(f"  query     = {values['query']}")
+    # The article may come from the internet, and the name from the command line: both shown safely.
+    print(f"{'updated' if existed else 'created'} {one_line(str(args.config))}: topic \"{one_line(name)}\"")
+    print(f"  query     = {one_line(str(values['query']))}")
     print(f"  threshold = {THRESHOLD}  (a post is kept when its terms' weights add up to this)")
-    for key, weight in topic_weights(keywords).items():
-        print(f"  {weight:4.2f}  {key}")
+    for key, weight in weights.items():
+        print(f"  {weight:4.2f}  {one_line(key)}")
     return 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from monitor.commands._common import MAX_KEYWORDS, whole_number
+from monitor.textsafe import json_dumps, one_line
 
 NAME = "keywords"
 HELP = "print the weighted keywords and entities of an article (a file, - for stdin, or an http(s) URL)"
@@ -23,10 +23,11 @@ def run(args: argparse.Namespace) -> int:
 
     keywords = extract(read_article(args.article), top=args.top)
     if args.json:
-        print(json.dumps([k.as_json() for k in keywords], ensure_ascii=False, indent=2))
+        print(json_dumps([k.as_json() for k in keywords]))
         return 0
-    width = max((len(k.term) for k in keywords), default=0)
-    for k in keywords:
-        aliases = f"  (also {', '.join(k.aliases)})" if k.aliases else ""
-        print(f"{k.weight:5.3f}  {k.kind:<7}  {k.term:<{width}}{aliases}")
+    terms = [one_line(k.term) for k in keywords]  # an article from a URL is the internet's text
+    width = max(map(len, terms), default=0)
+    for k, term in zip(keywords, terms, strict=True):
+        aliases = f"  (also {one_line(', '.join(k.aliases))})" if k.aliases else ""
+        print(f"{k.weight:5.3f}  {k.kind:<7}  {term:<{width}}{aliases}")
     return 0

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
     if not config.topics:
         raise ConfigError(f"{config.path}: no [[topics]], so every post would be dropped (`monitor init ARTICLE`)")
     with open_store(config.storage_url) as store:
-        store.lock_writer(clock())
+        store.lock_writer(clock(), holder=f"monitor {NAME}")
         tally = asyncio.run(serve(config, store, clock=clock, once=args.once))
     if args.once:
         print(tally.line())
