@@ -29,6 +29,8 @@ CHANNEL_KEYS = ("notify", "notify_env", "exec")
 MOST_PER_HOUR = 3600
 """One alert a second: more than anyone reads; a bound that only stops typos."""
 MAX_STORY_SIZE = 1_000_000
+HTTP = frozenset({"http", "https"})
+WEBSOCKET = frozenset({"ws", "wss"})
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INTERVAL = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
@@ -205,12 +207,15 @@ def _feed(where: _Where, raw: object, i: int) -> Feed:
     declared = SOURCES[kind].TYPE
     where.unknown(table, FEED_KEYS | declared.keys, at)
     options = {key: value for key in table if key not in FEED_KEYS and (value := where.string(table, key, at))}
-    if not set(declared.selects) & options.keys():
+    if declared.selects and not set(declared.selects) & options.keys():
         needs = sorted(declared.selects)
         raise where.error(at, needs[0], f"a {kind} feed needs one of: {', '.join(needs)}")
     for key in set(declared.urls) & options.keys():
-        if not _is_http_url(options[key]):
+        if not _is_url(options[key], HTTP):
             raise where.error(at, key, f'"{options[key]}" is not an http(s) URL')
+    for key in set(declared.sockets) & options.keys():
+        if not _is_url(options[key], WEBSOCKET | HTTP):
+            raise where.error(at, key, f'"{options[key]}" is not a WebSocket (wss://) URL')
     secrets = {secret: options[key] for secret, key in declared.secrets.items() if key in options}
     for secret, variable in secrets.items():
         if not _VARIABLE.fullmatch(variable):  # a pasted token: never repeat it
@@ -284,11 +289,11 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _is_http_url(value: str) -> bool:
+def _is_url(value: str, schemes: frozenset[str]) -> bool:
     if any(ch.isspace() or not ch.isprintable() for ch in value):
         return False
     parts = urlsplit(value.replace("{query}", "q"))
-    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+    return parts.scheme in schemes and bool(parts.netloc)
 
 
 class _Where:

@@ -22,8 +22,9 @@ from monitor.output import short_time
 from monitor.pipeline import Pipeline, Processed
 from monitor.pollerrors import InternalError, NotConfigured, PollError
 from monitor.query.pushdown import search_text
-from monitor.sources import source_for
+from monitor.sources import is_live, source_for
 from monitor.sources.base import PollContext, Request, Validators
+from monitor.streams.runner import Lent, StreamRunner
 from storage.store import Store
 from storage.types import FeedState, Post
 
@@ -78,10 +79,14 @@ class Daemon:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-writer")
         self.pipeline = Pipeline(store, config.topics, now=self.clock())
         store.sync_feeds(list(self.feeds), self.clock())
+        # Streamed feeds are read by long-lived tasks beside the tick, through the same pipeline and writer.
+        self.streams = StreamRunner(Lent(store, fetcher, clock, self._write, lambda: self.pipeline, self._fetch,
+                                         self._secrets))
 
     async def run_once(self) -> None:
-        """Poll every feed once, whatever its schedule, and wait for all of them."""
-        await asyncio.gather(*(self.poll(feed) for feed in self.feeds.values()))
+        """Poll every feed once, whatever its schedule, and wait for all of them (streams are read
+        only by the running daemon)."""
+        await asyncio.gather(*(self.poll(feed) for feed in self.feeds.values() if not is_live(feed.type)))
 
     async def run_forever(self) -> None:
         """Tick until SIGINT/SIGTERM, then let the polls in flight finish."""
@@ -114,10 +119,11 @@ class Daemon:
         """Start a poll for every due feed that is not already being polled."""
         if self._stopping:
             return
-        pollable = [name for name in self.feeds if name not in self.unconfigured]
+        pollable = [name for name, f in self.feeds.items() if name not in self.unconfigured and not is_live(f.type)]
         due = await self._write(self.store.due_feeds, self.clock(), pollable)
         if self._stopping:  # stopped while we asked: start nothing the drain would not wait for
             return
+        self.streams.sync(feed for feed in self.feeds.values() if is_live(feed.type))
         for name in due:
             if name not in self.in_flight:
                 task = asyncio.create_task(self.poll(self.feeds[name]))
@@ -135,6 +141,7 @@ class Daemon:
     async def drain(self) -> None:
         """Let the polls in flight finish and store their results, then stop the writer."""
         self._stopping = True
+        await self.streams.close()
         if self.in_flight:
             await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
         self._writer.shutdown(wait=True)

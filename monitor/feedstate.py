@@ -88,6 +88,22 @@ def after_failure(
     )
 
 
+def after_stream_batch(state: FeedState, *, cursor: Mapping[str, str], seen: int, now: datetime) -> FeedState:
+    """A stream's state once a batch of what it read is stored: the cursor moved on, errors cleared
+    (it reads again), `seen` more posts read. A stream has no next check: the tick never polls it."""
+    return replace(state, cursor=dict(cursor), last_poll=now, last_status=None, last_error=None, error_count=0,
+                   retry_after=None, next_check=None, posts_seen=state.posts_seen + seen)
+
+
+def after_stream_failure(
+    state: FeedState, error: PollError, *, feed: Feed, now: datetime, secrets: Mapping[str, str] = {}
+) -> FeedState:
+    """A stream that could not connect, or lost its connection: the error recorded (one line, no
+    secret), its cursor kept. When it tries again is `schedule.reconnect_delay`'s decision."""
+    return replace(state, last_poll=now, last_status=error.status, last_error=redact(explained(feed, error), secrets),
+                   error_count=state.error_count + 1, retry_after=error.retry_at, next_check=None)
+
+
 def explained(feed: Feed, error: PollError) -> str:
     """The error's one line; a refused credential also names the environment variable that holds it."""
     if error.status in CREDENTIAL_REFUSED and feed.secrets:

@@ -13,7 +13,8 @@ import asyncio
 import hashlib
 import logging
 import socket
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
@@ -115,6 +116,22 @@ class Fetcher:
         finally:
             self._hosts.release(held[0])
 
+    @asynccontextmanager
+    async def stream(self, request: Request, *, idle: float) -> AsyncIterator[AsyncIterator[bytes]]:
+        """A response's body as it arrives, for as long as it lasts (server-sent events): redirects
+        followed (credentials stay with their host), the status checked as `fetch` checks it, every
+        read bounded by `idle` seconds. Failures are FetchErrors, as `fetch`'s are."""
+        url = _http_url(request)
+        timeout = httpx.Timeout(self.stall_timeout, read=idle)
+        try:
+            async with self._client.stream(request.method, url, headers=dict(request.headers), timeout=timeout,
+                                           follow_redirects=True) as response:
+                if not 200 <= response.status_code < 300:
+                    raise status_error(response.status_code, _lower_headers(response), self.clock())
+                yield response.aiter_bytes()
+        except httpx.HTTPError as exc:
+            raise FetchError(describe_transport_error(exc, idle)) from None
+
     async def _follow(
         self, request: Request, url: httpx.URL, validators: Validators, held: list[str], started: float
     ) -> Fetched:
@@ -188,7 +205,7 @@ class Fetcher:
             )
             return Fetched(None, 304, kept, _ms_since(started), rate_limit_reset(headers, now))
         if not 200 <= status < 300 and status not in request.accept:
-            raise _status_error(status, headers, now)
+            raise status_error(status, headers, now)
         content = await self._read(response, headers)
         digest = hashlib.sha256(content).hexdigest()
         fresh = Validators(headers.get("etag"), headers.get("last-modified"), digest)
@@ -301,7 +318,7 @@ def _lower_headers(response: httpx.Response) -> dict[str, str]:
     return headers
 
 
-def _status_error(status: int, headers: dict[str, str], now: datetime) -> StatusError:
+def status_error(status: int, headers: dict[str, str], now: datetime) -> StatusError:
     waits = [rate_limit_reset(headers, now)]
     if "retry-after" in headers:
         waits.append(parse_retry_after(headers["retry-after"], now))

@@ -10,7 +10,7 @@ from typing import Any
 
 from monitor.config import Feed
 from monitor.textsafe import one_line
-from storage.types import FeedState, StoredPost, Story
+from storage.types import FeedState, StoredPost, Story, StreamStatus
 
 
 def iso(when: datetime | None) -> str | None:
@@ -108,3 +108,42 @@ def feed_line(feed: Feed, state: FeedState | None) -> str:
     nxt = short_time(state.next_check if state else None)
     name = one_line(feed.name)[:24]  # feeds.toml may hold any string, escapes too
     return f"{row['health']:8} {name:24} {feed.type:10} last {last}  next {nxt}{error}"
+
+
+def stream_json(status: StreamStatus, *, alive: bool) -> dict[str, Any]:
+    """A live stream as its daemon last reported it; not connected when that daemon is not running."""
+    connected = alive and status.connected_since is not None
+    return {
+        "name": status.name,
+        "connected": connected,
+        "connected_since": iso(status.connected_since) if connected else None,
+        "frames_per_s": round(status.frames_per_s, 1) if alive else 0.0,
+        "matched_per_s": round(status.matched_per_s, 2) if alive else 0.0,
+        "cursor_lag_s": round(status.lag, 1) if status.lag is not None else None,
+        "frames": status.frames,
+        "matched": status.matched,
+        "malformed": status.malformed,
+        "oversize": status.oversize,
+        "backlog": status.backlog,
+        "queue_full": status.queue_full and alive,
+        "reconnects": status.reconnects,
+        "updated": iso(status.updated),
+    }
+
+
+def stream_line(status: StreamStatus, *, alive: bool) -> str:
+    row = stream_json(status, alive=alive)
+    name = one_line(status.name)[:24]
+    if not alive:
+        return f"stream {name}: not connected (no daemon running)"
+    parts = [f"connected since {short_time(status.connected_since)}" if row["connected"] else "reconnecting",
+             f"{row['frames_per_s']:,.1f} frames/s", f"{row['matched_per_s']:,.1f} matched/s"]
+    if row["cursor_lag_s"] is not None:
+        parts.append(f"lag {row['cursor_lag_s']:,.1f} s")
+    if status.malformed or status.oversize:
+        parts.append(f"skipped {status.malformed:,} malformed, {status.oversize:,} oversize")
+    if status.queue_full:
+        parts.append(f"queue full: {status.backlog:,} matched posts wait for the store, reading paused")
+    elif status.backlog:
+        parts.append(f"{status.backlog:,} waiting for the store")
+    return f"stream {name}: " + ", ".join(parts)

@@ -21,6 +21,9 @@ PERMANENT_START = 2 * 3600.0
 """401/403/404/410 wait 1-2 h at first, then longer: asking again in a minute only adds load."""
 MAX_WAIT = 7 * 24 * 3600.0
 """A server's own Retry-After / reset is honoured up to a week; beyond that it is hostile or broken."""
+RECONNECT_BASE = 1.0
+MAX_RECONNECT = 300.0
+"""A stream is tried again at least every five minutes, however often it failed."""
 _EPOCH_THRESHOLD = 1_000_000_000
 """A reset value this large is a Unix time (X, GitHub), smaller ones are seconds from now (IETF, Reddit)."""
 _MAX_EXPONENT = 60
@@ -51,6 +54,25 @@ def next_check(
     if retry_at is not None:
         due = max(due, _like(now, retry_at))
     return due
+
+
+def reconnect_delay(
+    failures: int, *, permanent: bool = False, retry_after: float | None = None, rng: random.Random | None = None
+) -> float:
+    """Seconds before a stream connects again after `failures` failed tries in a row.
+
+    A connection that worked and then dropped (0 failures) comes back within a second, at a random
+    point so that many clients dropped together do not all return at once; failed tries back off
+    from one second, doubling, to MAX_RECONNECT (at once for a refused credential), or as the
+    server's Retry-After says, up to MAX_WAIT."""
+    rng = rng or random.Random()
+    if failures <= 0:
+        delay = rng.uniform(0.0, RECONNECT_BASE)
+    elif permanent:
+        delay = MAX_RECONNECT * rng.uniform(0.5, 1.0)
+    else:
+        delay = min(RECONNECT_BASE * 2.0 ** min(failures - 1, _MAX_EXPONENT), MAX_RECONNECT) * rng.uniform(0.5, 1.0)
+    return max(delay, min(retry_after or 0.0, MAX_WAIT))
 
 
 def _backoff(base: float, errors: int, rng: random.Random) -> float:

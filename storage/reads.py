@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, Select, and_, exists, func, or_, select,
 
 from storage import tables as t
 from storage import text_search
-from storage.types import DaemonInfo, FeedState, LearnedTerm, Post, Stats, StoredPost, Story
+from storage.types import DaemonInfo, FeedState, LearnedTerm, Post, Stats, StoredPost, Story, StreamStatus
 from storage.writes import CHUNK
 
 Key = tuple[str, str]
@@ -275,6 +275,11 @@ def learned_terms(conn: Connection, topic: str | None) -> list[LearnedTerm]:
     if topic is not None:
         query = query.where(lt.topic == topic)
     return [LearnedTerm(r.topic, r.term, r.weight, r.posts, r.since, r.seen) for r in conn.execute(query)]
+
+
+def streams(conn: Connection) -> list[StreamStatus]:
+    rows = conn.execute(select(t.streams).order_by(t.streams.c.name))
+    return [StreamStatus(**{**row._asdict(), "queue_full": bool(row.queue_full)}) for row in rows]
 
 
 def daemon(conn: Connection) -> DaemonInfo | None:

@@ -25,7 +25,7 @@ from storage import migrate, reads, writes
 from storage.engine import display_url, make_engine, normalize_url, sqlite_path
 from storage.errors import StorageError
 from storage.lock import AdvisoryLock, FileLock, WriterLock
-from storage.types import Batch, DaemonInfo, FeedState, LearnedTerm, Stats, StoredPost, Story
+from storage.types import Batch, DaemonInfo, FeedState, LearnedTerm, Stats, StoredPost, Story, StreamStatus
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -148,6 +148,18 @@ class Store:
     @_wrapped
     def daemon(self) -> DaemonInfo | None:
         return self._read(reads.daemon)
+
+    # streams
+
+    @_wrapped
+    def save_streams(self, statuses: Sequence[StreamStatus]) -> None:
+        """What the daemon says of its live streams now; does not bump the revision."""
+        self._write(lambda conn: writes.save_streams(conn, statuses))
+
+    @_wrapped
+    def streams(self) -> list[StreamStatus]:
+        """Each live stream as the daemon last reported it, by name."""
+        return self._read(reads.streams)
 
     # feeds
 

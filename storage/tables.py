@@ -199,3 +199,22 @@ daemon = Table(
     Column("stopped", Boolean, nullable=False, default=False, server_default=false()),  # it said it exited
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# Each live stream as the daemon reading it last said (every few seconds): `monitor status` shows it.
+streams = Table(
+    "streams",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("connected_since", UTCDateTime),
+    Column("frames", BigInteger, nullable=False, default=0),
+    Column("matched", BigInteger, nullable=False, default=0),
+    Column("frames_per_s", Float, nullable=False, default=0.0),
+    Column("matched_per_s", Float, nullable=False, default=0.0),
+    Column("lag", Float),
+    Column("malformed", BigInteger, nullable=False, default=0),
+    Column("oversize", BigInteger, nullable=False, default=0),
+    Column("backlog", Integer, nullable=False, default=0),
+    Column("queue_full", Boolean, nullable=False, default=False),
+    Column("reconnects", Integer, nullable=False, default=0),
+)

@@ -200,6 +200,32 @@ class DaemonInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamStatus:
+    """A live stream as the daemon reading it last reported it (every few seconds): `monitor status`."""
+
+    name: str
+    """The feed's name."""
+    updated: datetime
+    connected_since: datetime | None = None
+    """None while it is not connected (it is reconnecting, or was never connected)."""
+    frames: int = 0
+    """Frames read since the daemon started."""
+    matched: int = 0
+    """Posts among them that matched a topic."""
+    frames_per_s: float = 0.0
+    matched_per_s: float = 0.0
+    lag: float | None = None
+    """Seconds from the time the last frame was sent to `updated`: how far behind the stream it reads."""
+    malformed: int = 0
+    oversize: int = 0
+    backlog: int = 0
+    """Matched posts read but not yet stored."""
+    queue_full: bool = False
+    """The backlog is full: the stream is not read until the store catches up."""
+    reconnects: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     """Headline counts for `monitor status` and the dashboard's header."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from sqlalchemy import Connection, Table, bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import tables as t
-from storage.types import Batch, FeedState, LearnedTerm, NewPost, Story
+from storage.types import Batch, FeedState, LearnedTerm, NewPost, Story, StreamStatus
 
 Key = tuple[str, str]
 CHUNK = 500  # bound parameters per IN (...): well under SQLite's and PostgreSQL's limits
@@ -62,6 +63,12 @@ def pks_of(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
 def heartbeat(conn: Connection, row: Mapping[str, Any]) -> None:
     """The one daemon row: who holds the writer lock and when it last said it was alive."""
     _upsert(conn, t.daemon, "id", [{**row, "stopped": False}])
+
+
+def save_streams(conn: Connection, statuses: Sequence[StreamStatus]) -> None:
+    """Each stream's row replaced by what the daemon says of it now (no revision bump: nothing a
+    dashboard draws changed)."""
+    _upsert(conn, t.streams, "name", [dataclasses.asdict(s) for s in statuses])
 
 
 def stopped(conn: Connection) -> None:

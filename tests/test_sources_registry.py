@@ -11,21 +11,22 @@ import monitor.sources
 from monitor.config import ConfigError, parse
 from monitor.sources import SOURCES, source_for
 
-HELPERS = {"base", "jsonapi", "text"}
+HELPERS = {"base", "jsonapi", "text", "sse"}
 """Modules of monitor/sources that are not kinds: what the kinds share."""
 
 
 def test_every_source_module_is_registered_under_the_name_it_declares() -> None:
     modules = {m.name for m in pkgutil.iter_modules(monitor.sources.__path__)} - HELPERS
-    assert modules == set(SOURCES)
+    assert modules == {name.replace("-", "_") for name in SOURCES}
     for name, module in SOURCES.items():
-        assert module.TYPE.name == name and module.__name__ == f"monitor.sources.{name}"
+        assert module.TYPE.name == name and module.__name__ == f"monitor.sources.{name.replace('-', '_')}"
 
 
 @pytest.mark.parametrize("kind", list(SOURCES))
 def test_feeds_toml_accepts_exactly_the_keys_a_kind_declares(kind: str, tmp_path: Path) -> None:
     declared = source_for(kind).TYPE
-    values = {key: "https://example.org/x" if key in declared.urls else "VALUE" for key in sorted(declared.keys)}
+    urls = {**dict.fromkeys(declared.urls, "https://example.org/x"), **dict.fromkeys(declared.sockets, "wss://example.org")}
+    values = {key: urls.get(key, "VALUE") for key in sorted(declared.keys)}
     values |= {"topic": "t"} if "topic" in values else {}
     body = "".join(f'{key} = "{value}"\n' for key, value in values.items())
     toml = f'[[topics]]\nname = "t"\nkeywords = ["a"]\n[[feeds]]\nname = "f"\ntype = "{kind}"\n{body}'
@@ -40,3 +41,13 @@ def test_feeds_toml_accepts_exactly_the_keys_a_kind_declares(kind: str, tmp_path
 def test_a_kind_that_searches_declares_its_search_syntax(kind: str) -> None:
     declared = source_for(kind).TYPE
     assert ("topic" in declared.selects) == (declared.search is not None)
+
+
+@pytest.mark.parametrize("kind", [k for k, m in SOURCES.items() if m.TYPE.sockets])
+def test_a_socket_key_takes_a_websocket_url_and_nothing_else(kind: str, tmp_path: Path) -> None:
+    key = source_for(kind).TYPE.sockets[0]
+    head = f'[[topics]]\nname = "t"\nkeywords = ["a"]\n[[feeds]]\nname = "f"\ntype = "{kind}"\n'
+    for good in ("wss://jetstream.example", "ws://127.0.0.1:6008", "https://jetstream.example"):
+        assert parse(f'{head}{key} = "{good}"\n', tmp_path / "feeds.toml").feeds[0].options[key] == good
+    with pytest.raises(ConfigError, match=f'key "{key}": "ftp://x" is not a WebSocket'):
+        parse(f'{head}{key} = "ftp://x"\n', tmp_path / "feeds.toml")

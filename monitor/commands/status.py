@@ -6,7 +6,8 @@ import argparse
 
 from monitor.clock import utc_now
 from monitor.commands._common import reading
-from monitor.output import feed_json, feed_line, iso, short_time
+from monitor.output import feed_json, feed_line, iso, short_time, stream_json, stream_line
+from monitor.sources import is_live
 from monitor.textsafe import json_dumps
 
 NAME = "status"
@@ -23,12 +24,16 @@ def run(args: argparse.Namespace) -> int:
         now = utc_now()
         stats = store.stats(now)
         daemon = store.daemon()
+        reported = {s.name: s for s in store.streams()}
     feeds = [(f, states.get(f.name)) for f in config.feeds]
+    streams = [reported[f.name] for f in config.feeds if is_live(f.type) and f.name in reported]
+    alive = daemon is not None and daemon.alive(now)
     if args.json:
         print(json_dumps({
             "feeds": [feed_json(f, s) for f, s in feeds],
             "posts": stats.posts_total,
             "posts_last_hour": stats.posts_last_hour,
+            "streams": [stream_json(s, alive=alive) for s in streams],
             "daemon": None if daemon is None else {
                 "pid": daemon.pid, "last_beat": iso(daemon.beat), "alive": daemon.alive(now),
             },
@@ -36,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for feed, state in feeds:
         print(feed_line(feed, state))
+    for stream in streams:
+        print(stream_line(stream, alive=alive))
     if daemon is None:
         beat = "no daemon has run"
     elif daemon.alive(now):

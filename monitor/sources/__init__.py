@@ -5,17 +5,19 @@ and which of them name secrets (monitor.config), the secrets to read and redact 
 and the API's search syntax (monitor.query.pushdown).
 
 To add a kind: write `monitor/sources/NAME.py` with `TYPE`, `first_request` and `parse`, and add
-the module to `_MODULES` below. Nothing else changes.
+the module to `_MODULES` below. Nothing else changes. (A kind named with a dash, `bluesky-stream`,
+lives in `bluesky_stream.py`.) A kind that streams declares `TYPE.live`: the daemon's stream runner
+(monitor/streams) reads it instead of the scheduler's tick.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from monitor.sources import bluesky, hackernews, mastodon, reddit, rss, x
+from monitor.sources import bluesky, bluesky_stream, hackernews, mastodon, mastodon_stream, reddit, rss, x
 from monitor.sources.base import Source, SourceType
 
-_MODULES: tuple[Source, ...] = (rss, mastodon, bluesky, reddit, hackernews, x)
+_MODULES: tuple[Source, ...] = (rss, mastodon, bluesky, reddit, hackernews, x, bluesky_stream, mastodon_stream)
 
 SOURCES: Mapping[str, Source] = {module.TYPE.name: module for module in _MODULES}
 """Feed type (as feeds.toml names it) → its source module."""
@@ -35,6 +37,11 @@ def source_for(kind: str) -> Source:
 
 def type_of(kind: str) -> SourceType:
     return source_for(kind).TYPE
+
+
+def is_live(kind: str) -> bool:
+    """Whether feeds of this kind are streamed rather than polled."""
+    return type_of(kind).live is not None
 
 
 def recognise(address: str) -> tuple[str, dict[str, str]] | None:

@@ -3,6 +3,10 @@
 A source module is pure: `TYPE` declares what feeds.toml may say about a feed of its kind,
 `first_request` says what to fetch, `parse` turns the fetched bytes into posts and says what to
 remember. The fetcher and the daemon do the I/O in between.
+
+A kind that streams (`TYPE.live`) also says where to connect and turns each frame into a `Frame`;
+the stream runner (monitor/streams) holds the connection. Its `first_request` and `parse` fetch
+what a gap in the stream missed, where the kind's API can.
 """
 
 from __future__ import annotations
@@ -41,10 +45,62 @@ class SourceType:
     web_feed: Callable[[Mapping[str, str]], str | None] | None = None
     """The feed's keys → a plain RSS URL of the same posts that any feed reader reads (for the OPML
     export), or None where there is none (a search)."""
+    sockets: tuple[str, ...] = ()
+    """Keys whose values must be WebSocket URLs (ws, wss; http(s) are taken for the same address)."""
+    live: Live | None = None
+    """How a kind that streams is read; None for a kind that is polled."""
 
     @property
     def keys(self) -> frozenset[str]:
-        return frozenset((*self.selects, *self.options, *self.urls, *self.secrets.values()))
+        return frozenset((*self.selects, *self.options, *self.urls, *self.sockets, *self.secrets.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What one frame of a stream held: a post to match, or something only counted."""
+
+    kind: str
+    """post, delete, identity, other (likes, follows, edits ...) or malformed."""
+    position: str = ""
+    """Where the stream stands after this frame (the cursor's value); "" when the frame does not say."""
+    at: datetime | None = None
+    """When the server sent it (for the cursor lag)."""
+    post: Post | None = None
+    actor: str = ""
+    """The account an identity frame is about: what is cached of it is stale."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorLookup:
+    """A stream whose frames name authors by an id (a DID): how to ask its API for their names."""
+
+    request: Callable[[Mapping[str, str], list[str]], Request]
+    """The feed's keys and up to `at_once` ids → the request."""
+    parse: Callable[[Response], dict[str, str]]
+    """The answer → id → the author as a post shows it; ids it does not know are left out."""
+    at_once: int
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """How a kind streams: where to connect, how a frame reads, when a quiet connection is dead."""
+
+    transport: str
+    """websocket or sse."""
+    connect: Callable[[PollContext], Request]
+    """The connection's request, resuming from `ctx.cursor`."""
+    read: Callable[[PollContext, str | bytes, str], Frame]
+    """One frame (its data, and its SSE event name or "") → what it held. Never raises."""
+    cursor_key: str
+    """The key of the feed's cursor that holds `Frame.position`."""
+    idle: float
+    """Seconds without a frame (or a heartbeat) after which the connection is taken for dead."""
+    max_frame: int
+    """Bytes: a larger frame is skipped and counted."""
+    catch_up: bool = False
+    """After a gap, `first_request` and `parse` fetch what the stream missed."""
+    authors: AuthorLookup | None = None
+    """Set when a post's `author` is an id to look up (for the posts that matched only)."""
 
 
 @dataclass(frozen=True, slots=True)

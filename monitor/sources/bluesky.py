@@ -163,8 +163,8 @@ def to_post(source: str, view: j.JSON, quoting: j.JSON | None = None) -> Post | 
     published = j.utc(j.text(record, "createdAt")) or j.utc(j.text(view, "indexedAt"))
     if not uri.startswith("at://") or published is None or "text" not in record:
         return None
-    text = _rich_text(record)
-    links = [e for e in _embed_links(j.obj(view, "embed") or _first(j.arr(view, "embeds"))) if e not in text]
+    text = rich_text(record)
+    links = [e for e in embed_links(j.obj(view, "embed") or _first(j.arr(view, "embeds"))) if e not in text]
     if quoting:
         links.append(post_url(j.text(quoting, "uri"), j.obj(quoting, "author")))
     body = "\n\n".join([text, *dict.fromkeys(links)]) if links else text
@@ -189,7 +189,7 @@ def post_url(uri: str, author: j.JSON) -> str:
     return f"https://bsky.app/profile/{who}/post/{rkey}"
 
 
-def _rich_text(record: j.JSON) -> str:
+def rich_text(record: j.JSON) -> str:
     """The post's text with each link facet's full URL in place of its (often shortened) label."""
     raw = j.text(record, "text").encode("utf-8")
     spans: list[tuple[int, int, str]] = []
@@ -208,7 +208,7 @@ def _rich_text(record: j.JSON) -> str:
     return (bytes(out) + raw[at:]).decode("utf-8", "replace")
 
 
-def _embed_links(embed: j.JSON) -> list[str]:
+def embed_links(embed: j.JSON) -> list[str]:
     """The link card's URL, including one beside media in a quote-with-media embed."""
     media = j.obj(embed, "media") or embed
     link = j.text(j.obj(media, "external"), "uri")
