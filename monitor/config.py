@@ -23,6 +23,14 @@ MAX_INTERVAL = 30 * 86400.0
 FEED_KEYS = frozenset({"name", "type", "interval"})
 """Keys every feed has; the rest are its kind's (`SourceType` in monitor.sources)."""
 TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article"})
+ALERT_KEYS = frozenset({"name", "topic", "on", "min_size", "notify", "notify_env", "exec", "max_per_hour"})
+ALERT_EVENTS = ("new_story", "spike", "match")
+CHANNEL_KEYS = ("notify", "notify_env", "exec")
+MOST_PER_HOUR = 3600
+"""One alert a second: more than anyone reads; a bound that only stops typos."""
+MAX_STORY_SIZE = 1_000_000
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INTERVAL = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -56,11 +64,26 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertRule:
+    """An [[alerts]] table: which story changes of which topic reach which channel, how often."""
+
+    name: str
+    on: tuple[str, ...]
+    topic: str | None = None  # every topic when None
+    min_size: int = 3
+    notify: str | None = None  # an Apprise URL (it may hold a token: never logged, shown or stored)
+    notify_env: str | None = None  # the environment variable holding the Apprise URL
+    exec: tuple[str, ...] = ()  # a command that reads the alert as JSON on stdin
+    max_per_hour: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     storage_url: str
     topics: tuple[Topic, ...]
     feeds: tuple[Feed, ...]
+    alerts: tuple[AlertRule, ...] = ()
 
 
 def default_path() -> Path:
@@ -83,7 +106,7 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     where = _Where(path)
-    where.unknown(doc, {"storage", "topics", "feeds"}, "")
+    where.unknown(doc, {"storage", "topics", "feeds", "alerts"}, "")
     storage = where.table(doc.get("storage", {}), "[storage]")
     where.unknown(storage, {"url"}, "[storage]")
     url = environ.get("MONITOR_DATABASE_URL") or where.string(storage, "url", "[storage]")
@@ -95,7 +118,9 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
     for f in feeds:
         if "topic" in f.options and f.options["topic"] not in names:
             raise ConfigError(f'{path}: [[feeds]] "{f.name}": key "topic": no topic named "{f.options["topic"]}"')
-    return Config(path, url or sqlite_url_beside(path), topics, feeds)
+    alerts = tuple(_alert(where, raw, i, names) for i, raw in enumerate(where.array(doc, "alerts")))
+    where.unique([a.name for a in alerts], "alerts")
+    return Config(path, url or sqlite_url_beside(path), topics, feeds, alerts)
 
 
 def sqlite_url_beside(path: Path) -> str:
@@ -168,6 +193,55 @@ def _feed(where: _Where, raw: object, i: int) -> Feed:
     return Feed(name, kind, _interval(where, table, at), options, secrets)
 
 
+def _alert(where: _Where, raw: object, i: int, topics: set[str]) -> AlertRule:
+    table = where.table(raw, f"[[alerts]] #{i + 1}")
+    name = where.string(table, "name", f"[[alerts]] #{i + 1}", required=True)
+    assert name is not None
+    at = f'[[alerts]] "{name}"'
+    where.unknown(table, ALERT_KEYS, at)
+    topic = where.string(table, "topic", at)
+    if topic is not None and topic not in topics:
+        raise where.error(at, "topic", f'no topic named "{topic}"')
+    on = where.strings(table, "on", at) if "on" in table else ["new_story", "spike"]
+    if not on:
+        raise where.error(at, "on", f"needs at least one event ({', '.join(ALERT_EVENTS)})")
+    for event in on:
+        if event not in ALERT_EVENTS:
+            raise where.error(at, "on", f'unknown event "{event}" (one of {", ".join(ALERT_EVENTS)})')
+    return AlertRule(
+        name=name,
+        topic=topic,
+        on=tuple(dict.fromkeys(on)),
+        min_size=where.whole(table, "min_size", at, default=3, most=MAX_STORY_SIZE),
+        max_per_hour=where.whole(table, "max_per_hour", at, default=20, most=MOST_PER_HOUR),
+        **_channel(where, table, at),
+    )
+
+
+def _channel(where: _Where, table: Mapping[str, Any], at: str) -> dict[str, Any]:
+    """Exactly one of notify, notify_env and exec. Error messages never quote a URL: it may hold a token."""
+    given = [key for key in CHANNEL_KEYS if key in table]
+    if not given:
+        raise where.error(at, "notify", 'an alert needs one of "notify" (an Apprise URL), "notify_env" or "exec"')
+    if len(given) > 1:
+        others = f'this alert has "{given[0]}" too'
+        raise where.error(at, given[1], f'give only one of "notify", "notify_env" and "exec" ({others})')
+    key = given[0]
+    if key == "exec":
+        argv = table["exec"]
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) and a for a in argv):
+            raise where.error(at, "exec", "must be a command as a list of strings, like [\"notify-send\", \"monitor\"]")
+        return {"exec": tuple(argv)}
+    value = table[key]
+    if key == "notify_env":
+        if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
+            raise where.error(at, key, "must be the name of an environment variable, like ALERT_URL")
+        return {"notify_env": value}
+    if not isinstance(value, str) or not _URL_SCHEME.match(value.strip()):
+        raise where.error(at, key, 'must be an Apprise URL, like "ntfy://ntfy.sh/my-topic"')
+    return {"notify": value.strip()}
+
+
 def _interval(where: _Where, table: Mapping[str, Any], at: str) -> float:
     raw = table.get("interval")
     if raw is None:
@@ -238,6 +312,12 @@ class _Where:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.error(at, key, "must be a list of non-empty strings")
+        return value
+
+    def whole(self, table: Mapping[str, Any], key: str, at: str, *, default: int, most: int) -> int:
+        value = table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+            raise self.error(at, key, f"must be a whole number from 1 to {most:,}")
         return value
 
     def unique(self, names: list[str], table: str) -> None:

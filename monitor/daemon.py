@@ -19,7 +19,7 @@ from monitor.config import Config, Feed
 from monitor.feedstate import Polled, after_failure, after_success
 from monitor.fetch import Fetcher
 from monitor.output import short_time
-from monitor.pipeline import Pipeline
+from monitor.pipeline import Pipeline, Processed
 from monitor.pollerrors import InternalError, NotConfigured, PollError
 from monitor.query.pushdown import search_text
 from monitor.sources import source_for
@@ -43,6 +43,14 @@ class Tally:
     new_posts: int = 0
     new_matches: int = 0
     failing: set[str] = field(default_factory=set)
+
+    def count(self, name: str, *, failed: bool, done: Processed | None = None) -> None:
+        self.polled += 1
+        if done is not None:
+            self.new_posts += done.fresh
+            self.new_matches += done.stored
+        if failed:
+            self.failing.add(name)
 
     def line(self) -> str:
         failing = f"{len(self.failing)} failing ({', '.join(sorted(self.failing))})" if self.failing else "0 failing"
@@ -134,30 +142,28 @@ class Daemon:
     async def poll(self, feed: Feed) -> None:
         """One poll of one feed. Never raises: every failure becomes the feed's recorded error."""
         started = time.perf_counter()
+        posts, state = await self._poll_feed(feed)
+        try:
+            done = await self._write(self.pipeline.process, posts, now=self.clock(), feed=state)
+        except Exception as e:  # a bad post or a full disk must not stop the other feeds
+            self.tally.count(feed.name, failed=True)
+            log.warning("poll %s: could not store the poll: %s", feed.name, e)
+            return
+        self.tally.count(feed.name, failed=bool(state.last_error), done=done)
+        log_poll(feed.name, state, done.stored, (time.perf_counter() - started) * 1000)
+
+    async def _poll_feed(self, feed: Feed) -> tuple[list[Post], FeedState]:
+        """The feed's posts and its new state, as the pure after_success / after_failure decide it."""
         state = await self._write(self.store.feed_state, feed.name)
         now = self.clock()
-        posts: list[Post] = []
         try:
             posts, polled = await self._fetch(feed, state, now)
         except PollError as error:
             self.sessions.pop(feed.name, None)
             if isinstance(error, NotConfigured):
                 self.unconfigured.add(feed.name)
-            state = after_failure(state, error, feed=feed, now=now, secrets=self._secrets(feed))
-        else:
-            state = after_success(state, polled, feed=feed, now=now)
-        self.tally.polled += 1
-        try:
-            done = await self._write(self.pipeline.process, posts, now=self.clock(), feed=state)
-        except Exception as e:  # a bad post or a full disk must not stop the other feeds
-            self.tally.failing.add(feed.name)
-            log.warning("poll %s: could not store the poll: %s", feed.name, e)
-            return
-        self.tally.new_posts += done.fresh
-        self.tally.new_matches += done.stored
-        if state.last_error:
-            self.tally.failing.add(feed.name)
-        log_poll(feed.name, state, done.stored, (time.perf_counter() - started) * 1000)
+            return [], after_failure(state, error, feed=feed, now=now, secrets=self._secrets(feed))
+        return posts, after_success(state, polled, feed=feed, now=now)
 
     async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> tuple[list[Post], Polled]:
         """The posts of the feed's pages and what the poll left behind; PollError however it fails."""

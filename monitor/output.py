@@ -37,6 +37,11 @@ def post_json(sp: StoredPost) -> dict[str, Any]:
 
 
 def story_json(story: Story, posts: list[StoredPost]) -> dict[str, Any]:
+    return story_fields(story) | {"posts": [post_json(p) for p in posts]}
+
+
+def story_fields(story: Story) -> dict[str, Any]:
+    """A story without its posts (an alert carries its posts beside it)."""
     return {
         "id": story.id,
         "topic": story.topic,
@@ -49,7 +54,6 @@ def story_json(story: Story, posts: list[StoredPost]) -> dict[str, Any]:
         "authors": story.authors,
         "velocity": round(story.velocity, 2),
         "spike": story.spike,
-        "posts": [post_json(p) for p in posts],
     }
 
 

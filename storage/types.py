@@ -119,6 +119,51 @@ class Batch:
     feed: FeedState | None = None  # the polled feed's new state (ingest has none)
     stories: Sequence[Story] = ()  # upserted by id: new, grown, closed
     merged: Mapping[int, int] = field(default_factory=dict)  # story id -> the story it merged into
+    alerts: Sequence[NewAlert] = ()  # into the outbox with the story change that caused them
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """An alert on its way into the outbox. (rule, event, subject) is unique: a repeat is ignored."""
+
+    rule: str
+    event: str  # new_story | spike | match | digest
+    subject: str  # what it is about: "story:12", a matched post's key, a digest's first alert
+    topic: str | None
+    story: int | None
+    payload: str  # the alert's JSON, as an exec command reads it
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedAlert:
+    """An outbox row as the sender plans with it (no payload)."""
+
+    id: int
+    rule: str
+    event: str
+    state: str  # pending | held | sent | digested
+    attempts: int
+    next_attempt: datetime | None  # pending: when it may go; held: when its digest is due
+    answer: str | None = None  # what the channel said at the last failed try
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An outbox row with its delivery so far: what `monitor alerts` and the dashboard show."""
+
+    id: int
+    rule: str
+    event: str
+    topic: str | None
+    story: int | None
+    created: datetime
+    state: str
+    attempts: int
+    next_attempt: datetime | None
+    sent: datetime | None
+    answer: str | None  # what the channel said last (an error while failing), secrets redacted
+    digest: int | None  # the digest that carried it, once held alerts were folded
+    payload: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,7 +136,7 @@ async def test_columns_widen_when_a_story_updates_in_place(tmp_path: Path) -> No
         with open_store(url) as writer:
             t = now()
             await in_thread(lambda: write(writer, now=t, stories=[
-                story(1, "Bridge closed", size=20, last=t, velocity=26.0, spike="18 posts in 10 min")]))
+                story(1, "Bridge closed", size=20, last=t, velocity=26.0, spike=True)]))
         await until(pilot, lambda: str(table.get_row("1")[1]) == "20")  # updated in place
         await until(pilot, lambda: "26.0/h" in shown(table) and "⚡" in shown(table))
 

@@ -1,0 +1,250 @@
+"""Alerts, decided: which story changes become alerts, when an alert goes, what it says. Pure.
+
+- `Alerter.decide`: the stories a poll changed and the posts it matched → alert triggers, once per
+  (rule, story, event) however often the story changes (the store's unique key keeps it so across
+  restarts; `restore` reloads what the live stories already fired).
+- `plan`: the sender's decision for one rule's queue: what to send now, what to hold past the
+  hourly budget, when the held ones go as one digest, how long a failing channel waits.
+- `alert_json`, `digest_json`, `render`: what an alert carries (the JSON an `exec` command reads)
+  and the title and text a notification shows, every string from the internet made printable.
+
+Spikes are the story room's decision (`Story.spike`, computed as of the story builder's clock); this
+module only reads it. Delivery (Apprise, exec) is monitor/channels.py; the outbox is in storage.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.config import AlertRule
+from monitor.output import iso, post_json, story_fields
+from monitor.textsafe import one_line
+from storage.types import NewPost, QueuedAlert, StoredPost, Story
+
+NEW_STORY, SPIKE, MATCH, DIGEST = "new_story", "spike", "match", "digest"
+STORY_EVENTS = (NEW_STORY, SPIKE)
+PENDING, HELD, SENT, DIGESTED = "pending", "held", "sent", "digested"
+"""An alert's states: waiting to go (or failing), held past the hourly budget, delivered, folded into a digest."""
+POSTS_PER_ALERT = 5
+DIGEST_AFTER = timedelta(minutes=10)
+"""Held alerts go as one digest this long after the first of them was held: at most six digests an hour."""
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_MOST = timedelta(hours=1)
+"""A failing channel is retried after 30 s, then twice as long each time, never more than an hour apart."""
+BUDGET_WINDOW = timedelta(hours=1)
+TEXT_WIDTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A rule that fired: the event, its story as the story builder reported it, and the post for a match."""
+
+    rule: AlertRule
+    event: str
+    story: Story | None
+    topic: str
+    post: NewPost | None = None
+
+    @property
+    def subject(self) -> str:
+        """What the alert is about, unique per (rule, event): the story, or the matched post."""
+        if self.post is not None:
+            return f"post:{self.post.post.source}\x1f{self.post.post.id}"
+        assert self.story is not None
+        return f"story:{self.story.id}"
+
+
+@dataclass
+class Alerter:
+    """The rules, and the (rule, event, story) that already fired for stories still live."""
+
+    rules: Sequence[AlertRule]
+    fired: set[tuple[str, str, int]] = field(default_factory=set)
+
+    def restore(self, fired: Iterable[tuple[str, str, int]]) -> None:
+        self.fired = set(fired)
+
+    def decide(
+        self, stories: Sequence[Story], posts: Sequence[NewPost], merged: Mapping[int, int] = {}
+    ) -> list[Trigger]:
+        """The alerts that the story changes and matched posts of one poll call for, oldest rule first."""
+        if not self.rules:
+            return []
+        triggers: list[Trigger] = []
+        for story in stories:
+            if not story.live or story.merged_into is not None:
+                self._forget(story.id)  # a closed story never grows again: nothing more to fire
+                continue
+            triggers += self._story_triggers(story)
+        by_id = {s.id: s for s in stories}
+        for item in posts:
+            for match in item.matches:
+                story_id = item.stories.get(match.topic)
+                joined = by_id.get(merged.get(story_id, story_id)) if story_id is not None else None
+                triggers += [Trigger(rule, MATCH, joined, match.topic, item)
+                             for rule in self._rules_for(match.topic, MATCH)]
+        return triggers
+
+    def _story_triggers(self, story: Story) -> list[Trigger]:
+        due = []
+        for event, reached in ((NEW_STORY, None), (SPIKE, story.spike is not None)):
+            for rule in self._rules_for(story.topic, event):
+                key = (rule.name, event, story.id)
+                if key in self.fired or not (reached if reached is not None else story.size >= rule.min_size):
+                    continue
+                self.fired.add(key)
+                due.append(Trigger(rule, event, story, story.topic))
+        return due
+
+    def _rules_for(self, topic: str, event: str) -> list[AlertRule]:
+        return [r for r in self.rules if event in r.on and r.topic in (None, topic)]
+
+    def _forget(self, story_id: int) -> None:
+        self.fired = {key for key in self.fired if key[2] != story_id} if self.fired else self.fired
+
+
+# -- what an alert carries ---------------------------------------------------------------------------
+
+
+def alert_json(trigger: Trigger, posts: Sequence[StoredPost], now: datetime) -> dict[str, Any]:
+    """The alert as an `exec` command reads it: event, topic, the story as it stood, its newest posts."""
+    story = trigger.story
+    return {
+        "event": trigger.event,
+        "rule": trigger.rule.name,
+        "topic": trigger.topic,
+        "at": iso(now),
+        "story": story_fields(story) if story is not None else None,
+        "posts": [post_json(p) for p in newest(posts)],
+    }
+
+
+def newest(posts: Iterable[StoredPost], limit: int = POSTS_PER_ALERT) -> list[StoredPost]:
+    unique = {(p.post.source, p.post.id): p for p in posts}
+    return sorted(unique.values(), key=lambda p: p.post.published, reverse=True)[:limit]
+
+
+def stored_view(item: NewPost, topic: str, story: int | None) -> StoredPost:
+    """A post of this poll, not yet stored, as the store would give it back for `topic`."""
+    match = next((m for m in item.matches if m.topic == topic), None)
+    return StoredPost(
+        post=item.post,
+        topics=tuple(m.topic for m in item.matches),
+        matched=match.terms if match else (),
+        score=match.score if match else 0.0,
+        story=story,
+        duplicate_of=item.duplicate_of,
+    )
+
+
+def digest_json(rule: str, topic: str | None, alerts: Sequence[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
+    """One alert standing for `alerts` held past the rule's hourly budget: how many, of which stories."""
+    stories: dict[int, Mapping[str, Any]] = {}
+    counts: Counter[int] = Counter()
+    for alert in alerts:
+        story = alert.get("story")
+        if isinstance(story, Mapping) and isinstance(story.get("id"), int):
+            stories[story["id"]] = story  # the latest snapshot of each story wins
+            counts[story["id"]] += 1
+    posts = [p for alert in alerts for p in alert.get("posts", [])]
+    posts.sort(key=lambda p: str(p.get("published") or ""), reverse=True)
+    return {
+        "event": DIGEST,
+        "rule": rule,
+        "topic": topic,
+        "at": iso(now),
+        "count": len(alerts),
+        "events": dict(Counter(str(a.get("event")) for a in alerts)),
+        "since": min((str(a.get("at")) for a in alerts), default=None),
+        "story": None,
+        "stories": [stories[sid] for sid, _ in counts.most_common(POSTS_PER_ALERT)],
+        "posts": posts[:POSTS_PER_ALERT],
+    }
+
+
+def render(alert: Mapping[str, Any]) -> tuple[str, str]:
+    """The title and plain text of a notification; every string from the internet made printable."""
+    event, topic = alert.get("event"), one_line(str(alert.get("topic") or "every topic"), 60)
+    story: Mapping[str, Any] = alert.get("story") or {}
+    if event == DIGEST:
+        title = f"monitor: {alert.get('count', 0)} more alerts in {topic}"
+        lines = [f"Past the hourly limit of rule {one_line(str(alert.get('rule')), 40)}. The busiest stories:"]
+        lines += [f"- {one_line(str(s.get('label') or ''), 100)} ({_story_facts(s)})" for s in alert.get("stories", [])]
+    else:
+        title = _TITLES.get(str(event), "monitor: {topic}").format(topic=topic)
+        lines = [one_line(str(story.get("label") or ""), 120), _story_facts(story)] if story else []
+        if story.get("spike"):
+            lines.append(f"⚡ {one_line(str(story['spike']), 120)}")
+    if alert.get("posts"):
+        lines += ["", *(_post_line(p) for p in alert["posts"])]
+    return title, "\n".join(lines)
+
+
+_TITLES = {
+    NEW_STORY: "monitor: new story in {topic}",
+    SPIKE: "monitor: a story in {topic} is spiking",
+    MATCH: "monitor: new post in {topic}",
+}
+
+
+def _story_facts(story: Mapping[str, Any]) -> str:
+    """'12 posts · from bbc, reuters · 9/h'."""
+    sources = [one_line(str(s), 30) for s in story.get("sources", [])]
+    shown = ", ".join(sources[:4]) + (f" and {len(sources) - 4} more" if len(sources) > 4 else "")
+    size, rate = story.get("size", 0), story.get("velocity")
+    parts = [f"{size} post{'' if size == 1 else 's'}", f"from {shown}" if shown else "",
+             f"{rate:g}/h" if isinstance(rate, int | float) and rate else ""]
+    return " · ".join(p for p in parts if p)
+
+
+def _post_line(post: Mapping[str, Any]) -> str:
+    """'- author: first words of the post https://link'."""
+    who = one_line(str(post.get("author") or post.get("source") or ""), 40)
+    text = one_line(str(post.get("title") or post.get("text") or ""), TEXT_WIDTH)
+    url = one_line(str(post.get("url") or ""), 300)
+    return f"- {who}: {text} {url}".rstrip()
+
+
+# -- when alerts go ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the sender does with one rule's queue now."""
+
+    hold: tuple[int, ...] = ()  # past the hourly budget: wait for a digest
+    digest: tuple[int, ...] = ()  # held alerts whose digest is due: fold them into one alert
+    send: tuple[int, ...] = ()  # due now, oldest first; the sender stops at the first that fails
+    ready: bool = True  # False while the channel waits out a failure's retry time
+
+
+def plan(rule: AlertRule, queue: Sequence[QueuedAlert], sent_last_hour: int, now: datetime) -> Plan:
+    """The rule's next moves, given its pending and held alerts and how many it sent in the last hour.
+
+    Alerts beyond `max_per_hour` are held, and go as one digest `DIGEST_AFTER` after the first of
+    them was held. A channel that failed waits out its retry time before anything else goes to it.
+    """
+    pending = sorted((q for q in queue if q.state == PENDING), key=lambda q: q.id)
+    singles = [q for q in pending if q.event != DIGEST]
+    budget = max(0, rule.max_per_hour - sent_last_hour)
+    hold = tuple(q.id for q in singles[budget:])
+    held = [q for q in queue if q.state == HELD]
+    digest_due = min((q.next_attempt for q in held if q.next_attempt is not None), default=None)
+    digest = tuple(sorted([q.id for q in held] + list(hold))) if digest_due and digest_due <= now else ()
+    ready = not any(q.attempts and q.next_attempt and q.next_attempt > now for q in pending)
+    send = tuple(
+        q.id for q in pending if q.id not in hold and (q.next_attempt is None or q.next_attempt <= now)
+    ) if ready else ()
+    return Plan(hold, digest, send, ready)
+
+
+def retry_at(attempts: int, now: datetime, rng: random.Random | None = None) -> datetime:
+    """When to try a failing channel again after `attempts` failures: doubling, capped, jittered
+    over its upper half so channels that failed together do not retry together."""
+    ceiling: timedelta = min(RETRY_FIRST * 2 ** min(max(attempts - 1, 0), 20), RETRY_MOST)
+    return now + ceiling * (rng or random.Random()).uniform(0.5, 1.0)
