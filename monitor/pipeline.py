@@ -8,13 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from monitor.adaptive import AdaptiveMatcher
 from monitor.config import Topic
 from monitor.dedup import Deduper
-from monitor.match import Matcher, compile_topics
 from monitor.storybuilder import StoryBuilder
 from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
-from storage.types import Batch, FeedState, NewPost, Post, StoredPost, Story
+from storage.types import Batch, FeedState, LearnedTerm, NewPost, Post, StoredPost, Story
 
 RESTORE_WINDOW = timedelta(days=3)
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones disagree; a date further ahead is wrong
@@ -64,15 +64,19 @@ class Pipeline:
 
     def __init__(self, store: PipelineStore, topics: Sequence[Topic], *, now: datetime) -> None:
         self.store = store
-        self.matcher: Matcher = compile_topics(topics)
+        self._config_topics = tuple(topics)
         self._topics = [t.name for t in topics]
         self.featurizer = Featurizer()  # one tokenisation per post, shared by dedup and every topic
         self.restore(now)
 
     def restore(self, now: datetime) -> None:
-        """Rebuild the duplicate index and live stories from the store's recent window."""
+        """Rebuild the duplicate index, live stories and learned terms from the store's recent window."""
         since = now - RESTORE_WINDOW
         window = self.store.live_window(since)
+        self.topics = AdaptiveMatcher(self._config_topics)
+        for sp in sorted(window, key=lambda sp: sp.post.published):
+            if sp.duplicate_of is None:  # each confident post teaches again, in order, as it did
+                self.topics.teach(sp.post, self.topics.match(sp.post), sp.post.published)
         self._ids = itertools.count(self.store.max_story_id() + 1)
         self.deduper = Deduper(featurizer=self.featurizer)
         self.deduper.restore({(sp.post.source, sp.post.id): sp.post for sp in window}.values())
@@ -96,12 +100,14 @@ class Pipeline:
         new: list[NewPost] = []
         merged: dict[int, int] = {}
         for post in sorted(fresh, key=lambda p: p.published):
-            matches = self.matcher.match(post)
+            matches = self.topics.match(post)
             if not matches:
                 continue
             at = post.published if replay else min(post.published, now)
             features = self.featurizer(post)
             duplicate_of = self.deduper.check(post, features)
+            if duplicate_of is None:
+                self.topics.teach(post, matches, at)
             story_of: dict[str, int] = {}  # topic -> story id
             for match in matches:
                 assignment = self._builder(match.topic).add(post, at, duplicate_of, features)
@@ -114,12 +120,24 @@ class Pipeline:
         stories = [s for c in self.builders.values() for s in c.changed()]
         if feed is not None:
             feed = replace(feed, posts_matched=feed.posts_matched + len(new))
-        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged)
+        self.topics.refresh(clock)
+        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, learned=self._learned())
         try:
-            return Processed(fresh=len(fresh), stored=self.store.write(batch, now))
+            stored = self.store.write(batch, now)
         except StorageError:
             self.restore(now)
             raise
+        self.topics.changed = False
+        return Processed(fresh=len(fresh), stored=stored)
+
+    def _learned(self) -> dict[str, list[LearnedTerm]] | None:
+        """Every learning topic's terms, when they changed since the last write."""
+        if not self.topics.changed:
+            return None
+        learned: dict[str, list[LearnedTerm]] = {name: [] for name in self.topics.learners}
+        for term in self.topics.learned():
+            learned[term.topic].append(term)
+        return learned
 
     def _fresh(self, posts: Iterable[Post]) -> list[Post]:
         unique = {(p.source, p.id): p for p in posts}
