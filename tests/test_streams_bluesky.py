@@ -4,9 +4,12 @@ oversize frames), and the daemon keeps only what matches, once, whatever the con
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -191,8 +194,6 @@ async def test_a_restart_resumes_from_the_stored_cursor_minus_a_few_seconds(
 
 def test_status_shows_each_stream(tmp_path: Path) -> None:
     """`monitor status` from what the daemon reported: connected since, frames/s, matched/s, lag."""
-    from datetime import UTC, datetime
-
     from storage.store import open_store
     from storage.types import StreamStatus
 
@@ -211,3 +212,54 @@ def test_status_shows_each_stream(tmp_path: Path) -> None:
     code, out, err = run_cli("status", "--json", "--config", str(config))
     stream = json.loads(out)["streams"][0]
     assert stream["name"] == "live" and stream["frames_per_s"] == 812.5 and stream["cursor_lag_s"] == 0.8
+
+
+async def test_a_slow_store_fills_a_bounded_backlog_pauses_the_stream_and_loses_no_matched_post(
+    stream_world, server: FixtureServer, shared: Path
+) -> None:
+    views = js.recorded_views(shared)
+    server.routes["/xrpc/app.bsky.actor.getProfiles"] = profiles_route(views)
+    frames = [js.post_frame(v, T0 + i * STEP) for i, v in enumerate(views)]
+    with js.Jetstream(frames) as jet:
+        w = stream_world(feeds(jet, server), settings=replace(FAST, backlog=4, batch=4))
+        gate = asyncio.Event()
+        write = w.daemon.streams.lent.write
+
+        async def slow(fn: Callable[..., Any], *args: object, **kwargs: object) -> Any:
+            if getattr(fn, "__name__", "") == "_store":  # the stream's batches wait; state and status do not
+                await gate.wait()
+            return await write(fn, *args, **kwargs)
+
+        w.daemon.streams.lent = replace(w.daemon.streams.lent, write=slow)
+        await w.start()
+        stream = w.stream("bsky-live")
+        await until(lambda: any(s.queue_full for s in w.store.streams()), "status to say the queue is full")
+        held = stream.meter.matched
+        assert 4 < held <= 4 + 4, "at most a batch in the store's hands and a full backlog: nothing more read"
+        assert stream.meter.frames < len(frames)
+        w.daemon.store.heartbeat(datetime.now(UTC))
+        code, out, _ = run_cli("status", "--config", str(w.config_path))
+        assert code == 0 and "queue full: 4 matched posts wait for the store, reading paused" in out
+        gate.set()
+        await until(lambda: w.store.feed_state("bsky-live").cursor.get("time_us") == str(frames[-1].time_us),
+                    "the last cursor")
+        await w.stop()
+    assert set(w.stored()) == matching(views), "every matched post stored once the store caught up"
+
+
+def test_the_readmes_three_lines_watch_bluesky_live(tmp_path: Path) -> None:
+    from monitor.config import parse
+    from monitor.sources.base import PollContext
+    from monitor.sources.bluesky_stream import connect
+    from tests.support.cli import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"To watch Bluesky live for your topics, three lines:\s*```toml\n(.*?)```", readme, re.DOTALL)
+    assert block, "the README's three lines are gone"
+    lines = block.group(1).strip().splitlines()
+    assert len(lines) == 3
+    config = parse('[[topics]]\nname = "t"\nkeywords = ["volcano"]\n' + block.group(1), tmp_path / "feeds.toml")
+    feed = config.feeds[0]
+    assert feed.type == "bluesky-stream"
+    request = connect(PollContext(feed.name, feed.options))
+    assert request.url.startswith("wss://jetstream2.us-east.bsky.network/subscribe?wantedCollections=app.bsky.feed.post")

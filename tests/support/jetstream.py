@@ -77,6 +77,15 @@ MALFORMED: tuple[str | bytes, ...] = (
 )
 
 
+def many(views: list[dict[str, Any]], count: int, start_us: int, step_us: int) -> list[Sent]:
+    """`count` post frames cycling through `views`, each a post of its own (the record key numbered)."""
+    frames = []
+    for n in range(count):
+        view = views[n % len(views)]
+        frames.append(post_frame({**view, "uri": f"{view['uri']}n{n}"}, start_us + n * step_us))
+    return frames
+
+
 def recorded_views(shared: Path) -> list[dict[str, Any]]:
     """Every post view in the recorded Bluesky API answers, once each, oldest first."""
     folder = shared / "data/api/bluesky"
@@ -108,6 +117,8 @@ class Jetstream:
     frames: list[Sent]
     drops: dict[int, int] = field(default_factory=dict)
     honour_size: bool = True
+    pace: float = 0.0
+    """Seconds between frames (0: as fast as the connection takes them)."""
     connections: list[Connection] = field(default_factory=list)
     url: str = ""
 
@@ -169,6 +180,8 @@ class Jetstream:
                     return
                 await ws.send(frame.data)
                 connection.sent += 1
+                if self.pace:
+                    await asyncio.sleep(self.pace)
             assert self._more is not None  # the frames ran out: quiet until more come or the client leaves
             more, closed = asyncio.ensure_future(self._more.wait()), asyncio.ensure_future(ws.wait_closed())
             await asyncio.wait({more, closed}, return_when=asyncio.FIRST_COMPLETED)

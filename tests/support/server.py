@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +26,8 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    chunks: Iterable[bytes] | None = None
+    """A body sent piece by piece as the iterable gives it, then the connection closed (a stream)."""
 
 
 Route = Reply | Callable[[Seen], Reply]
@@ -64,11 +66,22 @@ class FixtureServer:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
+                if reply.chunks is not None:
+                    self._stream(reply.chunks)
+                    return
                 if "content-length" not in {k.lower() for k in reply.headers}:
                     self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(reply.body)
+
+            def _stream(self, chunks: Iterable[bytes]) -> None:
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                for chunk in chunks:
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
 
             do_GET = do_POST = do_HEAD = _serve
 
