@@ -95,6 +95,7 @@ class StreamRunner:
         for name, feed in wanted.items():
             if name not in self.streams:
                 self.streams[name] = Stream(feed, self.lent, self.settings)
+                self.streams[name].task.add_done_callback(_report_end)
 
     async def close(self) -> None:
         """Stop reading every stream, store what matched, and return."""
@@ -108,6 +109,12 @@ class StreamRunner:
         stream.stop()
         self._retiring.add(stream.task)
         stream.task.add_done_callback(self._retiring.discard)
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    """A stream's task ends when it is stopped or cannot be read as configured; anything else is a bug."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("%s stopped: %s: %s", task.get_name(), type(error).__name__, error, exc_info=error)
 
 
 class Stream:

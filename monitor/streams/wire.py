@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidHandshake, InvalidStatus, InvalidURI
 
 from monitor.clock import Clock
 from monitor.fetch import DEFAULT_USER_AGENT, Fetcher, size_text, status_error
@@ -60,17 +60,19 @@ async def websocket(request: Request, *, max_frame: int, idle: float, clock: Clo
 
 
 async def _messages(connection: ClientConnection, max_frame: int, idle: float) -> Frames:
-    """Messages until the server closes; FetchError after `idle` seconds without one. (The deadline
-    moves at most every idle/4 s: rescheduling a timer per frame would cost more than the frame.)"""
+    """Messages until the server closes; FetchError when one does not come within `idle` seconds.
+    The deadline runs only while waiting for the next frame: a reader paused by a full backlog is
+    not a quiet stream."""
     loop = asyncio.get_running_loop()
     try:
-        async with asyncio.timeout(idle) as deadline:
-            moved = loop.time()
-            async for message in connection:
-                now = loop.time()
-                if now - moved > idle / 4:
-                    deadline.reschedule(now + idle)
-                    moved = now
+        async with asyncio.timeout(None) as deadline:
+            while True:
+                deadline.reschedule(loop.time() + idle)
+                try:
+                    message = await connection.recv()
+                except ConnectionClosedOK:
+                    return
+                deadline.reschedule(None)
                 yield (message if len(message) <= max_frame else None), ""
     except TimeoutError:
         raise FetchError(f"no frame for {idle:g} s: connecting again") from None
