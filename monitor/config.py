@@ -6,7 +6,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ MAX_INTERVAL = 30 * 86400.0
 """A month: longer is a typo, and far longer overflows the scheduler's datetimes."""
 FEED_KEYS = frozenset({"name", "type", "interval"})
 """Keys every feed has; the rest are its kind's (`SourceType` in monitor.sources)."""
-TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article"})
+TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article", "learn", "forget"})
 ALERT_KEYS = frozenset({"name", "topic", "on", "min_size", "notify", "notify_env", "exec", "max_per_hour"})
 ALERT_EVENTS = ("new_story", "spike", "match")
 CHANNEL_KEYS = ("notify", "notify_env", "exec")
@@ -47,6 +47,8 @@ class Topic:
     weights: Mapping[str, float] = field(default_factory=dict)
     threshold: float | None = None
     article: str | None = None
+    learn: bool = True  # a weighted topic learns terms from its confident matches (monitor/learning.py)
+    forget: tuple[str, ...] = ()  # learned terms the user removed: never learned again
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +118,22 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
     where.unique([f.name for f in feeds], "feeds")
     names = {t.name for t in topics}
     for f in feeds:
-        if "topic" in f.options and f.options["topic"] not in names:
-            raise ConfigError(f'{path}: [[feeds]] "{f.name}": key "topic": no topic named "{f.options["topic"]}"')
+        _check_topic(path, f, names)
     alerts = tuple(_alert(where, raw, i, names) for i, raw in enumerate(where.array(doc, "alerts")))
     where.unique([a.name for a in alerts], "alerts")
     return Config(path, url or sqlite_url_beside(path), topics, feeds, alerts)
+
+
+def check_feed(table: Mapping[str, object], path: Path, topics: Collection[str]) -> Feed:
+    """One [[feeds]] table checked as `parse` checks it, `topics` being the topic names it may name."""
+    feed = _feed(_Where(path), dict(table), 0)
+    _check_topic(path, feed, topics)
+    return feed
+
+
+def _check_topic(path: Path, feed: Feed, topics: Collection[str]) -> None:
+    if "topic" in feed.options and feed.options["topic"] not in topics:
+        raise ConfigError(f'{path}: [[feeds]] "{feed.name}": key "topic": no topic named "{feed.options["topic"]}"')
 
 
 def sqlite_url_beside(path: Path) -> str:
@@ -134,6 +147,17 @@ def parse_interval(value: str) -> float | None:
         return None
     d, h, mi, s = (int(g) if g else 0 for g in m.groups())
     return float(((d * 24 + h) * 60 + mi) * 60 + s)
+
+
+def format_interval(seconds: float) -> str:
+    """Seconds → the shortest duration `parse_interval` reads back: 300 → '5m', 5400 → '1h30m'."""
+    rest = round(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts) or "0s"
 
 
 def _topic(where: _Where, raw: object, i: int) -> Topic:
@@ -165,6 +189,8 @@ def _topic(where: _Where, raw: object, i: int) -> Topic:
         weights={k: float(v) for k, v in weights.items()},
         threshold=None if threshold is None else float(threshold),
         article=where.string(table, "article", at),
+        learn=where.boolean(table, "learn", at, default=True),
+        forget=tuple(where.strings(table, "forget", at)),
     )
 
 
@@ -306,6 +332,12 @@ class _Where:
             return None
         if not isinstance(value, str) or not value.strip():
             raise self.error(at, key, "must be a non-empty string")
+        return value
+
+    def boolean(self, table: Mapping[str, Any], key: str, at: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(at, key, "must be true or false")
         return value
 
     def strings(self, table: Mapping[str, Any], key: str, at: str) -> list[str]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
-from collections.abc import Mapping
+import tomllib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import tomlkit
 from tomlkit.items import AoT, Item, Key, Table
@@ -105,6 +108,24 @@ def upsert_topic(path: Path, values: Mapping[str, object], hashtag: str | None =
     return new_text
 
 
+def forget_term(path: Path, topic: str, term: str) -> str:
+    """Add `term` to the topic's `forget` list (comments kept, written atomically); return the new text."""
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise config.ConfigError(f"{path}: cannot read: {e}") from None
+    except tomlkit.exceptions.TOMLKitError as e:
+        raise config.ConfigError(f"{path}: not valid TOML: {e}") from None
+    table = next(t for t in doc.get("topics", []) if t.get("name") == topic)
+    forgotten = table.setdefault("forget", tomlkit.array())
+    if term.casefold() not in {str(f).casefold() for f in forgotten}:
+        forgotten.append(term)
+    new_text = tomlkit.dumps(doc)
+    config.parse(new_text, path)
+    write_atomically(path, new_text)
+    return new_text
+
+
 def _put_topic(doc: tomlkit.TOMLDocument, values: dict[str, object]) -> None:
     topics = doc.get("topics")
     if topics is None:
@@ -163,6 +184,99 @@ def _fill(table: Table, values: dict[str, object]) -> None:
             table[key] = value
     if not any(isinstance(v, Mapping) for v in values.values()):
         table.add(tomlkit.nl())
+
+
+_FEEDS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*feeds[ \t]*\]\][ \t]*(?:#.*)?$", re.MULTILINE)
+_ANY_HEADER = re.compile(r"^[ \t]*\[\[?[ \t]*[A-Za-z0-9_.\"' -]+\]\]?[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def add_feeds(path: Path, tables: Sequence[Mapping[str, str]]) -> str:
+    """Append [[feeds]] tables after the last one (or at the end); return the new text.
+
+    Only the new tables' lines are inserted: every other byte of the file stays as it was. The result
+    is checked like a hand edit (monitor.config) and written atomically; ConfigError otherwise.
+    """
+    text = _read_feeds_file(path) if path.exists() else HEADER
+    before = _parsed(path, text)
+    spans = _feed_spans(path, text, before)
+    at = spans[-1][1] if spans else len(text)
+    block = "".join("\n" + tomlkit.dumps({"feeds": [dict(t)]}) for t in tables)
+    if at == 0:
+        block = block.lstrip("\n")
+    elif not text[:at].endswith("\n"):
+        block = "\n" + block
+    new_text = text[:at] + block + text[at:]
+    _check_edit(path, before, new_text, [*before.get("feeds", []), *map(dict, tables)])
+    write_atomically(path, new_text)
+    return new_text
+
+
+def remove_feed(path: Path, name: str) -> str:
+    """Delete the [[feeds]] table named `name` (its lines and the blank line before it); return the new text.
+
+    Comments after the table's last key stay: they head whatever follows it.
+    """
+    text = _read_feeds_file(path)
+    before = _parsed(path, text)
+    feeds = before.get("feeds", [])
+    spans = _feed_spans(path, text, before)
+    index = next(i for i, feed in enumerate(feeds) if feed.get("name") == name)
+    start, end = spans[index]
+    if text[:start].endswith("\n\n"):
+        start -= 1
+    new_text = text[:start] + text[end:]
+    _check_edit(path, before, new_text, feeds[:index] + feeds[index + 1:])
+    write_atomically(path, new_text)
+    return new_text
+
+
+def _read_feeds_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise config.ConfigError(f"{path}: no such file (create one with `monitor init ARTICLE`)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise config.ConfigError(f"{path}: cannot read: {e}") from None
+
+
+def _parsed(path: Path, text: str) -> dict[str, Any]:
+    """The file's TOML once it passes the strict checks: an edit starts from a file that loads."""
+    config.parse(text, path)
+    return tomllib.loads(text)
+
+
+def _feed_spans(path: Path, text: str, parsed: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """Where each [[feeds]] table's own lines start and end, in file order: from its header to its last
+    key, without the comments and blank lines after that (they head the next table)."""
+    headers = [m.start() for m in _ANY_HEADER.finditer(text)]
+    spans = []
+    for found in _FEEDS_HEADER.finditer(text):
+        following = next((h for h in headers if h > found.start()), len(text))
+        spans.append((found.start(), _own_end(text, found.start(), following)))
+    if len(spans) != len(parsed.get("feeds", [])):
+        raise _unsafe(path)
+    return spans
+
+
+def _own_end(text: str, start: int, end: int) -> int:
+    lines = text[start:end].splitlines(keepends=True)
+    while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()
+    return start + sum(map(len, lines))
+
+
+def _check_edit(path: Path, before: Mapping[str, Any], new_text: str, feeds: list[dict[str, Any]]) -> None:
+    """The edited text loads, holds exactly `feeds`, and everything else as it was."""
+    config.parse(new_text, path)
+    after = tomllib.loads(new_text)
+    rest_before = {k: v for k, v in before.items() if k != "feeds"}
+    if after.get("feeds", []) != feeds or {k: v for k, v in after.items() if k != "feeds"} != rest_before:
+        raise _unsafe(path)
+
+
+def _unsafe(path: Path) -> config.ConfigError:
+    return config.ConfigError(f"{path}: its [[feeds]] tables are laid out in a way this command cannot edit "
+                              "safely; the file is unchanged (edit it by hand)")
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -9,14 +9,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from monitor.adaptive import AdaptiveMatcher
 from monitor.alerts import Alerter, Trigger, alert_json, stored_view
 from monitor.cluster import Clusterer
 from monitor.config import AlertRule, Topic
 from monitor.dedup import Deduper
-from monitor.match import Matcher, compile_topics
 from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
-from storage.types import Batch, FeedState, NewAlert, NewPost, Post, StoredPost, Story
+from storage.types import Batch, FeedState, LearnedTerm, NewAlert, NewPost, Post, StoredPost, Story
 
 RESTORE_WINDOW = timedelta(days=3)
 POSTS_READ = 5  # a story alert carries its newest posts
@@ -74,16 +74,20 @@ class Pipeline:
     ) -> None:
         """`alerts`: the rules whose alerts go into the outbox with the story changes that fire them."""
         self.store = store
-        self.matcher: Matcher = compile_topics(topics)
+        self._config_topics = tuple(topics)
         self._topics = [t.name for t in topics]
         self.featurizer = Featurizer()  # one tokenisation per post, shared by dedup and every topic
         self.alerter = Alerter(alerts)
         self.restore(now)
 
     def restore(self, now: datetime) -> None:
-        """Rebuild the duplicate index and live stories from the store's recent window."""
+        """Rebuild the duplicate index, live stories and learned terms from the store's recent window."""
         since = now - RESTORE_WINDOW
         window = self.store.live_window(since)
+        self.topics = AdaptiveMatcher(self._config_topics)
+        for sp in sorted(window, key=lambda sp: sp.post.published):
+            if sp.duplicate_of is None:  # each confident post teaches again, in order, as it did
+                self.topics.teach(sp.post, self.topics.match(sp.post), sp.post.published)
         self._ids = itertools.count(self.store.max_story_id() + 1)
         self.deduper = Deduper(featurizer=self.featurizer)
         self.deduper.restore({(sp.post.source, sp.post.id): sp.post for sp in window}.values())
@@ -109,12 +113,14 @@ class Pipeline:
         new: list[NewPost] = []
         merged: dict[int, int] = {}
         for post in sorted(fresh, key=lambda p: p.published):
-            matches = self.matcher.match(post)
+            matches = self.topics.match(post)
             if not matches:
                 continue
             at = post.published if replay else min(post.published, now)
             features = self.featurizer(post)
             duplicate_of = self.deduper.check(post, features)
+            if duplicate_of is None:
+                self.topics.teach(post, matches, at)
             clusters: dict[str, int] = {}
             for match in matches:
                 assignment = self._clusterer(match.topic).add(post, at, duplicate_of, features)
@@ -127,14 +133,26 @@ class Pipeline:
         stories = [s for c in self.clusterers.values() for s in c.changed()]
         if feed is not None:
             feed = replace(feed, posts_matched=feed.posts_matched + len(new))
+        self.topics.refresh(clock)
         triggers = self.alerter.decide(stories, new, merged)
         alerts = [self._alert(trigger, new, clock) for trigger in triggers]
-        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, alerts=alerts)
+        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, learned=self._learned(), alerts=alerts)
         try:
-            return Processed(fresh=len(fresh), stored=self.store.write(batch, now))
+            stored = self.store.write(batch, now)
         except StorageError:
             self.restore(now)
             raise
+        self.topics.changed = False
+        return Processed(fresh=len(fresh), stored=stored)
+
+    def _learned(self) -> dict[str, list[LearnedTerm]] | None:
+        """Every learning topic's terms, when they changed since the last write."""
+        if not self.topics.changed:
+            return None
+        learned: dict[str, list[LearnedTerm]] = {name: [] for name in self.topics.learners}
+        for term in self.topics.learned():
+            learned[term.topic].append(term)
+        return learned
 
     def _alert(self, trigger: Trigger, new: Sequence[NewPost], now: datetime) -> NewAlert:
         """The trigger as an outbox row carrying its story and newest posts (stored and of this poll)."""

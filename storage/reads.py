@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, Select, and_, exists, func, or_, select,
 
 from storage import tables as t
 from storage import text_search
-from storage.types import Alert, DaemonInfo, FeedState, Post, QueuedAlert, Stats, StoredPost, Story
+from storage.types import Alert, DaemonInfo, FeedState, LearnedTerm, Post, QueuedAlert, Stats, StoredPost, Story
 from storage.writes import CHUNK
 
 Key = tuple[str, str]
@@ -258,6 +258,23 @@ def stats(conn: Connection, now: datetime) -> Stats:
     ok, failing = feed_health(conn)
     last_write = conn.execute(select(t.meta.c.last_write)).scalar_one()
     return Stats(total, recent, ok, failing, last_write)
+
+
+def topic_counts(conn: Connection) -> dict[str, tuple[int, int]]:
+    """(matched posts, live stories) per topic."""
+    m, st = t.matches.c, t.stories.c
+    posts: dict[str, int] = dict(conn.execute(select(m.topic, func.count()).group_by(m.topic)).tuples().all())
+    live = select(st.topic, func.count()).where(st.live, st.merged_into.is_(None)).group_by(st.topic)
+    stories: dict[str, int] = dict(conn.execute(live).tuples().all())
+    return {name: (posts.get(name, 0), stories.get(name, 0)) for name in posts.keys() | stories.keys()}
+
+
+def learned_terms(conn: Connection, topic: str | None) -> list[LearnedTerm]:
+    lt = t.learned_terms.c
+    query = select(t.learned_terms).order_by(lt.topic, lt.weight.desc(), lt.term)
+    if topic is not None:
+        query = query.where(lt.topic == topic)
+    return [LearnedTerm(r.topic, r.term, r.weight, r.posts, r.since, r.seen) for r in conn.execute(query)]
 
 
 def daemon(conn: Connection) -> DaemonInfo | None:

@@ -25,7 +25,18 @@ from storage import migrate, reads, writes
 from storage.engine import display_url, make_engine, normalize_url, sqlite_path
 from storage.errors import StorageError
 from storage.lock import AdvisoryLock, FileLock, WriterLock
-from storage.types import Alert, Batch, DaemonInfo, FeedState, NewAlert, QueuedAlert, Stats, StoredPost, Story
+from storage.types import (
+    Alert,
+    Batch,
+    DaemonInfo,
+    FeedState,
+    LearnedTerm,
+    NewAlert,
+    QueuedAlert,
+    Stats,
+    StoredPost,
+    Story,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -242,6 +253,16 @@ class Store:
         A story counts its posts and their folded duplicates, as `posts(cluster=...)` lists them;
         every id asked for is a key, with [] for a story without posts."""
         return self._read(lambda conn: reads.recent_published(conn, story_ids, per_story))
+
+    @_wrapped
+    def topic_counts(self) -> dict[str, tuple[int, int]]:
+        """(matched posts, live stories) per stored topic."""
+        return self._read(reads.topic_counts)
+
+    @_wrapped
+    def learned_terms(self, topic: str | None = None) -> list[LearnedTerm]:
+        """What the learning topics have learned, heaviest first within each topic."""
+        return self._read(lambda conn: reads.learned_terms(conn, topic))
 
     @_wrapped
     def story(self, story_id: int) -> Story | None:

@@ -157,6 +157,19 @@ meta = Table(
     CheckConstraint("id = 1", name="single_row"),
 )
 
+# What each learning topic has learned (monitor/learning.py); the daemon replaces a topic's rows
+# whenever they change, readers (`monitor topics`, the dashboard) show them.
+learned_terms = Table(
+    "learned_terms",
+    metadata,
+    Column("topic", String(200), ForeignKey("topics.name", ondelete="CASCADE"), primary_key=True),
+    Column("term", Text, primary_key=True),
+    Column("weight", Float, nullable=False),
+    Column("posts", Float, nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("seen", UTCDateTime, nullable=False),
+)
+
 # Posts per minute of arrival (posts.seen), kept by writes: "posts in the last hour" sums <= 61 rows.
 post_minutes = Table(
     "post_minutes",

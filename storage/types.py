@@ -34,6 +34,9 @@ class Post:
     claimed_published: datetime | None = None
 
 
+LEARNED = " (learned)"  # how a learned term is marked among the terms that matched
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """Why a post belongs to a topic: the terms that matched and the relevance score."""
@@ -41,6 +44,19 @@ class Match:
     topic: str
     terms: tuple[str, ...]
     score: float = 1.0
+    confident: bool = True  # the topic's own terms reach the threshold without learned ones
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedTerm:
+    """A word or hashtag a topic learned from the posts its own terms matched (monitor/learning.py)."""
+
+    topic: str
+    term: str  # folded, as the learner counts it: "#coflood", "alluvione"
+    weight: float
+    posts: float  # how many confident posts held it lately (counts halve with time)
+    since: datetime  # when it was learned
+    seen: datetime  # the last confident post that held it
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +135,7 @@ class Batch:
     feed: FeedState | None = None  # the polled feed's new state (ingest has none)
     stories: Sequence[Story] = ()  # upserted by id: new, grown, closed
     merged: Mapping[int, int] = field(default_factory=dict)  # story id -> the story it merged into
+    learned: Mapping[str, Sequence[LearnedTerm]] | None = None  # topic -> all it has learned now (None: unchanged)
     alerts: Sequence[NewAlert] = ()  # into the outbox with the story change that caused them
 
 

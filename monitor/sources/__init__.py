@@ -35,3 +35,13 @@ def source_for(kind: str) -> Source:
 
 def type_of(kind: str) -> SourceType:
     return source_for(kind).TYPE
+
+
+def recognise(address: str) -> tuple[str, dict[str, str]] | None:
+    """The kind and feeds.toml keys of a feed address (`@user@host`, `r/NAME`, a URL ...), as the
+    first kind whose `SourceType.address` takes it says; None when no kind does."""
+    for module in _MODULES:
+        keys = module.TYPE.address(address) if module.TYPE.address else None
+        if keys:
+            return module.TYPE.name, keys
+    return None

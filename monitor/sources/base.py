@@ -7,7 +7,7 @@ remember. The fetcher and the daemon do the I/O in between.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -35,6 +35,12 @@ class SourceType:
     """Secret name (as `PollContext.secrets` holds it) → the key naming its environment variable."""
     search: Dialect | None = None
     """The search syntax of the API behind `topic = "..."`; None when the kind cannot search."""
+    address: Callable[[str], dict[str, str] | None] | None = None
+    """What `monitor feeds add` takes as a feed of this kind (a URL, `@user@host`, `r/NAME`): the text
+    → the feed's keys, or None when the text is not such an address."""
+    web_feed: Callable[[Mapping[str, str]], str | None] | None = None
+    """The feed's keys → a plain RSS URL of the same posts that any feed reader reads (for the OPML
+    export), or None where there is none (a search)."""
 
     @property
     def keys(self) -> frozenset[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,27 @@ from monitor.sources.base import Page, PollContext, Request, Response, SourceTyp
 from storage.types import Post
 
 KIND = "bluesky"
+_HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]")
+_DID = re.compile(r"did:(?:plc|web):[A-Za-z0-9._:%-]+")
+WEB = "https://bsky.app"
+
+
+def _address(text: str) -> dict[str, str] | None:
+    """A handle: `@name.example` (a handle is a domain), `name.bsky.social` without the @, or a DID."""
+    text = text.strip()
+    handle = text.removeprefix("@")
+    if _DID.fullmatch(handle):
+        return {"actor": handle}
+    if _HANDLE.fullmatch(handle) and (text.startswith("@") or handle.lower().endswith(".bsky.social")):
+        return {"actor": handle.lower()}  # handles are case-insensitive
+    return None
+
+
+def _web_feed(options: Mapping[str, str]) -> str | None:
+    """Bluesky's web app serves an actor's posts as RSS."""
+    return f"{WEB}/profile/{options['actor'].strip().lstrip('@')}/rss" if "actor" in options else None
+
+
 TYPE = SourceType(
     KIND,
     selects=("actor", "topic"),
@@ -29,6 +51,8 @@ TYPE = SourceType(
     urls=("base_url",),
     secrets={"password": "password_env"},
     search=Dialect(has_or=False, negate=None, joiner=" ", hashtags=True, fields=frozenset({"lang"})),
+    address=_address,
+    web_feed=_web_feed,
 )
 PUBLIC_BASE = "https://public.api.bsky.app"
 LOGIN_BASE = "https://bsky.social"

@@ -7,6 +7,8 @@ status they boost. An account is looked up once; its id is kept in the cursor.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -18,14 +20,36 @@ from monitor.sources.text import html_to_text
 from storage.types import Post
 
 KIND = "mastodon"
+DEFAULT_BASE = "https://mastodon.social"
+_ACCOUNT = re.compile(r"@([A-Za-z0-9_]+)@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
+
+
+def _address(text: str) -> dict[str, str] | None:
+    """`@user@host`, the way Mastodon writes an account."""
+    found = _ACCOUNT.fullmatch(text.strip())
+    return {"account": f"@{found[1]}@{found[2].lower()}"} if found else None
+
+
+def _web_feed(options: Mapping[str, str]) -> str | None:
+    """Every Mastodon server serves a hashtag's and an account's public posts as RSS."""
+    base = options.get("base_url", "").rstrip("/") or DEFAULT_BASE
+    if "hashtag" in options:
+        return f"{base}/tags/{quote(options['hashtag'].strip().lstrip('#'), safe='')}.rss"
+    if "account" in options:
+        user, _, host = _acct(options["account"]).partition("@")
+        return f"https://{host}/@{user}.rss" if host else f"{base}/@{user}.rss"
+    return None
+
+
 TYPE = SourceType(
     KIND,
     selects=("hashtag", "account", "topic"),
     urls=("base_url",),
     secrets={"token": "token_env"},
     search=Dialect(has_or=False, negate="-", joiner=" ", hashtags=True),
+    address=_address,
+    web_feed=_web_feed,
 )
-DEFAULT_BASE = "https://mastodon.social"
 LIMIT = 40
 DEFAULT_LIMIT = 20  # what Mastodon returns when a request names no limit
 

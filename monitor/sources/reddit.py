@@ -10,6 +10,7 @@ the anchor is dropped once and the newest page is filtered by time instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from monitor.pollerrors import FeedError
@@ -19,14 +20,33 @@ from monitor.sources.base import Page, PollContext, Request, Response, SourceTyp
 from storage.types import Post
 
 KIND = "reddit"
+DEFAULT_BASE = "https://www.reddit.com"
+SITE = "https://www.reddit.com"
+_SUBREDDIT = re.compile(r"/?r/([A-Za-z0-9_]{2,21})/?")
+
+
+def _address(text: str) -> dict[str, str] | None:
+    """`r/NAME`, the way Reddit writes a subreddit."""
+    found = _SUBREDDIT.fullmatch(text.strip())
+    return {"subreddit": found[1]} if found else None
+
+
+def _web_feed(options: Mapping[str, str]) -> str | None:
+    """Reddit serves a subreddit's newest posts as RSS (Atom)."""
+    if "subreddit" not in options:
+        return None
+    sub = options["subreddit"].strip().removeprefix("/").removeprefix("r/")
+    return f"{SITE}/r/{quote(sub, safe='+')}/new/.rss"
+
+
 TYPE = SourceType(
     KIND,
     selects=("subreddit", "topic"),
     urls=("base_url",),
     search=Dialect(has_or=True, negate="NOT ", joiner=" AND ", hashtags=False),
+    address=_address,
+    web_feed=_web_feed,
 )
-DEFAULT_BASE = "https://www.reddit.com"
-SITE = "https://www.reddit.com"
 LIMIT = 100
 EMPTY_POLLS_BEFORE_RESET = 5
 _UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")

@@ -40,11 +40,29 @@ from monitor.sources.text import collapse_whitespace, html_to_text
 from monitor.textsafe import one_line, strip_controls, strip_escape_sequences
 from storage.types import Post
 
+
+def _address(text: str) -> dict[str, str] | None:
+    """An http(s) URL: a feed, or a page naming its feeds; with {query} in it, a search for a topic."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # a bad IPv6 literal
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in text):
+        return None
+    return {"search_url" if "{query}" in text else "url": text}
+
+
+def _web_feed(options: Mapping[str, str]) -> str | None:
+    return options.get("url")
+
+
 TYPE = SourceType(
     "rss",
     selects=("url", "topic"),
     urls=("url", "search_url"),
     search=Dialect(has_or=True, negate="-", joiner=" ", hashtags=False),  # Google News
+    address=_address,
+    web_feed=_web_feed,
 )
 DEFAULT_SEARCH_URL = "https://news.google.com/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en"
 MAX_BODY_BYTES = 16_000_000

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from monitor.textsafe import one_line, printable, truncate
 from monitor.tui.board import Health, PostRow, StoryRow
-from storage.types import StoredPost
+from storage.types import LEARNED, StoredPost
 
 SPARK = "▁▂▃▄▅▆▇█"
 MUTED = "🔇"
@@ -62,7 +62,7 @@ def story_cells(row: StoryRow, now: datetime) -> dict[str, Text]:
 def highlighted(text: str, terms: tuple[str, ...]) -> Text:
     """`text` with each matched term highlighted (case-insensitive)."""
     body = Text(text)
-    words = [one_line(t) for t in terms if one_line(t)]
+    words = [one_line(t.removesuffix(LEARNED)) for t in terms if one_line(t)]
     if words:
         body.highlight_words(words, style="bold reverse", case_sensitive=False)
     return body
