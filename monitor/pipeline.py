@@ -1,4 +1,4 @@
-"""The posts of one poll → match → dedup → cluster → one store transaction."""
+"""The posts of one poll → match → dedup → stories → one store transaction."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Protocol
 
 from monitor.adaptive import AdaptiveMatcher
 from monitor.alerts import Alerter, Trigger, alert_json, stored_view
-from monitor.cluster import Clusterer
 from monitor.config import AlertRule, Topic
 from monitor.dedup import Deduper
+from monitor.storybuilder import StoryBuilder
 from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
 from storage.types import Batch, FeedState, LearnedTerm, NewAlert, NewPost, Post, StoredPost, Story
@@ -57,7 +57,7 @@ class PipelineStore(Protocol):
 
     def write(self, batch: Batch, now: datetime) -> int: ...
 
-    def posts(self, *, cluster: int | None = None, limit: int | None = None) -> list[StoredPost]: ...
+    def posts(self, *, story: int | None = None, limit: int | None = None) -> list[StoredPost]: ...
 
     def fired_alerts(self) -> list[tuple[str, str, int]]: ...
 
@@ -93,11 +93,11 @@ class Pipeline:
         self.deduper.restore({(sp.post.source, sp.post.id): sp.post for sp in window}.values())
         live = self.store.stories(live_only=True)
         copies = {(sp.post.source, sp.post.id) for sp in window if sp.duplicate_of}
-        self.clusterers: dict[str, Clusterer] = {}
+        self.builders: dict[str, StoryBuilder] = {}
         for topic in self._topics:
             stories = [s for s in live if s.topic == topic]
-            members = [(sp.post, sp.cluster) for sp in window if topic in sp.topics and sp.cluster is not None]
-            self._clusterer(topic).restore(stories, members, duplicates=copies)
+            members = [(sp.post, sp.story) for sp in window if topic in sp.topics and sp.story is not None]
+            self._builder(topic).restore(stories, members, duplicates=copies)
         if self.alerter.rules:
             self.alerter.restore(self.store.fired_alerts())
 
@@ -121,16 +121,16 @@ class Pipeline:
             duplicate_of = self.deduper.check(post, features)
             if duplicate_of is None:
                 self.topics.teach(post, matches, at)
-            clusters: dict[str, int] = {}
+            story_of: dict[str, int] = {}  # topic -> story id
             for match in matches:
-                assignment = self._clusterer(match.topic).add(post, at, duplicate_of, features)
-                clusters[match.topic] = assignment.story_id
+                assignment = self._builder(match.topic).add(post, at, duplicate_of, features)
+                story_of[match.topic] = assignment.story_id
                 merged.update(dict.fromkeys(assignment.merged, assignment.story_id))
-            new.append(NewPost(post, matches, clusters, duplicate_of))
+            new.append(NewPost(post, matches, story_of, duplicate_of))
         clock = max((p.post.published for p in new), default=now) if replay else now
-        for clusterer in self.clusterers.values():
-            clusterer.close_quiet(clock)
-        stories = [s for c in self.clusterers.values() for s in c.changed()]
+        for builder in self.builders.values():
+            builder.close_quiet(clock)
+        stories = [s for c in self.builders.values() for s in c.changed()]
         if feed is not None:
             feed = replace(feed, posts_matched=feed.posts_matched + len(new))
         self.topics.refresh(clock)
@@ -162,9 +162,9 @@ class Pipeline:
             posts = [stored_view(trigger.post, trigger.topic, story_id)]
         else:
             assert story is not None
-            joined = [item for item in new if item.clusters.get(story.topic) == story.id]
+            joined = [item for item in new if item.stories.get(story.topic) == story.id]
             posts = [stored_view(item, story.topic, story.id) for item in joined]
-            posts += self.store.posts(cluster=story.id, limit=POSTS_READ)
+            posts += self.store.posts(story=story.id, limit=POSTS_READ)
         payload = json.dumps(alert_json(trigger, posts, now), ensure_ascii=False)
         return NewAlert(trigger.rule.name, trigger.event, trigger.subject, trigger.topic, story_id, payload)
 
@@ -173,7 +173,7 @@ class Pipeline:
         known = self.store.known(unique)
         return [p for key, p in unique.items() if key not in known]
 
-    def _clusterer(self, topic: str) -> Clusterer:
-        if topic not in self.clusterers:
-            self.clusterers[topic] = Clusterer(topic, self._ids, featurizer=self.featurizer)
-        return self.clusterers[topic]
+    def _builder(self, topic: str) -> StoryBuilder:
+        if topic not in self.builders:
+            self.builders[topic] = StoryBuilder(topic, self._ids, featurizer=self.featurizer)
+        return self.builders[topic]

@@ -110,7 +110,7 @@ matches = Table(
     Column("topic", String(200), ForeignKey("topics.name", ondelete="CASCADE"), primary_key=True),
     Column("terms", Text, nullable=False, default="[]"),  # JSON list of strings
     Column("score", Float, nullable=False, default=1.0),
-    # No foreign key: the clusterer owns story ids and may name a story before it is written.
+    # No foreign key: the story builder owns story ids and may name a story before it is written.
     Column("story", Integer),
     Index("ix_matches_story", "story"),
     Index("ix_matches_topic", "topic"),

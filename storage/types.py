@@ -1,6 +1,6 @@
 """The plain values that cross the storage boundary.
 
-Stdlib only: the core rooms (sources, dedup, cluster, query) build and read these without
+Stdlib only: the core rooms (sources, dedup, stories, query) build and read these without
 pulling in SQLAlchemy.
 """
 
@@ -67,7 +67,7 @@ class StoredPost:
     topics: tuple[str, ...]
     matched: tuple[str, ...]
     score: float
-    cluster: int | None
+    story: int | None  # shown as the post's `cluster` field in JSON output
     duplicate_of: tuple[str, str] | None = None
     seen: datetime | None = None
 
@@ -98,7 +98,7 @@ class Story:
     `arrivals` is what the story keeps of its recent activity: posts per minute of arrival, as
     (minute since the epoch, posts), oldest first, over the 70 minutes up to its newest post.
     `velocity` (posts in the last hour) and `spike` (why it runs hot, or None) hold only as of one
-    time: the clusterer's clock for the stories it reports. The store keeps neither, as both change
+    time: the story builder's clock for the stories it reports. The store keeps neither, as both change
     with time alone: readers bring a stored story to their own clock (monitor.storystate.as_of).
     """
 
@@ -123,7 +123,7 @@ class NewPost:
 
     post: Post
     matches: tuple[Match, ...]
-    clusters: Mapping[str, int] = field(default_factory=dict)  # topic -> story id
+    stories: Mapping[str, int] = field(default_factory=dict)  # topic -> story id
     duplicate_of: tuple[str, str] | None = None  # (source, id) of the earlier post it folds under
 
 

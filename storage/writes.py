@@ -204,7 +204,7 @@ def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> i
             "topic": match.topic,
             "terms": json.dumps([without_nul(term) for term in match.terms], ensure_ascii=False),
             "score": match.score,
-            "story": item.clusters.get(match.topic),
+            "story": item.stories.get(match.topic),
         }
         for item in items
         for match in item.matches

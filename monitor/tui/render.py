@@ -105,7 +105,7 @@ def post_detail(sp: StoredPost, also_on: tuple[str, ...]) -> Text:
     out.append(f"  topics: {', '.join(one_line(t) for t in sp.topics) or '-'}\n")
     out.append(f"  terms:  {', '.join(one_line(t) for t in sp.matched) or '(all posts)'}\n")
     out.append(f"  score:  {sp.score:.2f}\n")
-    out.append(f"  story:  {'#' + str(sp.cluster) if sp.cluster is not None else '-'}\n")
+    out.append(f"  story:  {'#' + str(sp.story) if sp.story is not None else '-'}\n")
     if sp.duplicate_of:
         out.append(f"  near-duplicate of {one_line(sp.duplicate_of[0])}/{one_line(sp.duplicate_of[1])}\n")
     if also_on:
