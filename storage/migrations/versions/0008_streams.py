@@ -1,7 +1,7 @@
 """streams: each live stream as the daemon reading it last reported it.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2025-08-20
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 UTC_TS = sa.DateTime(timezone=True)  # frozen as it was in this revision (not imported from storage.tables)
 
-revision = "0007"
-down_revision: str | None = "0006"
+revision = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 
