@@ -266,3 +266,28 @@ def test_the_readmes_three_lines_watch_bluesky_live(tmp_path: Path) -> None:
     assert feed.type == "bluesky-stream"
     request = connect(PollContext(feed.name, feed.options))
     assert request.url.startswith("wss://jetstream2.us-east.bsky.network/subscribe?wantedCollections=app.bsky.feed.post")
+
+
+async def test_a_stream_that_cannot_connect_records_the_error_and_keeps_trying(stream_world) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    w = stream_world(f"""
+[[topics]]
+name = "t"
+keywords = ["volcano"]
+
+[[feeds]]
+name = "bsky-live"
+type = "bluesky-stream"
+base_url = "ws://127.0.0.1:{port}"
+""")
+    await w.start()
+    await until(lambda: w.store.feed_state("bsky-live").error_count >= 2, "two failed tries recorded")
+    state = w.store.feed_state("bsky-live")
+    assert state.last_error == "connection refused" and state.next_check is None
+    code, out, _ = run_cli("status", "--config", str(w.config_path))
+    assert code == 0 and re.search(r"failing\s+bsky-live .*connection refused", out)
+    await w.stop()
