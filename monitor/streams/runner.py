@@ -25,7 +25,7 @@ from monitor.config import Feed
 from monitor.feedstate import Polled, after_stream_batch, after_stream_failure
 from monitor.fetch import Fetcher
 from monitor.pipeline import Pipeline, Processed
-from monitor.pollerrors import InternalError, NotConfigured, PollError
+from monitor.pollerrors import FetchError, InternalError, NotConfigured, PollError
 from monitor.schedule import reconnect_delay
 from monitor.sources import source_for
 from monitor.sources.base import PollContext, Request
@@ -172,8 +172,7 @@ class Stream:
             frames_before = self.meter.frames
             try:
                 await self._connection()
-                log.info("stream %s: the server ended the stream; connecting again", self.feed.name)
-                error: PollError | None = None
+                error: PollError = FetchError("the server ended the stream")
             except NotConfigured as e:
                 self._fail(e)
                 log.warning("stream %s: %s (fix the configuration; tried again when the daemon next starts)",
@@ -186,13 +185,14 @@ class Stream:
                 error = InternalError.wrapping(e)
             finally:
                 self.meter.disconnected()
-            failures = 0 if self.meter.frames > frames_before else failures + 1
-            if error is not None and failures:
+            read = self.meter.frames > frames_before
+            failures = 0 if read else failures + 1
+            if not read:  # a connection that worked for a while and dropped is no failure of the feed
                 self._fail(error)
-            delay = reconnect_delay(failures, permanent=bool(error and error.permanent),
-                                    retry_after=self._seconds_until(error), rng=self.settings.rng)
-            if error is not None:
-                log.warning("stream %s: %s (connecting again in %.1f s)", self.feed.name, error, delay)
+            delay = reconnect_delay(failures, permanent=error.permanent, retry_after=self._seconds_until(error),
+                                    rng=self.settings.rng)
+            log.log(logging.INFO if read else logging.WARNING, "stream %s: %s (connecting again in %.1f s)",
+                    self.feed.name, error, delay)
             await asyncio.sleep(delay)
 
     async def _connection(self) -> None:
@@ -281,8 +281,8 @@ class Stream:
         self._error = error
         self._wake.set()
 
-    def _seconds_until(self, error: PollError | None) -> float | None:
-        if error is None or error.retry_at is None:
+    def _seconds_until(self, error: PollError) -> float | None:
+        if error.retry_at is None:
             return None
         return (error.retry_at - self.lent.clock()).total_seconds()
 
