@@ -94,6 +94,7 @@ async def test_matched_statuses_are_stored_and_a_gap_is_filled_once_through_the_
     try:
         await until(lambda: w.store.feed_state("masto-live").cursor.get("since_id") == statuses[-1]["id"],
                     "the newest status id stored")
+        await until(lambda: stream.meter.oversize == 2, "the last connection's events read")
     finally:
         masto.released.set()
     await w.stop()
