@@ -1,9 +1,10 @@
-"""monitor status [--json]: the feeds with their health, counts, last and next poll."""
+"""monitor status [--json]: the feeds with their health, counts, last and next poll; each alert rule's channel."""
 
 from __future__ import annotations
 
 import argparse
 
+from monitor.alerts import channel_states
 from monitor.clock import utc_now
 from monitor.commands._common import reading
 from monitor.output import feed_json, feed_line, iso, short_time, stream_json, stream_line
@@ -25,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
         stats = store.stats(now)
         daemon = store.daemon()
         reported = {s.name: s for s in store.streams()}
+        channels = channel_states(config.alerts, store.alert_queue(), store.last_sent()) if config.alerts else []
     feeds = [(f, states.get(f.name)) for f in config.feeds]
     streams = [reported[f.name] for f in config.feeds if is_live(f.type) and f.name in reported]
     alive = daemon is not None and daemon.alive(now)
@@ -37,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
             "daemon": None if daemon is None else {
                 "pid": daemon.pid, "last_beat": iso(daemon.beat), "alive": daemon.alive(now),
             },
+            "alerts": [c.json() for c in channels],
         }))
         return 0
     for feed, state in feeds:
@@ -49,5 +52,7 @@ def run(args: argparse.Namespace) -> int:
         beat = f"daemon running (pid {daemon.pid})"
     else:
         beat = f"no daemon running (last seen {short_time(daemon.beat)})"
+    for channel in channels:
+        print(f"alert {channel.line()}")
     print(f"{stats.posts_total} posts stored, {stats.posts_last_hour} in the last hour; {beat}")
     return 0
