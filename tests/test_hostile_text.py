@@ -85,6 +85,8 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
         "test-query --topic": ("test-query", "volcano", "--topic", "volcano\x1b[5m\u202e"),
         "keywords": ("keywords", "article.txt"), "keywords --json": ("keywords", "article.txt", "--json"),
         "init": ("init", "article.txt", "--topic", "volcano\x1b[5m\u202e"),
+        "feeds list": ("feeds", "list"), "feeds list --json": ("feeds", "list", "--json"),
+        "export opml": ("export", "--format", "opml"),
         "feeds retry": ("feeds", "retry", "evil\x1b]0;x\x07\u202e"),  # last: it changes the feed's state
     }
     outputs = {}
@@ -102,9 +104,10 @@ def cli(*argv: str, config: Path) -> subprocess.CompletedProcess[bytes]:
 
 OUTPUTS = ["posts", "posts --json", "clusters", "clusters --json", "status", "status --json", "export", "export csv",
            "test-query", "test-query --json", "test-query --topic", "keywords", "keywords --json", "init",
-           "feeds retry"]
-PRINT_NO_STORED_TEXT = {"run", "ingest", "dash", "watch", "demo"}
-"""Commands that print no stored or fetched text: logs (sanitised at the fetch) or the dashboard's own tests."""
+           "feeds list", "feeds list --json", "export opml", "feeds retry"]
+PRINT_NO_STORED_TEXT = {"run", "ingest", "dash", "watch", "demo", "service"}
+"""Commands that print no stored or fetched text: logs (sanitised at the fetch) or the dashboard's own tests;
+`service` prints paths and variable names (feeds.toml requires those to be identifiers)."""
 
 
 def test_every_printing_command_is_run_over_hostile_text() -> None:
