@@ -161,7 +161,7 @@ async def measure(path: Path) -> None:
     count_ms = timed(lambda: count_by_scan(loader, NOW))
     top = [s.id for s in stories_at(loader.store, NOW, topic=TOPIC, limit=50)]
     sparks_ms = timed(lambda: loader.store.recent_published(top, per_story=64))
-    per_story_ms = timed(lambda: [loader.store.posts(cluster=i, limit=64) for i in top])
+    per_story_ms = timed(lambda: [loader.store.posts(story=i, limit=64) for i in top])
     search_ms = timed(lambda: loader.store.posts(topic=TOPIC, text="no such words", limit=50))
     common_ms = timed(lambda: loader.store.posts(topic=TOPIC, text="harbour", limit=50))
     scan_ms = timed(lambda: loader.store.posts(topic=TOPIC, text="zq", limit=50))  # too short for trigrams
@@ -175,7 +175,7 @@ async def measure(path: Path) -> None:
     print(f"  board (cold: 50 sparklines in one query):        {cold_ms:7.1f} ms")
     print(f"  one story's posts (50 rows):                     {posts_ms:7.1f} ms")
     print(f"  50 sparklines, one query (recent_published):     {sparks_ms:7.1f} ms")
-    print(f"    vs one posts(cluster=) query per story:        {per_story_ms:7.1f} ms")
+    print(f"    vs one posts(story=) query per story:        {per_story_ms:7.1f} ms")
     print(f"  stats (counts for the status line):              {stats_ms:7.1f} ms")
     print(f"    vs count(*) over posts and the last hour:      {count_ms:7.1f} ms")
     print(f"  search every post for absent text (FTS, limit 50): {search_ms:5.1f} ms")

@@ -83,7 +83,7 @@ def per_row(conn: Connection, batch: Batch) -> None:
                     topic=m.topic,
                     terms=json.dumps(m.terms),
                     score=m.score,
-                    story=item.clusters.get(m.topic),
+                    story=item.stories.get(m.topic),
                 )
             )
 

@@ -1,4 +1,4 @@
-"""Story clustering quality and speed: Deduper + Clusterer against a naive single-pass baseline.
+"""Story clustering quality and speed: Deduper + StoryBuilder against a naive single-pass baseline.
 
     .venv/bin/python bench/stories.py                    # UCI headlines, whole file and slices
     .venv/bin/python bench/stories.py --synthetic 1000000  # time per post at 10k/100k/1M, peak memory
@@ -39,8 +39,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.cluster import Clusterer, ClusterParams
 from monitor.dedup import Deduper
+from monitor.storybuilder import StoryBuilder, StoryParams
 from monitor.textfeatures import Featurizer, content_words
 from storage.types import Post
 
@@ -140,15 +140,15 @@ def interleaved(items: list[Labelled], spread: timedelta, seed: int = 7) -> list
 # -- the methods -----------------------------------------------------------------------------------
 
 
-DEFAULTS = ClusterParams()
+DEFAULTS = StoryParams()
 
 
-def run_ours(items: Sequence[Labelled], params: ClusterParams = DEFAULTS) -> tuple[list[int], float]:
+def run_ours(items: Sequence[Labelled], params: StoryParams = DEFAULTS) -> tuple[list[int], float]:
     """Cluster labels per post (merges resolved) and posts per second."""
     ids = itertools.count(1)
     featurizer = Featurizer()
     deduper = Deduper(featurizer=featurizer)
-    clusterer = Clusterer("all", ids, featurizer=featurizer, params=params)
+    builder = StoryBuilder("all", ids, featurizer=featurizer, params=params)
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
@@ -161,13 +161,13 @@ def run_ours(items: Sequence[Labelled], params: ClusterParams = DEFAULTS) -> tup
     for n, item in enumerate(items, 1):
         features = featurizer(item.post)  # once for both, as the pipeline does
         duplicate = deduper.check(item.post, features)
-        assignment = clusterer.add(item.post, item.post.published, duplicate, features)
+        assignment = builder.add(item.post, item.post.published, duplicate, features)
         for gone in assignment.merged:
             parent[gone] = assignment.story_id
         assigned.append(assignment.story_id)
         if n % 50 == 0:
-            clusterer.changed()  # the pipeline drains this after every poll
-    clusterer.changed()
+            builder.changed()  # the pipeline drains this after every poll
+    builder.changed()
     elapsed = time.process_time() - started
     return [find(a) for a in assigned], len(items) / elapsed
 
@@ -273,19 +273,19 @@ def story_halves(items: Sequence[Labelled], seed: int = 11) -> tuple[list[Labell
     return [i for i in items if i.story in first], [i for i in items if i.story not in first]
 
 
-def f1_of(items: Sequence[Labelled], params: ClusterParams) -> float:
+def f1_of(items: Sequence[Labelled], params: StoryParams) -> float:
     labels, _ = run_ours(items, params)
     return bcubed([i.story for i in items], labels)[2]
 
 
-def chosen_on(items: Sequence[Labelled]) -> ClusterParams:
+def chosen_on(items: Sequence[Labelled]) -> StoryParams:
     """The grid point with the best F1 on `items` (the first in grid order on a tie)."""
     settings = itertools.product(*GRID.values())
     grid = [replace(DEFAULTS, **dict(zip(GRID, values, strict=True))) for values in settings]
     return max(grid, key=lambda params: f1_of(items, params))
 
 
-def knobs(params: ClusterParams) -> str:
+def knobs(params: StoryParams) -> str:
     return " ".join(f"{name}={getattr(params, name)}" for name in GRID)
 
 
@@ -336,15 +336,15 @@ def synthetic_posts(count: int, seed: int = 1) -> Iterator[Post]:
 def synthetic(count: int) -> None:
     featurizer = Featurizer()
     deduper = Deduper(featurizer=featurizer)
-    clusterer = Clusterer("all", itertools.count(1), featurizer=featurizer)
+    builder = StoryBuilder("all", itertools.count(1), featurizer=featurizer)
     checkpoints = sorted({c for c in (10_000, 100_000, 1_000_000, count) if c <= count})
     lap_start, lap_cpu, lap_posts = time.perf_counter(), time.process_time(), 0
     total_start = lap_start
     for n, post in enumerate(synthetic_posts(count), 1):
         features = featurizer(post)
-        clusterer.add(post, post.published, deduper.check(post, features), features)
+        builder.add(post, post.published, deduper.check(post, features), features)
         if n % 100 == 0:
-            clusterer.changed()
+            builder.changed()
         lap_posts += 1
         if n in checkpoints or n % 10_000 == 0:
             lap = time.perf_counter() - lap_start
@@ -353,7 +353,7 @@ def synthetic(count: int) -> None:
                 print(
                     f"{n:>9,} posts: {lap / lap_posts * 1e6:6.1f} µs/post wall, {cpu / lap_posts * 1e6:6.1f} cpu, "
                     f"over the last {lap_posts:,} "
-                    f"(live stories {clusterer.live_count}, dedup window {len(deduper):,} posts, "
+                    f"(live stories {builder.live_count}, dedup window {len(deduper):,} posts, "
                     f"peak RSS {peak_mb():.0f} MB)", flush=True,
                 )
             lap_start, lap_cpu, lap_posts = time.perf_counter(), time.process_time(), 0
@@ -439,20 +439,20 @@ def common(feeds: int, items: int) -> None:
     started = time.process_time()
     duplicates = [deduper.check(post, features) for post, features in zip(posts, shared, strict=True)]
     dedup = time.process_time() - started
-    clusterer = Clusterer("all", itertools.count(1), featurizer=featurizer)
+    builder = StoryBuilder("all", itertools.count(1), featurizer=featurizer)
     started = time.process_time()
     for n, (post, duplicate, features) in enumerate(zip(posts, duplicates, shared, strict=True), 1):
-        clusterer.add(post, post.published, duplicate, features)
+        builder.add(post, post.published, duplicate, features)
         if n % 50 == 0:
-            clusterer.changed()
-    clusterer.changed()
+            builder.changed()
+    builder.changed()
     cluster = time.process_time() - started
     n = len(posts)
     total = featurize + dedup + cluster
     print(
         f"{n:,} posts of 40 common words: features {featurize / n * 1e6:.1f} µs/post, dedup {dedup / n * 1e6:.1f}, "
         f"cluster {cluster / n * 1e6:.1f}, all three {total / n * 1e6:.1f} µs/post (CPU); "
-        f"live stories {clusterer.live_count}; peak RSS {peak_mb():.0f} MB", flush=True,
+        f"live stories {builder.live_count}; peak RSS {peak_mb():.0f} MB", flush=True,
     )
     pipeline_with_store(posts, feeds)
 

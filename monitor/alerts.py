@@ -8,7 +8,7 @@
 - `alert_json`, `digest_json`, `render`: what an alert carries (the JSON an `exec` command reads)
   and the title and text a notification shows, every string from the internet made printable.
 
-Spikes are the story room's decision (`Story.spike`, computed as of the clusterer's clock); this
+Spikes are the story room's decision (`Story.spike`, computed as of the story builder's clock); this
 module only reads it. Delivery (Apprise, exec) is monitor/channels.py; the outbox is in storage.
 """
 
@@ -42,7 +42,7 @@ TEXT_WIDTH = 200
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """A rule that fired: the event, its story as the clusterer reported it, and the post for a match."""
+    """A rule that fired: the event, its story as the story builder reported it, and the post for a match."""
 
     rule: AlertRule
     event: str
@@ -84,7 +84,7 @@ class Alerter:
         by_id = {s.id: s for s in stories}
         for item in posts:
             for match in item.matches:
-                story_id = item.clusters.get(match.topic)
+                story_id = item.stories.get(match.topic)
                 joined = by_id.get(merged.get(story_id, story_id)) if story_id is not None else None
                 triggers += [Trigger(rule, MATCH, joined, match.topic, item)
                              for rule in self._rules_for(match.topic, MATCH)]
@@ -137,7 +137,7 @@ def stored_view(item: NewPost, topic: str, story: int | None) -> StoredPost:
         topics=tuple(m.topic for m in item.matches),
         matched=match.terms if match else (),
         score=match.score if match else 0.0,
-        cluster=story,
+        story=story,
         duplicate_of=item.duplicate_of,
     )
 

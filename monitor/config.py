@@ -22,7 +22,7 @@ MAX_INTERVAL = 30 * 86400.0
 """A month: longer is a typo, and far longer overflows the scheduler's datetimes."""
 FEED_KEYS = frozenset({"name", "type", "interval"})
 """Keys every feed has; the rest are its kind's (`SourceType` in monitor.sources)."""
-TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article"})
+TOPIC_KEYS = frozenset({"name", "query", "keywords", "weights", "threshold", "article", "learn", "forget"})
 ALERT_KEYS = frozenset({"name", "topic", "on", "min_size", "notify", "notify_env", "exec", "max_per_hour"})
 ALERT_EVENTS = ("new_story", "spike", "match")
 CHANNEL_KEYS = ("notify", "notify_env", "exec")
@@ -47,6 +47,8 @@ class Topic:
     weights: Mapping[str, float] = field(default_factory=dict)
     threshold: float | None = None
     article: str | None = None
+    learn: bool = True  # a weighted topic learns terms from its confident matches (monitor/learning.py)
+    forget: tuple[str, ...] = ()  # learned terms the user removed: never learned again
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,8 @@ def _topic(where: _Where, raw: object, i: int) -> Topic:
         weights={k: float(v) for k, v in weights.items()},
         threshold=None if threshold is None else float(threshold),
         article=where.string(table, "article", at),
+        learn=where.boolean(table, "learn", at, default=True),
+        forget=tuple(where.strings(table, "forget", at)),
     )
 
 
@@ -328,6 +332,12 @@ class _Where:
             return None
         if not isinstance(value, str) or not value.strip():
             raise self.error(at, key, "must be a non-empty string")
+        return value
+
+    def boolean(self, table: Mapping[str, Any], key: str, at: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(at, key, "must be true or false")
         return value
 
     def strings(self, table: Mapping[str, Any], key: str, at: str) -> list[str]:

@@ -118,7 +118,7 @@ class Deduper:
 
         A post delivered again (same source and id) returns the key of its family's first post,
         which is its own key when it was an original: callers skip posts they already hold.
-        `features` are the post's own, when the caller has already computed them for clustering.
+        `features` are the post's own, when the caller has already computed them for story building.
         """
         key = (post.source, post.id)
         known = self._memory.get(key)

@@ -108,6 +108,24 @@ def upsert_topic(path: Path, values: Mapping[str, object], hashtag: str | None =
     return new_text
 
 
+def forget_term(path: Path, topic: str, term: str) -> str:
+    """Add `term` to the topic's `forget` list (comments kept, written atomically); return the new text."""
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise config.ConfigError(f"{path}: cannot read: {e}") from None
+    except tomlkit.exceptions.TOMLKitError as e:
+        raise config.ConfigError(f"{path}: not valid TOML: {e}") from None
+    table = next(t for t in doc.get("topics", []) if t.get("name") == topic)
+    forgotten = table.setdefault("forget", tomlkit.array())
+    if term.casefold() not in {str(f).casefold() for f in forgotten}:
+        forgotten.append(term)
+    new_text = tomlkit.dumps(doc)
+    config.parse(new_text, path)
+    write_atomically(path, new_text)
+    return new_text
+
+
 def _put_topic(doc: tomlkit.TOMLDocument, values: dict[str, object]) -> None:
     topics = doc.get("topics")
     if topics is None:

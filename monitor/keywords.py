@@ -1,32 +1,35 @@
-"""Article text → weighted keywords: entities, phrases, hashtags and salient terms.
+"""Article text → weighted keywords: names, quoted phrases, hashtags and telling words, with their forms.
 
 Our own extractor over `wordfreq` rather than YAKE: YAKE scores n-grams by position and casing
-inside the one document, so "Let's be clear" or "November" rank with the names, and it has no
-notion of how common a word is in general. Here a candidate's weight is its count in the article
-times how rare it is in general English (wordfreq's Zipf scale), with capitalised runs kept whole
-as names ("Ismail Haniyeh") and a surname alone counted toward its full name. Offline, no model.
+inside the one document and has no notion of how common a word is in general. Here a keyword's
+weight is its evidence (monitor/relevance.py): how much more often the article uses it than
+general language does. Capitalised runs are kept whole as names ("Ismail Haniyeh"); a capital that
+only starts a sentence ("Forecasters said …") does not make a name; a title splits a run ("Boulder
+County Sheriff Joe Pelle" → Boulder County, Joe Pelle); a datelined place ("LYONS, Colo. —") is a
+name; "Boulder County" counts as a mention of "Boulder" where the article also says "Boulder".
+Each keyword carries the forms posts use for it (monitor/wordforms.py). Offline, no model.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import ftfy
-import wordfreq
+
+from monitor.lexicon import zipf_anywhere, zipf_english
+from monitor.relevance import DEFAULT, THRESHOLD, Weighing, evidence, weight
+from monitor.wordforms import demonyms, inflections, stem
 
 
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-
 _MONTHS = "january february march april may june july august september october november december"
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow tonight"
-_STOP = set(
+_STOP = _wordset(
     f"""{_MONTHS} {_DAYS} a an the and or but nor so yet for of in on at to from by with as into onto
     about above after against along among around before behind below beneath beside between beyond
     during except inside near off outside over past since through throughout till toward under until
@@ -36,13 +39,14 @@ _STOP = set(
     being have has had do does did having let let's lets also however while although though because if
     then there here said says say according mr mrs ms dr new one two three first last many much well
     way even still yet being could would might must shall may per via amid despite neither either
-    clear made make makes himself herself themselves itself another""".split()
+    clear made make makes himself herself themselves itself another"""
 )
-# A phrase the author put in quotes is a named idea ("axis of resistance"): weigh it like a name.
-_BOOST = {"entity": 1.3, "phrase": 2.0, "hashtag": 1.0, "term": 0.6}
+# A title is not part of the name it precedes, and it ends the name before it.
 _TITLES = _wordset(
     """president prime minister ministers king queen prince general gen sheikh ayatollah pope chancellor
-    secretary senator rep governor chairman leader spokesman spokeswoman mr mrs ms dr sir lord"""
+    secretary senator rep governor chairman leader spokesman spokeswoman spokesperson mr mrs ms dr sir
+    lord mayor sheriff chief officer commissioner inspector director premier deputy captain judge
+    bishop archbishop cardinal ambassador"""
 )
 _ALIASES = {
     "hezbollah": ("Hizbollah", "Hizballah"),
@@ -62,15 +66,22 @@ _LONE_MOJIBAKE_DASH = re.compile(r"(?m)(?:^|(?<=\s))[āâ](?=\s)")
 _QUOTED = re.compile(r"[\"“]([^\"”\n]{3,60})[\"”]")
 _HASHTAG = re.compile(r"(?<![\w#])#(\w{2,50})")
 _TOKEN = re.compile(r"[^\W_](?:[\w’']*[^\W_])?(?:\.(?=[^\W\d_]\.))?(?:[^\W\d_]\.?)*", re.UNICODE)
+_WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?:;\n\"“”]\s*$")
+# "LYONS, Colo. —", "SANTA MARIA, Brazil —": the place a news story was filed from, then the region.
+_DATELINE = re.compile(r"^([A-Z][A-Z'’.\- ]*[A-Z]),[^—–\n]{0,40}[—–]\s*")
+_HEADLINE_WORDS = 20
+# A word of a name this rare stands for the whole name: "Hickenlooper" for "John Hickenlooper".
+_RARE_PART = 3.0
+_MOST = 60  # keys a topic keeps at most
 
 
 @dataclass(frozen=True, slots=True)
 class Keyword:
     term: str
-    weight: float
-    kind: str
-    aliases: tuple[str, ...] = ()
+    weight: float  # the keyword's share of the topic's threshold (monitor/relevance.py)
+    kind: str  # entity, phrase, hashtag or term
+    aliases: tuple[str, ...] = ()  # other forms that count as the same keyword
     count: int = 1
 
     def as_json(self) -> dict[str, object]:
@@ -84,104 +95,190 @@ def article_prose(text: str) -> str:
     return _URL.sub(" ", _ATTRIBUTION.sub(" ", text))
 
 
-def zipf(term: str) -> float:
-    """General-English frequency on the Zipf scale (0 unknown … 7+ for 'the')."""
-    return float(wordfreq.zipf_frequency(term, "en"))
-
-
-def extract(text: str, top: int = 20) -> list[Keyword]:
-    """The `top` keywords of an article, strongest first, weights in (0, 1]."""
+def extract(text: str, top: int | None = None, weighing: Weighing = DEFAULT) -> list[Keyword]:
+    """The article's keywords that weigh at least `weighing.least`, most salient first (at most `top`)."""
     text = article_prose(text)
-    found = _Candidates()
+    headline, body = _split_headline(text)
+    dateline = _DATELINE.match(body.lstrip())
+    body = body.lstrip()[dateline.end() :] if dateline else body
+    found = _Candidates(caps_mid_sentence(body), {w.casefold() for w in _WORD.findall(text) if w.islower()})
+    if dateline:
+        found.add(dateline.group(1).title(), "entity", headline=False)
     for quoted in _QUOTED.findall(text):
         words = quoted.strip(" .,;:!?").split()
         if 2 <= len(words) <= 6 and not quoted[0].isupper():
-            found.add(" ".join(words), "phrase")
-    for tag in _HASHTAG.findall(text):
-        found.add("#" + tag, "hashtag")
-    _runs(_HASHTAG.sub(lambda m: m.group(1), text), found)
-    return found.ranked(top)
+            found.add(" ".join(words), "phrase", headline=False)
+    for part, in_headline in ((headline, True), (body, False)):
+        for tag in _HASHTAG.findall(part):
+            found.add("#" + tag, "hashtag", in_headline)
+        found.read(_HASHTAG.sub(lambda m: m.group(1), part), in_headline)
+    keywords = found.weighed(len(_WORD.findall(text)), weighing)
+    return keywords[: top or _MOST]
+
+
+def caps_mid_sentence(text: str) -> frozenset[str]:
+    return frozenset(t for t, start, _ in _tokens(text) if not start and _capital(t))
+
+
+def _split_headline(text: str) -> tuple[str, str]:
+    """A short first line followed by more text is the headline."""
+    first, _, rest = text.strip().partition("\n")
+    if rest.strip() and len(first.split()) <= _HEADLINE_WORDS:
+        return first, rest
+    return "", text
+
+
+@dataclass
+class _Candidate:
+    term: str
+    kind: str
+    count: int = 0
+    headline: bool = False
+    forms: set[str] = field(default_factory=set)
 
 
 @dataclass
 class _Candidates:
-    kinds: dict[str, str] = field(default_factory=dict)
-    counts: Counter[str] = field(default_factory=Counter)
-    spelled: dict[str, str] = field(default_factory=dict)
-    surnames: dict[str, str] = field(default_factory=dict)
+    capitalised: frozenset[str]  # words the article capitalises mid-sentence
+    lowercase: set[str]  # words it also writes in lower case
+    found: dict[str, _Candidate] = field(default_factory=dict)
 
-    def add(self, term: str, kind: str) -> None:
-        key = term.casefold()
-        self.counts[key] += 1
-        self.spelled.setdefault(key, term)
-        if self.kinds.get(key) != "entity":  # an entity stays one even when also seen as a word
-            self.kinds[key] = kind
+    def add(self, term: str, kind: str, headline: bool) -> None:
+        key = stem(term) if kind == "term" else term.casefold()
+        candidate = self.found.setdefault(key, _Candidate(term, kind))
+        if kind == "entity" and candidate.kind != "entity":  # a name stays one when also seen as a word
+            candidate.kind, candidate.term = kind, term
+        candidate.count += 1
+        candidate.headline |= headline
+        candidate.forms.add(term)
 
-    def ranked(self, top: int) -> list[Keyword]:
-        self._fold_surnames()
+    def read(self, text: str, headline: bool) -> None:
+        """Capitalised runs become names, split at titles; other telling words become terms."""
+        run: list[str] = []
+        for word, _start, joined in [*_tokens(text), ("", True, False)]:
+            # Headlines capitalise freely: there a capital makes a name only where the body agrees.
+            name = _capital(word) and word.casefold() not in _STOP and (not headline or word in self.capitalised)
+            if name and run and joined:
+                run.append(word)
+                continue
+            self._name(run, headline)
+            run = [word] if name else []
+            if not name:
+                self._term(word, headline)
+
+    def _name(self, run: list[str], headline: bool) -> None:
+        for part in _split_at_titles(run):
+            if len(part) == 1 and self._ordinary(part[0]) and not headline:
+                self._term(part[0], headline)  # "Forecasters said …": a sentence's first word
+            else:
+                self.add(" ".join(part[:4]), "entity", headline)
+
+    def _ordinary(self, word: str) -> bool:
+        key = word.casefold()
+        return word not in self.capitalised and (key in self.lowercase or zipf_english(key) >= 2.5)
+
+    def _term(self, word: str, headline: bool) -> None:
+        key = word.casefold()
+        if len(key) > 2 and key not in _STOP and not any(c.isdigit() for c in key):
+            self.add(key, "term", headline)
+
+    def weighed(self, words: int, weighing: Weighing) -> list[Keyword]:
+        self._fold_contained_names()
         self._fold_hashtags()
-        scored = sorted(((self._score(k), k) for k in self.counts), reverse=True)[:top]
-        best = scored[0][0] if scored else 1.0
-        return [
-            Keyword(self.spelled[k], round(s / best, 3), self.kinds[k], self._aliases(k), self.counts[k])
-            for s, k in scored if s > 0
-        ]
+        keywords = [self._keyword(c, words, weighing) for c in self.found.values()]
+        keywords = [k for k in keywords if k.weight >= weighing.least]
+        return sorted(keywords, key=lambda k: (-_salience(k), k.term))
 
-    def _aliases(self, key: str) -> tuple[str, ...]:
-        surname = (self.surnames[key],) if key in self.surnames else ()
-        return surname + _ALIASES.get(key.rstrip("."), ())
+    def _keyword(self, c: _Candidate, words: int, weighing: Weighing) -> Keyword:
+        if c.kind == "phrase":  # the author quoted it: a named idea ("axis of resistance")
+            return Keyword(c.term, THRESHOLD, c.kind, (), c.count)
+        # As common as its most common spelling: "floods" is as general as "flood".
+        general = max(zipf_anywhere(f.lstrip("#").casefold()) for f in c.forms)
+        full_name = c.kind == "entity" and " " in c.term and zipf_anywhere(c.term) < _RARE_PART
+        strength = weight(evidence(c.count / max(words, 1), general), name=c.kind != "term",
+                          full_name=full_name, headline=c.headline, weighing=weighing)
+        if c.kind == "term":  # a word of the language, however telling, never matches alone
+            strength = min(strength, weighing.word_ceiling)
+        return Keyword(c.term, strength, c.kind, _aliases(c), c.count)
 
-    def _score(self, key: str) -> float:
-        rarity = max(0.0, 7.0 - zipf(key.lstrip("#")))
-        boost = _BOOST[self.kinds[key]]
-        return (1.0 + math.log(self.counts[key])) * rarity * boost
+    def _fold_contained_names(self) -> None:
+        """Where the article also writes a name in short, both count as one keyword: an ending joins
+        the whole ('Haniyeh', 'Pérez Molina' → 'Otto Pérez Molina'), a place sheds what follows it
+        ('Boulder County', 'Boulder Creek' → 'Boulder')."""
+        names = sorted((k for k, c in self.found.items() if c.kind == "entity"), key=lambda k: -len(k.split()))
+        for whole in names:
+            for part in names:
+                if whole not in self.found or part not in self.found or part == whole:
+                    continue
+                if whole.endswith(" " + part):
+                    self._join(self.found.pop(part), into=self.found[whole])
+                elif whole.startswith(part + " "):
+                    self._join(self.found.pop(whole), into=self.found[part])
 
-    def _fold_surnames(self) -> None:
-        """'Haniyeh' alone counts toward 'Ismail Haniyeh' when the article names him in full."""
-        for key in [k for k in self.counts if self.kinds[k] == "entity" and " " in k]:
-            last = key.rsplit(" ", 1)[1]
-            if last in self.counts and self.kinds[last] == "entity" and zipf(last) < 3.5:
-                self.counts[key] += self.counts.pop(last)
-                self.surnames[key] = self.spelled[last]
+    @staticmethod
+    def _join(candidate: _Candidate, into: _Candidate) -> None:
+        into.count += candidate.count
+        into.headline |= candidate.headline
+        into.forms |= candidate.forms
 
     def _fold_hashtags(self) -> None:
-        for key in [k for k in self.counts if k.startswith("#")]:
-            if key[1:] in self.counts:
-                self.counts[key[1:]] += self.counts.pop(key)
+        for key in [k for k in self.found if k.startswith("#")]:
+            if key[1:] in self.found:
+                self.found[key[1:]].count += self.found.pop(key).count
 
 
-def _runs(text: str, found: _Candidates) -> None:
-    """Capitalised runs (unbroken by punctuation) become entities; other uncommon words, terms."""
-    tokens = list(_tokens(text))
-    mid_sentence_caps = {t for t, start, _ in tokens if not start and _capital(t)}
-    run: list[str] = []
-    for word, start, joined in [*tokens, ("", True, False)]:
-        name = _capital(word) and (not start or word in mid_sentence_caps or zipf(word) < 3.0)
-        name = name and word.casefold() not in _STOP
-        if name and run and joined:
-            run.append(word)
-            continue
-        _add_name(run, found)
-        run = [word] if name else []
-        if not name and _salient(word):
-            found.add(word.casefold(), "term")
+def _salience(k: Keyword) -> float:
+    """How much of the article is about the keyword: its weight, as often as the article uses it."""
+    return k.weight * k.count
+
+
+def _aliases(c: _Candidate) -> tuple[str, ...]:
+    """The other spellings that count for the keyword, as the article writes them where it does."""
+    forms = set(c.forms)
+    if c.kind == "term":
+        forms = set().union(*(inflections(f) for f in forms))
+    elif c.kind == "entity":
+        words = c.term.split()
+        forms |= {_like(c.term, d) for d in demonyms(c.term)} | {w for w in words[1:] if _rare(w)}
+        if len(words) > 1 and _rare(words[0]):
+            forms.add(words[0])
+    forms |= set(_ALIASES.get(c.term.casefold().rstrip("."), ()))
+    spelled = {f.casefold(): f for f in sorted(forms, reverse=True)}  # one spelling each, capitals first
+    spelled.pop(c.term.casefold(), None)
+    return tuple(sorted(spelled.values(), key=str.casefold))
+
+
+def _like(model: str, word: str) -> str:
+    """`word` capitalised the way `model` is: Iran → Iranian."""
+    return " ".join(w.capitalize() for w in word.split()) if model[:1].isupper() else word
+
+
+def _rare(word: str) -> bool:
+    return len(word) > 3 and zipf_anywhere(word) < _RARE_PART
+
+
+def _split_at_titles(run: list[str]) -> Iterator[list[str]]:
+    part: list[str] = []
+    for word in run:
+        if word.casefold() in _TITLES:
+            if part:
+                yield part
+            part = []
+        else:
+            part.append(word)
+    if part:
+        yield part
 
 
 def _tokens(text: str) -> Iterator[tuple[str, bool, bool]]:
-    """(word, starts a sentence, joined to the previous word by one space)."""
-    end = 0
+    """(word, starts a sentence, joined to the previous word by one space).
+
+    A possessive ends a name: "Russia's Urals" is Russia and the Urals."""
+    end, possessive = 0, False
     for m in _TOKEN.finditer(text):
-        yield _bare(m.group()), _starts_sentence(text, m.start()), text[end : m.start()] == " "
-        end = m.end()
-
-
-def _add_name(run: list[str], found: _Candidates) -> None:
-    """'Chinese President Xi Jinping' → 'Xi Jinping': a title and what precedes it go."""
-    titled = [i for i, w in enumerate(run) if w.casefold() in _TITLES]
-    if titled and titled[-1] < len(run) - 1:
-        run = run[titled[-1] + 1 :]
-    if run and not (len(run) == 1 and run[0].casefold() in _TITLES):
-        found.add(" ".join(run[:4]), "entity")
+        word = _bare(m.group())
+        yield word, _starts_sentence(text, m.start()), text[end : m.start()] == " " and not possessive
+        end, possessive = m.end(), word != m.group() and not m.group().endswith(".")
 
 
 def _bare(token: str) -> str:
@@ -195,50 +292,30 @@ def _capital(word: str) -> bool:
     return bool(word) and word[0].isupper()
 
 
-def _salient(word: str) -> bool:
-    key = word.casefold()
-    return len(key) > 3 and key not in _STOP and not any(c.isdigit() for c in key) and zipf(key) < 5.2
-
-
 def _starts_sentence(text: str, at: int) -> bool:
     before = text[max(0, at - 4) : at]
     return at == 0 or bool(_SENTENCE_END.search(before))
 
 
-# Relevance: what `init` writes into a topic. A post's score is the sum of the weights of the
-# distinct keys it holds; THRESHOLD is what it must reach. Only a strong name (rare in general
-# English, named in full, central to the article) or a phrase the author quoted reaches it
-# alone; a common one like "Iran" holds a fraction, so a football score with "Iran" stays out
-# while "Iran … Hamas … Hezbollah" gets in.
-THRESHOLD = 1.0
-STRONG_ZIPF = 3.0
+# What `init` writes into a topic: the query (any key) and a weight per key.
 
 
 def topic_weights(keywords: list[Keyword]) -> dict[str, float]:
-    """Weight per key (a term, or an OR of its aliases) for a topic's `weights` table."""
-    return {_key(k): _weight(k) for k in keywords}
+    """Weight per key (a term, or an OR of its forms) for a topic's `weights` table."""
+    return {_key(k): k.weight for k in keywords}
 
 
 def query_for(keywords: list[Keyword]) -> str:
-    """Any of the keywords or their aliases, in the query language."""
+    """Any of the keywords or their forms, in the query language."""
     alternatives = dict.fromkeys(_quoted(a) for k in keywords for a in (k.term, *k.aliases))
     return " OR ".join(alternatives) or "*"
 
 
 def topic_name(keywords: list[Keyword], most: int = 3) -> str:
-    """A short slug from the strongest entities: 'hamas-ismail-haniyeh-hezbollah'."""
+    """A short slug from the strongest names: 'hamas-haniyeh-hezbollah'."""
     names = [k.term for k in keywords if k.kind == "entity"][:most] or [k.term for k in keywords][:most]
     slug = "-".join(re.sub(r"[^\w]+", "-", n.casefold()).strip("-") for n in names)
     return slug or "topic"
-
-
-def _weight(k: Keyword) -> float:
-    rarity = zipf(k.term.lstrip("#"))
-    full_name = k.kind == "entity" and " " in k.term and k.weight >= 0.5  # central, named in full
-    if (full_name and rarity < STRONG_ZIPF) or (k.kind == "phrase" and " " in k.term):
-        return THRESHOLD
-    specific = min(0.8, max(0.1, (5.5 - rarity) / 3.5))
-    return round(specific * (0.5 + 0.5 * k.weight), 2)
 
 
 def _key(k: Keyword) -> str:
@@ -249,3 +326,6 @@ def _key(k: Keyword) -> str:
 
 def _quoted(term: str) -> str:
     return f'"{term}"' if not re.fullmatch(r"#?[\w.]+", term) else term
+
+
+__all__ = ["THRESHOLD", "Keyword", "article_prose", "extract", "query_for", "topic_name", "topic_weights"]

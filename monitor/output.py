@@ -31,7 +31,7 @@ def post_json(sp: StoredPost) -> dict[str, Any]:
         "topics": list(sp.topics),
         "matched": list(sp.matched),
         "score": round(sp.score, 3),
-        "cluster": sp.cluster,
+        "cluster": sp.story,
         "duplicate_of": list(sp.duplicate_of) if sp.duplicate_of else None,
     }
 
@@ -83,7 +83,7 @@ def feed_json(feed: Feed, state: FeedState | None) -> dict[str, Any]:
 def post_line(sp: StoredPost, width: int = 100) -> str:
     p = sp.post
     when = p.published.strftime("%Y-%m-%d %H:%M")
-    story = f"#{sp.cluster}" if sp.cluster is not None else "-"
+    story = f"#{sp.story}" if sp.story is not None else "-"
     source = one_line(p.source)[:16]
     return f"{when}  {story:>6}  {source:16}  {one_line(p.author or '-', 18):18}  {one_line(p.title or p.text, width)}"
 

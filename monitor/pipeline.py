@@ -1,4 +1,4 @@
-"""The posts of one poll → match → dedup → cluster → one store transaction."""
+"""The posts of one poll → match → dedup → stories → one store transaction."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from monitor.cluster import Clusterer
+from monitor.adaptive import AdaptiveMatcher
 from monitor.config import Topic
 from monitor.dedup import Deduper
-from monitor.match import Matcher, compile_topics
+from monitor.storybuilder import StoryBuilder
 from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
-from storage.types import Batch, FeedState, NewPost, Post, StoredPost, Story
+from storage.types import Batch, FeedState, LearnedTerm, NewPost, Post, StoredPost, Story
 
 RESTORE_WINDOW = timedelta(days=3)
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones disagree; a date further ahead is wrong
@@ -64,25 +64,29 @@ class Pipeline:
 
     def __init__(self, store: PipelineStore, topics: Sequence[Topic], *, now: datetime) -> None:
         self.store = store
-        self.matcher: Matcher = compile_topics(topics)
+        self._config_topics = tuple(topics)
         self._topics = [t.name for t in topics]
         self.featurizer = Featurizer()  # one tokenisation per post, shared by dedup and every topic
         self.restore(now)
 
     def restore(self, now: datetime) -> None:
-        """Rebuild the duplicate index and live stories from the store's recent window."""
+        """Rebuild the duplicate index, live stories and learned terms from the store's recent window."""
         since = now - RESTORE_WINDOW
         window = self.store.live_window(since)
+        self.topics = AdaptiveMatcher(self._config_topics)
+        for sp in sorted(window, key=lambda sp: sp.post.published):
+            if sp.duplicate_of is None:  # each confident post teaches again, in order, as it did
+                self.topics.teach(sp.post, self.topics.match(sp.post), sp.post.published)
         self._ids = itertools.count(self.store.max_story_id() + 1)
         self.deduper = Deduper(featurizer=self.featurizer)
         self.deduper.restore({(sp.post.source, sp.post.id): sp.post for sp in window}.values())
         live = self.store.stories(live_only=True)
         copies = {(sp.post.source, sp.post.id) for sp in window if sp.duplicate_of}
-        self.clusterers: dict[str, Clusterer] = {}
+        self.builders: dict[str, StoryBuilder] = {}
         for topic in self._topics:
             stories = [s for s in live if s.topic == topic]
-            members = [(sp.post, sp.cluster) for sp in window if topic in sp.topics and sp.cluster is not None]
-            self._clusterer(topic).restore(stories, members, duplicates=copies)
+            members = [(sp.post, sp.story) for sp in window if topic in sp.topics and sp.story is not None]
+            self._builder(topic).restore(stories, members, duplicates=copies)
 
     def process(
         self, posts: Iterable[Post], *, now: datetime, feed: FeedState | None = None, replay: bool = False
@@ -96,37 +100,51 @@ class Pipeline:
         new: list[NewPost] = []
         merged: dict[int, int] = {}
         for post in sorted(fresh, key=lambda p: p.published):
-            matches = self.matcher.match(post)
+            matches = self.topics.match(post)
             if not matches:
                 continue
             at = post.published if replay else min(post.published, now)
             features = self.featurizer(post)
             duplicate_of = self.deduper.check(post, features)
-            clusters: dict[str, int] = {}
+            if duplicate_of is None:
+                self.topics.teach(post, matches, at)
+            story_of: dict[str, int] = {}  # topic -> story id
             for match in matches:
-                assignment = self._clusterer(match.topic).add(post, at, duplicate_of, features)
-                clusters[match.topic] = assignment.story_id
+                assignment = self._builder(match.topic).add(post, at, duplicate_of, features)
+                story_of[match.topic] = assignment.story_id
                 merged.update(dict.fromkeys(assignment.merged, assignment.story_id))
-            new.append(NewPost(post, matches, clusters, duplicate_of))
+            new.append(NewPost(post, matches, story_of, duplicate_of))
         clock = max((p.post.published for p in new), default=now) if replay else now
-        for clusterer in self.clusterers.values():
-            clusterer.close_quiet(clock)
-        stories = [s for c in self.clusterers.values() for s in c.changed()]
+        for builder in self.builders.values():
+            builder.close_quiet(clock)
+        stories = [s for c in self.builders.values() for s in c.changed()]
         if feed is not None:
             feed = replace(feed, posts_matched=feed.posts_matched + len(new))
-        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged)
+        self.topics.refresh(clock)
+        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, learned=self._learned())
         try:
-            return Processed(fresh=len(fresh), stored=self.store.write(batch, now))
+            stored = self.store.write(batch, now)
         except StorageError:
             self.restore(now)
             raise
+        self.topics.changed = False
+        return Processed(fresh=len(fresh), stored=stored)
+
+    def _learned(self) -> dict[str, list[LearnedTerm]] | None:
+        """Every learning topic's terms, when they changed since the last write."""
+        if not self.topics.changed:
+            return None
+        learned: dict[str, list[LearnedTerm]] = {name: [] for name in self.topics.learners}
+        for term in self.topics.learned():
+            learned[term.topic].append(term)
+        return learned
 
     def _fresh(self, posts: Iterable[Post]) -> list[Post]:
         unique = {(p.source, p.id): p for p in posts}
         known = self.store.known(unique)
         return [p for key, p in unique.items() if key not in known]
 
-    def _clusterer(self, topic: str) -> Clusterer:
-        if topic not in self.clusterers:
-            self.clusterers[topic] = Clusterer(topic, self._ids, featurizer=self.featurizer)
-        return self.clusterers[topic]
+    def _builder(self, topic: str) -> StoryBuilder:
+        if topic not in self.builders:
+            self.builders[topic] = StoryBuilder(topic, self._ids, featurizer=self.featurizer)
+        return self.builders[topic]

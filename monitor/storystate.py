@@ -1,7 +1,7 @@
 """One live story's running state (centroid, members, arrivals, label candidates), and what a story's
 arrivals say at any time: its rate, whether it spikes, whether it has gone quiet.
 
-Kept apart from the clusterer's decisions so each piece stays small; pure stdlib. Readers (`clusters`,
+Kept apart from the story builder's decisions so each piece stays small; pure stdlib. Readers (`clusters`,
 the dashboard) bring stored stories to their own clock with `as_of`: a burst cools down as time passes
 whether or not another post arrives.
 """
@@ -143,7 +143,7 @@ class Activity:
 
 @dataclass(slots=True)
 class StoryState:
-    """A live story as the clusterer sees it."""
+    """A live story as the story builder sees it."""
 
     id: int
     centroid: dict[str, float]

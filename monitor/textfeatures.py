@@ -1,6 +1,6 @@
-"""Text → features for dedup and clustering: tokens, shingles, weighted term vectors.
+"""Text → features for dedup and stories: tokens, shingles, weighted term vectors.
 
-`Featurizer` turns a post into `Features` once; the deduper and every topic's clusterer share them.
+`Featurizer` turns a post into `Features` once; the deduper and every topic's story builder share them.
 
 Pure and stdlib-only apart from `wordfreq`, which gives every word a prior rarity (an IDF that is
 sensible from the very first post, before any online statistics exist).
@@ -208,7 +208,7 @@ def sketch(text: str, keep: int = SKETCH_SIZE) -> tuple[int, ...] | None:
 
 @dataclass(frozen=True, slots=True)
 class Features:
-    """What duplicate folding and clustering need from one post's text, computed once for both."""
+    """What duplicate folding and story building need from one post's text, computed once for both."""
 
     title_key: str | None  # the normalised title, when it is long enough to identify a story
     sketch: tuple[int, ...] | None  # bottom-k shingle hashes of the longer of title and text
@@ -216,7 +216,7 @@ class Features:
 
 
 class Featurizer:
-    """Turns a post into `Features`: one tokenisation shared by the deduper and every clusterer.
+    """Turns a post into `Features`: one tokenisation shared by the deduper and every story builder.
 
     Unigrams weigh their rarity; adjacent-word bigrams add precision in short texts; words that look
     like names get a boost. Title words count fully, body words half (a headline states the story).

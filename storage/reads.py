@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, Select, and_, exists, func, or_, select,
 
 from storage import tables as t
 from storage import text_search
-from storage.types import DaemonInfo, FeedState, Post, Stats, StoredPost, Story
+from storage.types import DaemonInfo, FeedState, LearnedTerm, Post, Stats, StoredPost, Story
 from storage.writes import CHUNK
 
 Key = tuple[str, str]
@@ -22,7 +22,7 @@ Key = tuple[str, str]
 @dataclass(frozen=True, slots=True)
 class PostFilter:
     topic: str | None = None
-    cluster: int | None = None
+    story: int | None = None
     limit: int | None = None
     text: str | None = None
     source: str | None = None
@@ -125,17 +125,17 @@ def _keys_of(conn: Connection, pks: Iterable[int]) -> dict[int, Key]:
 
 
 def _stored(row: Row[Any], matches: Sequence[_MatchRow], dups: dict[int, Key], flt: PostFilter) -> StoredPost:
-    """One post with its matches folded in; a topic or cluster filter picks which match speaks."""
+    """One post with its matches folded in; a topic or story filter picks which match speaks."""
     chosen = [m for m in matches if m.topic == flt.topic] if flt.topic else list(matches)
     terms = tuple(dict.fromkeys(term for m in chosen for term in m.terms))
     stories = [m.story for m in chosen if m.story is not None]
-    cluster = flt.cluster if flt.cluster is not None else (stories[0] if stories else None)
+    story = flt.story if flt.story is not None else (stories[0] if stories else None)
     return StoredPost(
         post=_post(row),
         topics=tuple(m.topic for m in matches),
         matched=terms,
         score=max((m.score for m in chosen), default=0.0),
-        cluster=cluster,
+        story=story,
         duplicate_of=dups.get(row.duplicate_of) if row.duplicate_of is not None else None,
         seen=row.seen,
     )
@@ -144,14 +144,14 @@ def _stored(row: Row[Any], matches: Sequence[_MatchRow], dups: dict[int, Key], f
 def _filtered(flt: PostFilter, dialect: str) -> Select[Any]:
     p, m = t.posts.c, t.matches.c
     query = select(t.posts)
-    searched = bool(flt.text) and flt.cluster is None
+    searched = bool(flt.text) and flt.story is None
     if flt.topic is not None and searched:
         # Per row (the primary key answers it), so the text index drives, not the topic's every post.
         query = query.where(exists().where(m.post_pk == p.pk, m.topic == flt.topic))
     elif flt.topic is not None:
         query = query.where(p.pk.in_(select(m.post_pk).where(m.topic == flt.topic)))
-    if flt.cluster is not None:
-        members = select(m.post_pk).where(m.story == flt.cluster)
+    if flt.story is not None:
+        members = select(m.post_pk).where(m.story == flt.story)
         query = query.where(or_(p.pk.in_(members), p.duplicate_of.in_(members)))
     if flt.source is not None:
         query = query.where(p.source == flt.source)
@@ -260,6 +260,23 @@ def stats(conn: Connection, now: datetime) -> Stats:
     return Stats(total, recent, ok, failing, last_write)
 
 
+def topic_counts(conn: Connection) -> dict[str, tuple[int, int]]:
+    """(matched posts, live stories) per topic."""
+    m, st = t.matches.c, t.stories.c
+    posts: dict[str, int] = dict(conn.execute(select(m.topic, func.count()).group_by(m.topic)).tuples().all())
+    live = select(st.topic, func.count()).where(st.live, st.merged_into.is_(None)).group_by(st.topic)
+    stories: dict[str, int] = dict(conn.execute(live).tuples().all())
+    return {name: (posts.get(name, 0), stories.get(name, 0)) for name in posts.keys() | stories.keys()}
+
+
+def learned_terms(conn: Connection, topic: str | None) -> list[LearnedTerm]:
+    lt = t.learned_terms.c
+    query = select(t.learned_terms).order_by(lt.topic, lt.weight.desc(), lt.term)
+    if topic is not None:
+        query = query.where(lt.topic == topic)
+    return [LearnedTerm(r.topic, r.term, r.weight, r.posts, r.since, r.seen) for r in conn.execute(query)]
+
+
 def daemon(conn: Connection) -> DaemonInfo | None:
     row = conn.execute(select(t.daemon)).first()
     return DaemonInfo(row.pid, row.host, row.started, row.beat, bool(row.stopped)) if row else None
@@ -289,7 +306,7 @@ def feed_health(conn: Connection) -> tuple[int, int]:
 
 def recent_published(conn: Connection, story_ids: Sequence[int], per_story: int) -> dict[int, list[datetime]]:
     """Each story's newest `per_story` publish times (its posts and their folded duplicates, as
-    `posts(cluster=...)` lists them), newest first; one query for all the stories."""
+    `posts(story=...)` lists them), newest first; one query for all the stories."""
     if not story_ids:
         return {}
     p, m = t.posts.c, t.matches.c

@@ -25,7 +25,7 @@ from storage import migrate, reads, writes
 from storage.engine import display_url, make_engine, normalize_url, sqlite_path
 from storage.errors import StorageError
 from storage.lock import AdvisoryLock, FileLock, WriterLock
-from storage.types import Batch, DaemonInfo, FeedState, Stats, StoredPost, Story
+from storage.types import Batch, DaemonInfo, FeedState, LearnedTerm, Stats, StoredPost, Story
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -208,17 +208,17 @@ class Store:
         self,
         *,
         topic: str | None = None,
-        cluster: int | None = None,
+        story: int | None = None,
         limit: int | None = None,
         text: str | None = None,
         source: str | None = None,
         since: datetime | None = None,
     ) -> list[StoredPost]:
-        """Newest first (published, then arrival); `cluster` includes the story's folded duplicates.
+        """Newest first (published, then arrival); `story` includes the story's folded duplicates.
 
         `text` is a case-insensitive substring of text, title or author; `since` bounds `published`.
         """
-        flt = reads.PostFilter(topic, cluster, limit, text, source, since)
+        flt = reads.PostFilter(topic, story, limit, text, source, since)
         return self._read(lambda conn: reads.posts(conn, flt))
 
     @_wrapped
@@ -239,9 +239,19 @@ class Store:
     def recent_published(self, story_ids: Sequence[int], *, per_story: int = 64) -> dict[int, list[datetime]]:
         """Each story's newest `per_story` publish times, newest first, in one query (sparklines).
 
-        A story counts its posts and their folded duplicates, as `posts(cluster=...)` lists them;
+        A story counts its posts and their folded duplicates, as `posts(story=...)` lists them;
         every id asked for is a key, with [] for a story without posts."""
         return self._read(lambda conn: reads.recent_published(conn, story_ids, per_story))
+
+    @_wrapped
+    def topic_counts(self) -> dict[str, tuple[int, int]]:
+        """(matched posts, live stories) per stored topic."""
+        return self._read(reads.topic_counts)
+
+    @_wrapped
+    def learned_terms(self, topic: str | None = None) -> list[LearnedTerm]:
+        """What the learning topics have learned, heaviest first within each topic."""
+        return self._read(lambda conn: reads.learned_terms(conn, topic))
 
     @_wrapped
     def story(self, story_id: int) -> Story | None:
@@ -264,7 +274,7 @@ class Store:
     @_wrapped
     def live_window(self, since: datetime) -> list[StoredPost]:
         """Posts of live stories seen since `since`, oldest first, one per (post, topic) with its
-        story as `cluster`: what the clusterer and deduper rebuild their state from after a restart."""
+        story as `story`: what the story builder and deduper rebuild their state from after a restart."""
         return self._read(lambda conn: reads.live_window(conn, since))
 
     @_wrapped

@@ -110,7 +110,7 @@ matches = Table(
     Column("topic", String(200), ForeignKey("topics.name", ondelete="CASCADE"), primary_key=True),
     Column("terms", Text, nullable=False, default="[]"),  # JSON list of strings
     Column("score", Float, nullable=False, default=1.0),
-    # No foreign key: the clusterer owns story ids and may name a story before it is written.
+    # No foreign key: the story builder owns story ids and may name a story before it is written.
     Column("story", Integer),
     Index("ix_matches_story", "story"),
     Index("ix_matches_topic", "topic"),
@@ -155,6 +155,19 @@ meta = Table(
     Column("last_write", UTCDateTime),
     Column("posts", BigInteger, nullable=False, default=0, server_default="0"),  # count(*) of posts, kept by writes
     CheckConstraint("id = 1", name="single_row"),
+)
+
+# What each learning topic has learned (monitor/learning.py); the daemon replaces a topic's rows
+# whenever they change, readers (`monitor topics`, the dashboard) show them.
+learned_terms = Table(
+    "learned_terms",
+    metadata,
+    Column("topic", String(200), ForeignKey("topics.name", ondelete="CASCADE"), primary_key=True),
+    Column("term", Text, primary_key=True),
+    Column("weight", Float, nullable=False),
+    Column("posts", Float, nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("seen", UTCDateTime, nullable=False),
 )
 
 # Posts per minute of arrival (posts.seen), kept by writes: "posts in the last hour" sums <= 61 rows.

@@ -1,6 +1,6 @@
 """The plain values that cross the storage boundary.
 
-Stdlib only: the core rooms (sources, dedup, cluster, query) build and read these without
+Stdlib only: the core rooms (sources, dedup, stories, query) build and read these without
 pulling in SQLAlchemy.
 """
 
@@ -34,6 +34,9 @@ class Post:
     claimed_published: datetime | None = None
 
 
+LEARNED = " (learned)"  # how a learned term is marked among the terms that matched
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """Why a post belongs to a topic: the terms that matched and the relevance score."""
@@ -41,6 +44,19 @@ class Match:
     topic: str
     terms: tuple[str, ...]
     score: float = 1.0
+    confident: bool = True  # the topic's own terms reach the threshold without learned ones
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedTerm:
+    """A word or hashtag a topic learned from the posts its own terms matched (monitor/learning.py)."""
+
+    topic: str
+    term: str  # folded, as the learner counts it: "#coflood", "alluvione"
+    weight: float
+    posts: float  # how many confident posts held it lately (counts halve with time)
+    since: datetime  # when it was learned
+    seen: datetime  # the last confident post that held it
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +67,7 @@ class StoredPost:
     topics: tuple[str, ...]
     matched: tuple[str, ...]
     score: float
-    cluster: int | None
+    story: int | None  # shown as the post's `cluster` field in JSON output
     duplicate_of: tuple[str, str] | None = None
     seen: datetime | None = None
 
@@ -82,7 +98,7 @@ class Story:
     `arrivals` is what the story keeps of its recent activity: posts per minute of arrival, as
     (minute since the epoch, posts), oldest first, over the 70 minutes up to its newest post.
     `velocity` (posts in the last hour) and `spike` (why it runs hot, or None) hold only as of one
-    time: the clusterer's clock for the stories it reports. The store keeps neither, as both change
+    time: the story builder's clock for the stories it reports. The store keeps neither, as both change
     with time alone: readers bring a stored story to their own clock (monitor.storystate.as_of).
     """
 
@@ -107,7 +123,7 @@ class NewPost:
 
     post: Post
     matches: tuple[Match, ...]
-    clusters: Mapping[str, int] = field(default_factory=dict)  # topic -> story id
+    stories: Mapping[str, int] = field(default_factory=dict)  # topic -> story id
     duplicate_of: tuple[str, str] | None = None  # (source, id) of the earlier post it folds under
 
 
@@ -119,6 +135,7 @@ class Batch:
     feed: FeedState | None = None  # the polled feed's new state (ingest has none)
     stories: Sequence[Story] = ()  # upserted by id: new, grown, closed
     merged: Mapping[int, int] = field(default_factory=dict)  # story id -> the story it merged into
+    learned: Mapping[str, Sequence[LearnedTerm]] | None = None  # topic -> all it has learned now (None: unchanged)
     alerts: Sequence[NewAlert] = ()  # into the outbox with the story change that caused them
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table, bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import tables as t
-from storage.types import Batch, FeedState, NewPost, Story
+from storage.types import Batch, FeedState, LearnedTerm, NewPost, Story
 
 Key = tuple[str, str]
 CHUNK = 500  # bound parameters per IN (...): well under SQLite's and PostgreSQL's limits
@@ -172,7 +172,18 @@ def _unique_posts(items: Sequence[NewPost]) -> list[NewPost]:
 
 def _topic_names(batch: Batch) -> list[dict[str, Any]]:
     names = {m.topic for item in batch.posts for m in item.matches} | {s.topic for s in batch.stories}
+    names |= set(batch.learned or {})
     return [{"name": name} for name in sorted(names)]
+
+
+def replace_learned(conn: Connection, learned: Mapping[str, Sequence[LearnedTerm]]) -> None:
+    """Each topic's learned terms become exactly `learned[topic]`."""
+    for topic, terms in learned.items():
+        conn.execute(t.learned_terms.delete().where(t.learned_terms.c.topic == topic))
+        rows = [{"topic": topic, "term": without_nul(x.term), "weight": x.weight, "posts": x.posts,
+                 "since": x.since, "seen": x.seen} for x in terms]
+        if rows:
+            conn.execute(t.learned_terms.insert(), rows)
 
 
 def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> int:
@@ -193,7 +204,7 @@ def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> i
             "topic": match.topic,
             "terms": json.dumps([without_nul(term) for term in match.terms], ensure_ascii=False),
             "score": match.score,
-            "story": item.clusters.get(match.topic),
+            "story": item.stories.get(match.topic),
         }
         for item in items
         for match in item.matches
@@ -234,5 +245,7 @@ def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
     if batch.feed is not None:
         _upsert(conn, t.feeds, "name", [feed_row(batch.feed)])
     apply_merges(conn, batch.merged)
+    if batch.learned is not None:
+        replace_learned(conn, batch.learned)
     bump_revision(conn, now)
     return new

@@ -196,7 +196,7 @@ def test_a_megabyte_post_is_judged_by_its_opening() -> None:
 
 def test_dedup_imports_no_heavy_room() -> None:
     code = (
-        "import sys, monitor.dedup, monitor.cluster\n"
+        "import sys, monitor.dedup, monitor.storybuilder\n"
         "bad = [m for m in ('textual', 'httpx', 'sqlalchemy') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )

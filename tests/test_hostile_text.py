@@ -87,6 +87,8 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
         "init": ("init", "article.txt", "--topic", "volcano\x1b[5m\u202e"),
         "feeds list": ("feeds", "list"), "feeds list --json": ("feeds", "list", "--json"),
         "export opml": ("export", "--format", "opml"),
+        "topics": ("topics",), "topics --json": ("topics", "--json"),
+        "topics forget": ("topics", "forget", "volcano\x1b[5m\u202e", "#x\x1b]0;y\x07"),
         "feeds retry": ("feeds", "retry", "evil\x1b]0;x\x07\u202e"),  # last: it changes the feed's state
     }
     outputs = {}
@@ -104,7 +106,7 @@ def cli(*argv: str, config: Path) -> subprocess.CompletedProcess[bytes]:
 
 OUTPUTS = ["posts", "posts --json", "clusters", "clusters --json", "status", "status --json", "export", "export csv",
            "test-query", "test-query --json", "test-query --topic", "keywords", "keywords --json", "init",
-           "feeds list", "feeds list --json", "export opml", "feeds retry"]
+           "feeds list", "feeds list --json", "export opml", "topics", "topics --json", "topics forget", "feeds retry"]
 PRINT_NO_STORED_TEXT = {"run", "ingest", "dash", "watch", "demo", "service"}
 """Commands that print no stored or fetched text: logs (sanitised at the fetch) or the dashboard's own tests;
 `service` prints paths and variable names (feeds.toml requires those to be identifiers)."""
@@ -128,7 +130,7 @@ def test_no_control_code_reaches_the_terminal(place: Place, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["posts --json", "clusters --json", "status --json", "test-query --json",
-                                  "keywords --json"])
+                                  "keywords --json", "topics --json"])
 def test_json_output_stays_valid_json(place: Place, name: str) -> None:
     assert json.loads(place.outputs[name])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,27 +13,10 @@ from monitor.keywords import THRESHOLD, extract, query_for, topic_weights
 from monitor.match import Matcher, compile_topics
 from storage.types import Post
 
-TWEETS = [
-    "Let's be clear - the Biden Administration has never done anything to project strength onto the Islamic "
-    "Republic of Iran or hold them accountable for their material support of #Hamas. It's appeasement and "
-    "weakness all day long for the last 3 years. https://t.co/YPcGbigUbl",
-    "Iran: Today in Isfahan the Islamic Republic recreates the scene of the Hamas attack on the Nova peace "
-    "festival with the flag of Hezbollah pic.twitter.com/EmDgPaMN5x",
-]
-SHARE_ONE_WORD = [
-    "Full time: Iran 2-1 Japan. What a comeback in the Asian Cup quarter-final!",
-    "Review: the 2024 Chevrolet Nova is a comfortable, thrifty family car with a roomy boot.",
-    "Python meetup this Wednesday evening at the library, everyone welcome! Pizza provided.",
-    "LONDON (Reuters) - Oil prices rose on Wednesday as traders weighed supply risks in the Middle East "
-    "and a bigger-than-expected drop in U.S. crude inventories.",
-    "Shiite pilgrims gather in Karbala for Arbaeen.",
-    "China and the U.S. agree on new trade talks in California.",
-]
-STRONG_ALONE = [
-    "Khamenei addresses the nation in a televised speech",
-    "Haniyeh: talks on a ceasefire continue in Doha",
-    "Analysts say the axis of resistance is weaker than it looks",
-]
+PROBES = json.loads((Path(__file__).parent / "fixtures" / "seed_probes.json").read_text(encoding="utf-8"))
+TWEETS: list[str] = PROBES["quoted"]
+SHARE_ONE_WORD: list[str] = PROBES["share_one_word"]
+STRONG_ALONE: list[str] = PROBES["strong_alone"]
 
 
 def post(text: str) -> Post:
@@ -92,3 +76,41 @@ def test_core_rooms_do_not_import_io_libraries() -> None:
             "print(sorted(m for m in ('httpx', 'sqlalchemy', 'textual') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+ARTICLE = """Flash floods cut off Harrowgate, killing two
+
+HARROWGATE, Westmark — Flash floods swept through the mountain town of Harrowgate on Tuesday after a
+night of torrential rain, killing two people and cutting the only road to Pellby. The Wend burst its
+banks below the old mill, and rescuers in boats carried residents from flooded homes.
+
+Mayor Ilse Varnholt said the town had never flooded so fast. Westmark's governor declared an
+emergency, and the flooding reached Pellby by evening, where the Wend bridge was closed.
+"""
+
+
+@pytest.fixture
+def harrowgate() -> Matcher:
+    keywords = extract(ARTICLE)
+    return compile_topics([Topic("harrowgate", query=query_for(keywords), weights=topic_weights(keywords),
+                                 threshold=THRESHOLD)])
+
+
+@pytest.mark.parametrize("text", [
+    "Harrowgate flooding: the road to Pellby is gone",  # another form of the article's "floods"
+    "Praying for everyone in #HarrowgateFlood tonight",  # a hashtag joining two of its words
+    "#harrowgateflood boats on the high street",  # the same, all lower case
+    "Varnholt: never seen water rise like this",  # a rare name, the mayor's surname alone
+    "Westmarkian volunteers head to Pellby",  # a place the article names, however written
+])
+def test_short_posts_in_the_forms_people_write_match(harrowgate: Matcher, text: str) -> None:
+    assert harrowgate.match(post(text)), text
+
+
+@pytest.mark.parametrize("text", [
+    "Flooding on the M4 this morning, avoid the area",  # the event's kind, not this event
+    "Our mill is open for tours again this weekend",  # one ordinary word in common
+    "Boats for sale, good condition",
+])
+def test_one_chance_word_does_not_match(harrowgate: Matcher, text: str) -> None:
+    assert harrowgate.match(post(text)) == (), text

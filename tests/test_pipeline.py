@@ -38,7 +38,7 @@ def test_only_matching_posts_are_stored_with_their_topics_and_stories(tmp_path: 
         stored = {sp.post.id: sp for sp in store.posts()}
         assert set(stored) == {"a1", "a2", "b1"}
         assert stored["b1"].topics == ("bridge", "ferry") or set(stored["b1"].topics) == {"bridge", "ferry"}
-        assert stored["a1"].cluster == stored["a2"].cluster, "two reports of the closure form one story"
+        assert stored["a1"].story == stored["a2"].story, "two reports of the closure form one story"
 
 
 def test_a_repoll_stores_nothing_twice(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_after_a_restart_new_posts_join_the_stories_and_fold_under_the_originals
     url = f"sqlite:///{tmp_path / 'm.db'}"
     with open_store(url) as store:
         Pipeline(store, TOPICS, now=T0).process(FIRST, now=T0 + timedelta(minutes=10))
-        story = store.posts(topic="bridge")[-1].cluster
+        story = store.posts(topic="bridge")[-1].story
     later = [
         post("a3", "Port Alder bridge cracks: engineers say the main span stays closed", 30, source="forum"),
         post("a1-copy", "Port Alder bridge closed after cracks found in main span", 31, source="mirror",
@@ -62,9 +62,9 @@ def test_after_a_restart_new_posts_join_the_stories_and_fold_under_the_originals
     with open_store(url) as store:
         Pipeline(store, TOPICS, now=T0 + timedelta(minutes=40)).process(later, now=T0 + timedelta(minutes=40))
         by_id = {sp.post.id: sp for sp in store.posts(topic="bridge")}
-    assert by_id["a3"].cluster == story
+    assert by_id["a3"].story == story
     assert by_id["a1-copy"].duplicate_of == ("wire", "a1")
-    assert by_id["a1-copy"].cluster == story
+    assert by_id["a1-copy"].story == story
 
 
 def test_a_post_dated_far_ahead_is_clamped_to_its_fetch_and_its_claim_kept(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_one_poll_is_one_batch_stamped_with_the_callers_time() -> None:
     [(batch, when)] = store.batches
     assert when == T0 + timedelta(minutes=10)
     assert sorted(p.post.id for p in batch.posts) == ["a1", "a2", "b1"]
-    assert {p.clusters["bridge"] for p in batch.posts if p.post.id in ("a1", "a2")} == {1}
+    assert {p.stories["bridge"] for p in batch.posts if p.post.id in ("a1", "a2")} == {1}
     assert pipeline.process(FIRST, now=T0 + timedelta(minutes=20)).stored == 0, "what the store knows is not new"
 
 

@@ -24,7 +24,7 @@ def test_the_first_session_works_in_the_readmes_order_until_it_needs_the_interne
     (tmp_path / "article.txt").write_text(ARTICLE, encoding="utf-8")
     commands = first_session()
     offline = commands[: next(i for i, argv in enumerate(commands) if argv[1] == "run")]
-    assert [argv[1] for argv in offline] == ["keywords", "init", "test-query"]
+    assert [argv[1] for argv in offline] == ["keywords", "init", "topics", "test-query"]
     for argv in offline:
         done = monitor(*argv[1:], cwd=tmp_path)
         assert done.returncode == 0, f"{shlex.join(argv)}: {done.stderr}"

@@ -9,7 +9,7 @@ import pytest
 
 CORE = [
     "monitor.config", "monitor.keywords", "monitor.query.parse", "monitor.query.matcher", "monitor.query.pushdown",
-    "monitor.match", "monitor.schedule", "monitor.dedup", "monitor.cluster", "monitor.sources.rss",
+    "monitor.match", "monitor.schedule", "monitor.dedup", "monitor.storybuilder", "monitor.sources.rss",
     "monitor.sources.mastodon", "monitor.sources.bluesky", "monitor.sources.reddit", "monitor.sources.hackernews",
     "monitor.sources.x",
 ]

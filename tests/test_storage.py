@@ -105,22 +105,22 @@ def test_cluster_includes_folded_duplicates(store: Store) -> None:
     # The copy arrives later from another feed: folded under the original, no story of its own.
     copy = new(post("copy", 3, source="rss-b"), duplicate_of=("rss-a", "orig"))
     store.write(Batch(posts=[copy, new(post("other", 4), story=2)], stories=[story(2)]), T0)
-    clustered = store.posts(cluster=1)
+    clustered = store.posts(story=1)
     assert [sp.post.id for sp in clustered] == ["copy", "orig"]
     assert clustered[0].duplicate_of == ("rss-a", "orig")
-    assert all(sp.cluster == 1 for sp in clustered)
+    assert all(sp.story == 1 for sp in clustered)
 
 
 def test_merge_moves_posts_and_hides_the_merged_story(store: Store) -> None:
     store.write(Batch(posts=[new(post("1"), story=1), new(post("2", 1), story=2)], stories=[story(1), story(2)]), T0)
     grown = Story(1, "gaza", "story 1", 2, T0, T0 + timedelta(minutes=1), sources=("rss-a",))
     store.write(Batch(stories=[grown], merged={2: 1}), T0)
-    assert ids(store, cluster=1) == ["2", "1"]
-    assert ids(store, cluster=2) == []
+    assert ids(store, story=1) == ["2", "1"]
+    assert ids(store, story=2) == []
     assert [s.id for s in store.stories()] == [1]
     gone = store.story(2)
     assert gone is not None and gone.merged_into == 1 and not gone.live
-    assert store.posts()[0].cluster == 1
+    assert store.posts()[0].story == 1
 
 
 def test_stories_newest_first_with_topic_live_and_active_filters(store: Store) -> None:
@@ -218,7 +218,7 @@ def test_live_window_rebuilds_state_oldest_first(store: Store) -> None:
     store.write(Batch(posts=[new(post("closed"), story=2)], stories=[story(2, live=False)]), T0)
     store.write(Batch(posts=[new(post("second", 0), story=1)]), T0 + timedelta(minutes=1))
     window = store.live_window(T0 - timedelta(hours=1))
-    assert [(sp.post.id, sp.cluster, sp.topics) for sp in window] == [
+    assert [(sp.post.id, sp.story, sp.topics) for sp in window] == [
         ("first", 1, ("gaza",)),
         ("second", 1, ("gaza",)),
     ]

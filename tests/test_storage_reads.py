@@ -97,7 +97,7 @@ def test_recent_published_gives_each_storys_newest_posts_in_one_query(store: Sto
         2: [T0 + timedelta(minutes=30)],
         99: [],
     }
-    assert [sp.post.published for sp in store.posts(cluster=1, limit=3)] == found[1]
+    assert [sp.post.published for sp in store.posts(story=1, limit=3)] == found[1]
     assert store.recent_published([]) == {}
 
 

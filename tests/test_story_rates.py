@@ -11,9 +11,9 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import create_engine, insert, text
 
-from monitor.cluster import Clusterer
 from monitor.config import Topic
 from monitor.pipeline import Pipeline
+from monitor.storybuilder import StoryBuilder
 from monitor.storyreads import stories_at
 from monitor.storystate import SpikeRule, as_of, spike, velocity
 from monitor.tui.app import MonitorApp
@@ -43,10 +43,10 @@ def burst(start: datetime, posts: int = 7, minutes: float = 9) -> list[Post]:
 
 
 def clustered(posts: list[Post]) -> Story:
-    clusterer = Clusterer("quake", itertools.count(1))
+    builder = StoryBuilder("quake", itertools.count(1))
     for p in posts:
-        clusterer.add(p, p.published)
-    [story] = clusterer.changed()
+        builder.add(p, p.published)
+    [story] = builder.changed()
     return story
 
 

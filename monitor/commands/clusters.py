@@ -24,7 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
     with reading(args) as (_, store):
         stories = stories_at(store, clock(), topic=args.topic, live_only=args.live, limit=args.limit)
-        members = {s.id: store.posts(cluster=s.id) for s in stories}
+        members = {s.id: store.posts(story=s.id) for s in stories}
     if args.json:
         print(json_dumps([story_json(s, members[s.id]) for s in stories]))
         return 0

@@ -9,14 +9,14 @@ from monitor.textsafe import one_line
 
 NAME = "init"
 HELP = "add or update a [[topics]] entry in feeds.toml from an article (creates feeds.toml if missing)"
-TOP = 20
+SHOWN = 15
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("article", metavar="ARTICLE", help="a file, - for stdin, or an http(s) URL")
     parser.add_argument("--topic", metavar="NAME", help="the topic's name (default: from the article's top names)")
-    parser.add_argument("--top", type=whole_number(MAX_KEYWORDS), default=TOP, metavar="N",
-                        help=f"keywords to keep (default {TOP})")
+    parser.add_argument("--top", type=whole_number(MAX_KEYWORDS), default=None, metavar="N",
+                        help="keywords to keep at most (default: every one that weighs enough, up to 60)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,8 +37,9 @@ def run(args: argparse.Namespace) -> int:
     upsert_topic(args.config, values, hashtag)
     # The article may come from the internet, and the name from the command line: both shown safely.
     print(f"{'updated' if existed else 'created'} {one_line(str(args.config))}: topic \"{one_line(name)}\"")
-    print(f"  query     = {one_line(str(values['query']))}")
-    print(f"  threshold = {THRESHOLD}  (a post is kept when its terms' weights add up to this)")
-    for key, weight in weights.items():
+    print(f"  threshold = {THRESHOLD}  (a post is kept when the weights of the terms it holds add up to this)")
+    for key, weight in list(weights.items())[:SHOWN]:
         print(f"  {weight:4.2f}  {one_line(key)}")
+    if len(weights) > SHOWN:
+        print(f"  … and {len(weights) - SHOWN} more: `monitor topics` lists them, and what the topic learns")
     return 0

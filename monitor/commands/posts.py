@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with reading(args) as (_, store):
-        posts = store.posts(topic=args.topic, cluster=args.cluster, limit=args.limit)
+        posts = store.posts(topic=args.topic, story=args.cluster, limit=args.limit)
     if args.json:
         print(json_dumps([post_json(p) for p in posts]))
     else:

@@ -37,8 +37,7 @@ def run(args: argparse.Namespace) -> int:
     require_terminal("give the article as a file or URL: the dashboard reads its keys from stdin"
                      if args.article == "-" else "to only poll, use `monitor run`")
     if needs_init(args.config, args.article, args.topic):
-        code = init.run(argparse.Namespace(config=args.config, article=args.article, topic=args.topic,
-                                           top=init.TOP))
+        code = init.run(argparse.Namespace(config=args.config, article=args.article, topic=args.topic, top=None))
         if code:
             return code
     config = load(args.config)

@@ -7,6 +7,7 @@ once and scanned once; each query is then a boolean over the set of pattern ids 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -46,6 +47,7 @@ class Compiled:
     ids: frozenset[int]
     needs_hits: bool  # False when the query can hold for a post with no pattern hits (`*`, NOT x, fields)
     terms: tuple[tuple[str, frozenset[int]], ...]
+    any_of: bool = False  # the query holds exactly when one of `ids` was found (a term, or an OR of terms)
     _by_pattern: dict[int, tuple[int, ...]] = field(default_factory=dict)  # pattern id → term indexes
 
     def __post_init__(self) -> None:
@@ -67,14 +69,20 @@ class Bank:
     _automaton: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
     _screen: ahocorasick.Automaton | None = None  # first words only, for `might_hit` on loose text
     _built: bool = False
+    _leaves: dict[Leaf, frozenset[int]] = field(default_factory=dict)  # a leaf is folded once per bank
 
     def compile(self, node: Node) -> Compiled:
         if self._built:
             raise RuntimeError("Bank.compile after build()")
         can_true, _ = _without_hits(node)
-        positives = dict.fromkeys(to_text(leaf) for leaf, positive in leaves(node) if positive)
-        terms = tuple((label, self._leaf_ids(_leaf_of(node, label))) for label in positives)
-        return Compiled(self._evaluator(node), frozenset(self._all_ids(node)), not can_true, terms)
+        positives: dict[str, Leaf] = {}
+        for leaf, positive in leaves(node):
+            if positive:
+                positives.setdefault(to_text(leaf), leaf)
+        terms = tuple((label, self._leaf_ids(leaf)) for label, leaf in positives.items())
+        any_of = isinstance(node, Word | Phrase | Tag) or (
+            isinstance(node, Or) and all(isinstance(c, Word | Phrase | Tag) for c in node.children))
+        return Compiled(self._evaluator(node), frozenset(self._all_ids(node)), not can_true, terms, any_of)
 
     def build(self) -> None:
         if self._ids:
@@ -90,6 +98,10 @@ class Bank:
     @property
     def size(self) -> int:
         return len(self._ids)
+
+    def words(self) -> frozenset[str]:
+        """The single plain words among the patterns: ' flood ' → flood."""
+        return frozenset(w for p in self._ids if (w := p.strip()) and " " not in w and w[0] not in "#@")
 
     def might_hit(self, loose: str) -> bool:
         """False when no pattern can be in the fold of a text whose `loose_words` form is `loose`.
@@ -119,16 +131,10 @@ class Bank:
         return pid
 
     def _leaf_ids(self, leaf: Leaf) -> frozenset[int]:
-        if isinstance(leaf, Tag):
-            return frozenset({self._pattern(f" {' '.join(words(leaf.sigil + leaf.name))} ")})
-        folded = " ".join(words(leaf.text))
-        if not folded:  # a keyword of punctuation only matches nothing
-            return frozenset()
-        end = "" if isinstance(leaf, Word) and leaf.prefix else " "
-        patterns = [f" {folded}{end}"]
-        if folded[0] not in "#@":  # a word also matches its hashtag: Hamas finds #Hamas
-            patterns.append(f" #{folded}{end}")
-        return frozenset(self._pattern(p) for p in patterns)
+        ids = self._leaves.get(leaf)
+        if ids is None:
+            ids = self._leaves[leaf] = frozenset(self._pattern(p) for p in _patterns(leaf))
+        return ids
 
     def _all_ids(self, node: Node) -> set[int]:
         return {pid for leaf, _ in leaves(node) for pid in self._leaf_ids(leaf)}
@@ -168,6 +174,20 @@ class Bank:
         assert isinstance(node, Near)
         left, right, distance = self._spans_of(node.left), self._spans_of(node.right), node.distance
         return lambda seen: _near(left(seen), right(seen), distance)
+
+
+@functools.lru_cache(maxsize=16384)
+def _patterns(leaf: Leaf) -> tuple[str, ...]:
+    """The automaton patterns of a leaf (cached: topics are compiled again as they learn)."""
+    if isinstance(leaf, Tag):
+        return (f" {' '.join(words(leaf.sigil + leaf.name))} ",)
+    folded = " ".join(words(leaf.text))
+    if not folded:  # a keyword of punctuation only matches nothing
+        return ()
+    end = "" if isinstance(leaf, Word) and leaf.prefix else " "
+    if folded[0] in "#@":
+        return (f" {folded}{end}",)
+    return (f" {folded}{end}", f" #{folded}{end}")  # a word also matches its hashtag: Hamas finds #Hamas
 
 
 def _first_word(pattern: str) -> str | None:
@@ -228,10 +248,6 @@ def _without_hits(node: Node) -> tuple[bool, bool]:
             pairs = [_without_hits(c) for c in children]
             return any(t for t, _ in pairs), all(f for _, f in pairs)
     return False, True
-
-
-def _leaf_of(node: Node, label: str) -> Leaf:
-    return next(leaf for leaf, _ in leaves(node) if to_text(leaf) == label)
 
 
 def union(ids: Iterable[frozenset[int]]) -> frozenset[int]:

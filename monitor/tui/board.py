@@ -175,7 +175,7 @@ class BoardLoader:
         if query.search is not None:
             found = self.store.posts(topic=query.topic, text=query.search, source=query.source, limit=POST_ROWS)
         else:
-            found = self.store.posts(cluster=query.story, text=query.text, source=query.source, limit=POST_ROWS)
+            found = self.store.posts(story=query.story, text=query.text, source=query.source, limit=POST_ROWS)
         return fold_duplicates(found, muted_authors, show_muted=show_muted)
 
 

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from monitor.textsafe import one_line, printable, truncate
 from monitor.tui.board import Health, PostRow, StoryRow
-from storage.types import StoredPost
+from storage.types import LEARNED, StoredPost
 
 SPARK = "▁▂▃▄▅▆▇█"
 MUTED = "🔇"
@@ -62,7 +62,7 @@ def story_cells(row: StoryRow, now: datetime) -> dict[str, Text]:
 def highlighted(text: str, terms: tuple[str, ...]) -> Text:
     """`text` with each matched term highlighted (case-insensitive)."""
     body = Text(text)
-    words = [one_line(t) for t in terms if one_line(t)]
+    words = [one_line(t.removesuffix(LEARNED)) for t in terms if one_line(t)]
     if words:
         body.highlight_words(words, style="bold reverse", case_sensitive=False)
     return body
@@ -105,7 +105,7 @@ def post_detail(sp: StoredPost, also_on: tuple[str, ...]) -> Text:
     out.append(f"  topics: {', '.join(one_line(t) for t in sp.topics) or '-'}\n")
     out.append(f"  terms:  {', '.join(one_line(t) for t in sp.matched) or '(all posts)'}\n")
     out.append(f"  score:  {sp.score:.2f}\n")
-    out.append(f"  story:  {'#' + str(sp.cluster) if sp.cluster is not None else '-'}\n")
+    out.append(f"  story:  {'#' + str(sp.story) if sp.story is not None else '-'}\n")
     if sp.duplicate_of:
         out.append(f"  near-duplicate of {one_line(sp.duplicate_of[0])}/{one_line(sp.duplicate_of[1])}\n")
     if also_on:

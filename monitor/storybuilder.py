@@ -1,4 +1,4 @@
-"""Online story clustering for one topic: each post joins the best live story or starts one.
+"""Online story building for one topic: each post joins the best live story or starts one.
 
 Single pass, after Petrović et al. 2010 and Miranda et al. 2018: a post is a weighted term vector
 (rare words, bigrams and names weigh more, at most MAX_TERMS of them); candidates come from an inverted
@@ -41,7 +41,7 @@ NEGLIGIBLE_WEIGHT = 0.03
 
 
 @dataclass(frozen=True, slots=True)
-class ClusterParams:
+class StoryParams:
     """Defaults for news and social streams. The three scores were chosen by `bench/stories.py`
     on half the stories of its UCI file, and chose alike on either half (held-out figures there)."""
 
@@ -102,11 +102,11 @@ class _Closing:
 Postings = dict[int, float]  # story id → the term's weight in its unit centroid; oldest user first
 
 
-class Clusterer:
+class StoryBuilder:
     """Stories of one topic, built one post at a time. Story ids come from a shared allocator."""
 
     def __init__(
-        self, topic: str, ids: Iterator[int], *, params: ClusterParams = ClusterParams(),
+        self, topic: str, ids: Iterator[int], *, params: StoryParams = StoryParams(),
         featurizer: Featurizer | None = None,
     ) -> None:
         self.topic = topic

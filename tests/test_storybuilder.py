@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.stories import adjusted_rand, bcubed, load_uci, normalized_mutual_info, run_baseline, run_ours
-from monitor.cluster import Assignment, Clusterer, ClusterParams
+from monitor.storybuilder import Assignment, StoryBuilder, StoryParams
 from monitor.textfeatures import MAX_TERMS, Featurizer
 from storage.types import Post, Story
 
@@ -26,8 +26,8 @@ def post(text: str, minutes: float = 0, *, source: str = "feed", author: str = "
     )
 
 
-def add(clusterer: Clusterer, p: Post, duplicate_of: tuple[str, str] | None = None) -> Assignment:
-    return clusterer.add(p, p.published, duplicate_of)
+def add(builder: StoryBuilder, p: Post, duplicate_of: tuple[str, str] | None = None) -> Assignment:
+    return builder.add(p, p.published, duplicate_of)
 
 
 def by_id(stories: list[Story]) -> dict[int, Story]:
@@ -46,9 +46,9 @@ ELECTION = [
 
 
 def test_posts_about_one_event_join_one_story_and_others_start_their_own() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
-    volcano = [add(clusterer, post(t, i)).story_id for i, t in enumerate(VOLCANO)]
-    election = [add(clusterer, post(t, 10 + i)).story_id for i, t in enumerate(ELECTION)]
+    builder = StoryBuilder("news", itertools.count(1))
+    volcano = [add(builder, post(t, i)).story_id for i, t in enumerate(VOLCANO)]
+    election = [add(builder, post(t, 10 + i)).story_id for i, t in enumerate(ELECTION)]
     assert len(set(volcano)) == 1
     assert len(set(election)) == 1
     assert volcano[0] != election[0]
@@ -56,17 +56,17 @@ def test_posts_about_one_event_join_one_story_and_others_start_their_own() -> No
 
 def test_story_ids_come_from_the_shared_allocator() -> None:
     ids = itertools.count(500)
-    one, other = Clusterer("a", ids), Clusterer("b", ids)
+    one, other = StoryBuilder("a", ids), StoryBuilder("b", ids)
     assert add(one, post(VOLCANO[0])).story_id == 500
     assert add(other, post(ELECTION[0])).story_id == 501
 
 
 def test_changed_reports_each_touched_story_once_fully_filled() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
-    add(clusterer, post(VOLCANO[0], 0, source="rss", author="ap"))
-    add(clusterer, post(VOLCANO[1], 5, source="mastodon", author="geo"))
-    add(clusterer, post(VOLCANO[2], 9, source="rss", author="ap"))
-    [story] = clusterer.changed()
+    builder = StoryBuilder("news", itertools.count(1))
+    add(builder, post(VOLCANO[0], 0, source="rss", author="ap"))
+    add(builder, post(VOLCANO[1], 5, source="mastodon", author="geo"))
+    add(builder, post(VOLCANO[2], 9, source="rss", author="ap"))
+    [story] = builder.changed()
     assert story.topic == "news"
     assert story.size == 3
     assert story.sources == ("mastodon", "rss")
@@ -76,31 +76,31 @@ def test_changed_reports_each_touched_story_once_fully_filled() -> None:
     assert story.live
     assert story.velocity == 3.0
     assert story.label in VOLCANO
-    assert clusterer.changed() == []
+    assert builder.changed() == []
 
 
 def test_a_duplicate_joins_its_originals_story_without_pulling_it_away() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
+    builder = StoryBuilder("news", itertools.count(1))
     original = post(VOLCANO[0], 0, source="rss")
-    story = add(clusterer, original).story_id
-    add(clusterer, post(ELECTION[0], 1))
+    story = add(builder, original).story_id
+    add(builder, post(ELECTION[0], 1))
     # The copy's text is unlike its original (a bare link share, say) but dedup said it is one.
     copy = post("watch this", 2, source="bluesky")
-    assert add(clusterer, copy, duplicate_of=(original.source, original.id)).story_id == story
-    stories = by_id(clusterer.changed())
+    assert add(builder, copy, duplicate_of=(original.source, original.id)).story_id == story
+    stories = by_id(builder.changed())
     assert stories[story].size == 2
     assert stories[story].sources == ("bluesky", "rss")
     assert stories[story].label == VOLCANO[0]
-    assert add(clusterer, post(VOLCANO[1], 3)).story_id == story
+    assert add(builder, post(VOLCANO[1], 3)).story_id == story
 
 
 def test_posts_bridging_two_live_stories_merge_them() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
-    volcano = add(clusterer, post("Volcano erupts in Iceland near the Reykjanes peninsula", 0)).story_id
-    flights = add(clusterer, post("Airlines cancel hundreds of flights across northern Europe", 1)).story_id
+    builder = StoryBuilder("news", itertools.count(1))
+    volcano = add(builder, post("Volcano erupts in Iceland near the Reykjanes peninsula", 0)).story_id
+    flights = add(builder, post("Airlines cancel hundreds of flights across northern Europe", 1)).story_id
     assert volcano != flights
     bridges = [
-        add(clusterer, post(text, 2 + i))
+        add(builder, post(text, 2 + i))
         for i, text in enumerate([
             "Iceland volcano: airlines cancel flights",
             "Flights cancelled across Europe as Iceland volcano erupts",
@@ -109,92 +109,92 @@ def test_posts_bridging_two_live_stories_merge_them() -> None:
     [merging] = [a for a in bridges if a.merged]
     assert {merging.story_id, *merging.merged} == {volcano, flights}
     survivor, [gone] = merging.story_id, merging.merged
-    stories = by_id(clusterer.changed())
+    stories = by_id(builder.changed())
     assert stories[survivor].size == 4 and stories[survivor].live
     # The story merged away is reported once more, closed, saying where it went.
     assert (stories[gone].live, stories[gone].merged_into) == (False, survivor)
-    assert add(clusterer, post("Reykjanes peninsula volcano erupts again", 5)).story_id == survivor
-    assert add(clusterer, post("Airlines cancel more flights across northern Europe", 6)).story_id == survivor
+    assert add(builder, post("Reykjanes peninsula volcano erupts again", 5)).story_id == survivor
+    assert add(builder, post("Airlines cancel more flights across northern Europe", 6)).story_id == survivor
 
 
 def test_unrelated_stories_are_not_merged() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
+    builder = StoryBuilder("news", itertools.count(1))
     for i, text in enumerate(VOLCANO + ELECTION):
-        assert add(clusterer, post(text, i)).merged == ()
-    assert len(clusterer.changed()) == 2
+        assert add(builder, post(text, i)).merged == ()
+    assert len(builder.changed()) == 2
 
 
 def test_quiet_stories_close_and_a_late_post_starts_a_new_story() -> None:
-    params = ClusterParams(close_after=timedelta(hours=2))
-    clusterer = Clusterer("news", itertools.count(1), params=params)
-    first = add(clusterer, post(VOLCANO[0], 0)).story_id
-    clusterer.changed()
-    clusterer.close_quiet(T0 + timedelta(hours=1))
-    assert clusterer.changed() == []
-    clusterer.close_quiet(T0 + timedelta(hours=2, minutes=1))
-    [closed] = clusterer.changed()
+    params = StoryParams(close_after=timedelta(hours=2))
+    builder = StoryBuilder("news", itertools.count(1), params=params)
+    first = add(builder, post(VOLCANO[0], 0)).story_id
+    builder.changed()
+    builder.close_quiet(T0 + timedelta(hours=1))
+    assert builder.changed() == []
+    builder.close_quiet(T0 + timedelta(hours=2, minutes=1))
+    [closed] = builder.changed()
     assert (closed.id, closed.live) == (first, False)
-    assert clusterer.live_count == 0
-    assert add(clusterer, post(VOLCANO[1], 180)).story_id != first
+    assert builder.live_count == 0
+    assert add(builder, post(VOLCANO[1], 180)).story_id != first
 
 
 def test_the_posts_own_time_is_the_clock() -> None:
-    clusterer = Clusterer("news", itertools.count(1), params=ClusterParams(close_after=timedelta(hours=2)))
-    first = add(clusterer, post(VOLCANO[0], 0)).story_id
+    builder = StoryBuilder("news", itertools.count(1), params=StoryParams(close_after=timedelta(hours=2)))
+    first = add(builder, post(VOLCANO[0], 0)).story_id
     # An archive replayed: a post three hours later closes the quiet story before it is placed.
-    later = add(clusterer, post(VOLCANO[1], 180)).story_id
+    later = add(builder, post(VOLCANO[1], 180)).story_id
     assert later != first
-    stories = by_id(clusterer.changed())
+    stories = by_id(builder.changed())
     assert stories[first].live is False
     assert stories[later].live is True
 
 
 def test_a_burst_after_a_calm_hour_is_a_spike_with_its_reason() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
+    builder = StoryBuilder("news", itertools.count(1))
     texts = itertools.cycle(VOLCANO)
     # 18 posts spread over the hour before (3 per 10 minutes), then 12 in the last 10 minutes.
     for i in range(18):
-        add(clusterer, post(next(texts), i * 60 / 18))
+        add(builder, post(next(texts), i * 60 / 18))
     for i in range(12):
-        add(clusterer, post(next(texts), 61 + i * 9 / 12))
-    [story] = clusterer.changed()
+        add(builder, post(next(texts), 61 + i * 9 / 12))
+    [story] = builder.changed()
     assert story.spike == "12 posts in 10 min, 4× its previous hour"
     # The last hour runs from minute 9.25 to 69.25: 15 of the calm posts and all 12 of the burst.
     assert story.velocity == 27.0
 
 
 def test_a_steady_story_is_not_a_spike() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
+    builder = StoryBuilder("news", itertools.count(1))
     texts = itertools.cycle(VOLCANO)
     for i in range(30):
-        add(clusterer, post(next(texts), i * 5))
-    [story] = clusterer.changed()
+        add(builder, post(next(texts), i * 5))
+    [story] = builder.changed()
     assert story.spike is None
     assert story.velocity == 12.0
 
 
 def test_a_new_story_bursting_from_nothing_says_so() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
+    builder = StoryBuilder("news", itertools.count(1))
     for i in range(6):
-        add(clusterer, post(VOLCANO[i % 3], i))
-    [story] = clusterer.changed()
+        add(builder, post(VOLCANO[i % 3], i))
+    [story] = builder.changed()
     assert story.spike == "6 posts in 10 min, none in the hour before"
 
 
 def test_label_is_one_clean_line_even_from_hostile_text() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
+    builder = StoryBuilder("news", itertools.count(1))
     hostile = "Volcano erupts in Iceland\x1b[31m \u202e now\nsecond line https://evil.example/x " + "lava " * 40
-    add(clusterer, post(hostile, 0))
-    [story] = clusterer.changed()
+    add(builder, post(hostile, 0))
+    [story] = builder.changed()
     assert "\n" not in story.label and "\x1b" not in story.label and "\u202e" not in story.label
     assert story.label.startswith("Volcano erupts in Iceland")
     assert len(story.label) <= 90
 
 
 def test_label_prefers_the_title() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
-    add(clusterer, post("Long body text about the eruption and the evacuation.", 0, title="Iceland volcano erupts"))
-    assert clusterer.changed()[0].label == "Iceland volcano erupts"
+    builder = StoryBuilder("news", itertools.count(1))
+    add(builder, post("Long body text about the eruption and the evacuation.", 0, title="Iceland volcano erupts"))
+    assert builder.changed()[0].label == "Iceland volcano erupts"
 
 
 # -- bounded work per post -------------------------------------------------------------------------
@@ -202,44 +202,44 @@ def test_label_prefers_the_title() -> None:
 
 def test_a_word_every_story_uses_does_not_hide_the_story_a_post_belongs_to() -> None:
     """Candidates come from a post's heaviest words; the common word's list keeps only recent stories."""
-    clusterer = Clusterer("news", itertools.count(1), params=ClusterParams(max_postings=4))
+    builder = StoryBuilder("news", itertools.count(1), params=StoryParams(max_postings=4))
     places = ["Grindavik", "Quetzaltenango", "Tromsoe", "Ushuaia", "Kirkwall", "Timbuktu", "Ulaanbaatar", "Nuuk"]
-    first = add(clusterer, post(f"Council update: {places[0]} harbour wall repairs approved", 0)).story_id
+    first = add(builder, post(f"Council update: {places[0]} harbour wall repairs approved", 0)).story_id
     for i, place in enumerate(places[1:], 1):
-        add(clusterer, post(f"Council update: {place} library opening hours extended", i))
-    later = add(clusterer, post(f"Council update: contractors start the {places[0]} harbour wall repairs", 20))
+        add(builder, post(f"Council update: {place} library opening hours extended", i))
+    later = add(builder, post(f"Council update: contractors start the {places[0]} harbour wall repairs", 20))
     assert later.story_id == first
 
 
 def test_live_stories_are_capped_by_closing_the_longest_quiet() -> None:
-    clusterer = Clusterer("news", itertools.count(1), params=ClusterParams(max_live=2))
-    first = add(clusterer, post(VOLCANO[0], 0)).story_id
-    second = add(clusterer, post(ELECTION[0], 1)).story_id
-    clusterer.changed()
-    add(clusterer, post("Storm floods the coast road, ferries cancelled", 2))
-    stories = by_id(clusterer.changed())
+    builder = StoryBuilder("news", itertools.count(1), params=StoryParams(max_live=2))
+    first = add(builder, post(VOLCANO[0], 0)).story_id
+    second = add(builder, post(ELECTION[0], 1)).story_id
+    builder.changed()
+    add(builder, post("Storm floods the coast road, ferries cancelled", 2))
+    stories = by_id(builder.changed())
     assert stories[first].live is False
     assert second not in stories
-    assert clusterer.live_count == 2
+    assert builder.live_count == 2
 
 
 def test_shared_features_place_posts_as_computing_them_afresh_does() -> None:
     featurizer = Featurizer()
     posts = _stream()
-    fresh = Clusterer("news", itertools.count(1))
-    shared = Clusterer("news", itertools.count(1), featurizer=featurizer)
+    fresh = StoryBuilder("news", itertools.count(1))
+    shared = StoryBuilder("news", itertools.count(1), featurizer=featurizer)
     assert [add(fresh, p).story_id for p in posts] == [
         shared.add(p, p.published, None, featurizer(p)).story_id for p in posts
     ]
 
 
 def test_a_huge_post_keeps_only_its_heaviest_terms() -> None:
-    clusterer = Clusterer("news", itertools.count(1))
+    builder = StoryBuilder("news", itertools.count(1))
     words = " ".join(f"word{i} thing{i}" for i in range(50_000))  # a megabyte of distinct words
-    story = add(clusterer, post("Lava reaches Grindavik and Svartsengi. " + words, 0)).story_id
+    story = add(builder, post("Lava reaches Grindavik and Svartsengi. " + words, 0)).story_id
     assert len(Featurizer()(post(words)).terms) == MAX_TERMS
     # Its two names (the rarest words, boosted as names) are among the terms it keeps.
-    assert add(clusterer, post("Grindavik and Svartsengi evacuated", 1)).story_id == story
+    assert add(builder, post("Grindavik and Svartsengi evacuated", 1)).story_id == story
 
 
 def _stream() -> list[Post]:
@@ -251,27 +251,27 @@ def _stream() -> list[Post]:
 def test_restore_gives_the_same_assignments_as_an_uninterrupted_run() -> None:
     posts = _stream()
     half = len(posts) // 2
-    uninterrupted = Clusterer("news", itertools.count(1))
+    uninterrupted = StoryBuilder("news", itertools.count(1))
     expected = [add(uninterrupted, p).story_id for p in posts]
 
-    before = Clusterer("news", itertools.count(1))
+    before = StoryBuilder("news", itertools.count(1))
     first_half = [(p, add(before, p).story_id) for p in posts[:half]]
     stored: dict[int, Story] = {}
     for story in before.changed():
         stored[story.id] = story
-    after = Clusterer("news", itertools.count(max(stored) + 1))
+    after = StoryBuilder("news", itertools.count(max(stored) + 1))
     after.restore(list(stored.values()), list(reversed(first_half)))
     resumed = [add(after, p).story_id for p in posts[half:]]
     assert [s for _, s in first_half] + resumed == expected
 
 
 def test_restore_keeps_closed_stories_closed() -> None:
-    clusterer = Clusterer("news", itertools.count(10))
+    builder = StoryBuilder("news", itertools.count(10))
     p = post(VOLCANO[0], 0)
     closed = Story(id=3, topic="news", label="x", size=1, first_seen=T0, last_seen=T0, live=False)
-    clusterer.restore([closed], [(p, 3)])
-    assert clusterer.live_count == 0
-    assert add(clusterer, post(VOLCANO[1], 1)).story_id == 10
+    builder.restore([closed], [(p, 3)])
+    assert builder.live_count == 0
+    assert add(builder, post(VOLCANO[1], 1)).story_id == 10
 
 
 # -- the bench's metrics ---------------------------------------------------------------------------------
@@ -322,14 +322,14 @@ def test_one_shared_word_never_joins_two_posts_in_either_order() -> None:
     short = "Fake item"
     question = "When you see the apartment or room of a date for the first time, what item is a red flag?"
     for first, second in ((short, question), (question, short)):
-        clusterer = Clusterer("*", itertools.count(1))
-        assert add(clusterer, post(first, 0)).story_id != add(clusterer, post(second, 1)).story_id
+        builder = StoryBuilder("*", itertools.count(1))
+        assert add(builder, post(first, 0)).story_id != add(builder, post(second, 1)).story_id
 
 
 def test_two_shared_words_still_join_a_short_post() -> None:
-    clusterer = Clusterer("*", itertools.count(1))
-    story = add(clusterer, post("Grindavik evacuated as lava nears the town", 0)).story_id
-    assert add(clusterer, post("Grindavik lava!", 1)).story_id == story
+    builder = StoryBuilder("*", itertools.count(1))
+    story = add(builder, post("Grindavik evacuated as lava nears the town", 0)).story_id
+    assert add(builder, post("Grindavik lava!", 1)).story_id == story
 
 
 def test_a_recorded_json_feed_item_stays_out_of_the_reddit_story_it_shares_a_word_with(
@@ -354,5 +354,5 @@ def test_a_recorded_json_feed_item_stays_out_of_the_reddit_story_it_shares_a_wor
             for posts in order:
                 pipeline.process(posts, now=now)
             [fake] = [sp for sp in store.posts() if sp.post.title == "Fake item"]
-            story = store.posts(cluster=fake.cluster)
+            story = store.posts(story=fake.story)
         assert [sp.post.title for sp in story] == ["Fake item"]
