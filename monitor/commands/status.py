@@ -7,7 +7,7 @@ import argparse
 from monitor.clock import utc_now
 from monitor.commands._common import reading
 from monitor.output import feed_json, feed_line, iso, short_time
-from monitor.textsafe import json_dumps
+from monitor.textsafe import json_dumps, one_line
 
 NAME = "status"
 HELP = "show each feed's health, last error, last and next poll"
@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
         now = utc_now()
         stats = store.stats(now)
         daemon = store.daemon()
+        database = store.shown
     feeds = [(f, states.get(f.name)) for f in config.feeds]
     if args.json:
         print(json_dumps({
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
             "daemon": None if daemon is None else {
                 "pid": daemon.pid, "last_beat": iso(daemon.beat), "alive": daemon.alive(now),
             },
+            "config": str(config.path.resolve()),
+            "database": database,
         }))
         return 0
     for feed, state in feeds:
@@ -43,4 +46,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         beat = f"no daemon running (last seen {short_time(daemon.beat)})"
     print(f"{stats.posts_total} posts stored, {stats.posts_last_hour} in the last hour; {beat}")
+    print(f"config {one_line(str(config.path.resolve()))}; database {one_line(database)}")
     return 0
