@@ -1,6 +1,6 @@
 """Relevance on real events: does a topic made from an article keep the posts about it?
 
-    .venv/bin/python bench/relevance.py [--data ../shared/data/relevance] [--quick] [--no-split]
+    .venv/bin/python bench/relevance.py [--data ../shared/data/relevance] [--quick] [--no-split] [--no-learning]
 
 For every event of the dev set (../shared/data/relevance, see its README): the topic `monitor init`
 makes from the article, the event's labelled stream (labels stripped) through the same pipeline as
@@ -91,15 +91,16 @@ def score(kept: Iterable[str], event: Event) -> Score:
     return Score(precision, recall, f1)
 
 
-def topic_for(event: Event, weighing: Weighing = DEFAULT) -> Topic:
-    """What `monitor init` writes for the article."""
+def topic_for(event: Event, weighing: Weighing = DEFAULT, *, learn: bool = True) -> Topic:
+    """What `monitor init` writes for the article (`learn = false` where asked)."""
     keywords = extract(event.article, weighing=weighing)
-    return Topic(event.name, query=query_for(keywords), weights=topic_weights(keywords), threshold=THRESHOLD)
+    return Topic(event.name, query=query_for(keywords), weights=topic_weights(keywords), threshold=THRESHOLD,
+                 learn=learn)
 
 
-def fast(event: Event, weighing: Weighing, learning: Learning) -> set[str]:
+def fast(event: Event, weighing: Weighing, learning: Learning, *, learn: bool = True) -> set[str]:
     """The pipeline's relevance steps without the store: match, fold duplicates, teach."""
-    topics = AdaptiveMatcher([topic_for(event, weighing)], learning=learning, weighing=weighing)
+    topics = AdaptiveMatcher([topic_for(event, weighing, learn=learn)], learning=learning, weighing=weighing)
     featurizer = Featurizer()
     deduper = Deduper(featurizer=featurizer)
     kept = set()
@@ -224,6 +225,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--quick", action="store_true", help="the fast path only (no SQLite pipeline)")
     parser.add_argument("--no-split", action="store_true", help="skip the split-half parameter search")
+    parser.add_argument("--no-learning", action="store_true",
+                        help="topics that do not learn (to see what learning adds)")
     args = parser.parse_args()
     events = load(args.data)
     print(f"{len(events)} events, {sum(len(e.posts) for e in events):,} posts; defaults {DEFAULT}, {Learning()}\n")
@@ -232,10 +235,10 @@ def main() -> None:
     for event in events:
         if args.quick:
             started = time.perf_counter()
-            kept = fast(event, DEFAULT, Learning())
+            kept = fast(event, DEFAULT, Learning(), learn=not args.no_learning)
             elapsed = time.perf_counter() - started
         else:
-            kept, elapsed = pipeline(event, topic_for(event))
+            kept, elapsed = pipeline(event, topic_for(event, learn=not args.no_learning))
         mine, ten, theirs = score(kept, event), score(top_words(event), event), score(human(event), event)
         ours.append(mine.f1)
         tens.append(ten.f1)

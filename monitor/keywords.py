@@ -74,6 +74,9 @@ _HEADLINE_WORDS = 20
 # A word of a name this rare stands for the whole name: "Hickenlooper" for "John Hickenlooper".
 _RARE_PART = 3.0
 _MOST = 60  # keys a topic keeps at most
+# A capitalised word at the start of a sentence, never capitalised inside one, at least this common
+# in English, is an ordinary word ("Forecasters said …"), not a name.
+_ORDINARY = 2.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,7 @@ def extract(text: str, top: int | None = None, weighing: Weighing = DEFAULT) -> 
     headline, body = _split_headline(text)
     dateline = _DATELINE.match(body.lstrip())
     body = body.lstrip()[dateline.end() :] if dateline else body
-    found = _Candidates(caps_mid_sentence(body), {w.casefold() for w in _WORD.findall(text) if w.islower()})
+    found = _Candidates(_caps_mid_sentence(body), {w.casefold() for w in _WORD.findall(text) if w.islower()})
     if dateline:
         found.add(dateline.group(1).title(), "entity", headline=False)
     for quoted in _QUOTED.findall(text):
@@ -116,7 +119,7 @@ def extract(text: str, top: int | None = None, weighing: Weighing = DEFAULT) -> 
     return keywords[: top or _MOST]
 
 
-def caps_mid_sentence(text: str) -> frozenset[str]:
+def _caps_mid_sentence(text: str) -> frozenset[str]:
     return frozenset(t for t, start, _ in _tokens(text) if not start and _capital(t))
 
 
@@ -175,7 +178,7 @@ class _Candidates:
 
     def _ordinary(self, word: str) -> bool:
         key = word.casefold()
-        return word not in self.capitalised and (key in self.lowercase or zipf_english(key) >= 2.5)
+        return word not in self.capitalised and (key in self.lowercase or zipf_english(key) >= _ORDINARY)
 
     def _term(self, word: str, headline: bool) -> None:
         key = word.casefold()

@@ -9,25 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.adaptive import AdaptiveMatcher
-from monitor.config import Topic
 from monitor.learning import Learning, TermLearner
 from monitor.match import compile_topics
 from storage.types import LEARNED, Post
+from tests.support.floods import CONFIDENT as FLOODS_CONFIDENT
+from tests.support.floods import FLOODS
 
 T0 = datetime(2013, 9, 12, 6, tzinfo=UTC)
-TOPIC = Topic(
-    "floods", query="Boulder OR Lyons OR flood OR floods OR flooding", threshold=1.0,
-    weights={"Boulder": 0.6, "Lyons": 1.0, "flood OR floods OR flooding": 0.5},
-)
-CONFIDENT = [  # the article's own terms carry each of these over the threshold
-    "Flooding in Boulder tonight, roads closed #COFlood",
-    "Boulder creek flooding near the library #COFlood #cowx",
-    "Lyons cut off, residents waiting on higher ground #COFlood",
-    "Boulder flood update from the sheriff #COFlood",
-    "Evacuations in Lyons as the creek rises #COFlood",
-    "Floods reach the Boulder campus #COFlood",
-    "National Guard trucks in Lyons #COFlood",
-]
+TOPIC = FLOODS
+CONFIDENT = [*FLOODS_CONFIDENT, "National Guard trucks in Lyons #COFlood"]
 
 
 def post(text: str, n: int = 0, minutes: int = 0) -> Post:

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from monitor.config import Topic
 from monitor.pipeline import Pipeline
 from monitor.tui.render import post_detail
 from storage.store import open_store
 from storage.types import Post
 from tests.support.feeds import T0
-
-FLOODS = Topic(
-    "floods", query="Boulder OR Lyons OR flood OR floods OR flooding", threshold=1.0,
-    weights={"Boulder": 0.6, "Lyons": 1.0, "flood OR floods OR flooding": 0.5},
-)
-CONFIDENT = [
-    "Flooding in Boulder tonight, roads closed #COFlood",
-    "Boulder creek flooding near the library #COFlood",
-    "Lyons cut off, residents waiting on higher ground #COFlood",
-    "Boulder flood update from the sheriff #COFlood",
-    "Evacuations in Lyons as the creek rises #COFlood",
-    "Floods reach the Boulder campus #COFlood",
-]
+from tests.support.floods import CONFIDENT, FLOODS
 
 
 def post(n: int, text: str, minutes: int) -> Post:

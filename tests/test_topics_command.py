@@ -7,31 +7,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.support.cli import monitor
+from tests.support.floods import CONFIDENT, FLOODS_TOML
 
-CONFIG = """# my topics
-[[topics]]
-name = "floods"   # made by hand
-query = 'Boulder OR Lyons OR flood OR floods OR flooding'
-threshold = 1.0
-
-[topics.weights]
-Boulder = 0.6
-Lyons = 1.0
-"flood OR floods OR flooding" = 0.5
-
+CONFIG = f"""# my topics
+{FLOODS_TOML}
 # a plain topic: any of its keywords, nothing to learn
 [[topics]]
 name = "volcano"
 keywords = ["Grindavik"]
 """
-CONFIDENT = [
-    "Flooding in Boulder tonight, roads closed #COFlood",
-    "Boulder creek flooding near the library #COFlood",
-    "Lyons cut off, residents waiting on higher ground #COFlood",
-    "Boulder flood update from the sheriff #COFlood",
-    "Evacuations in Lyons as the creek rises #COFlood",
-    "Floods reach the Boulder campus #COFlood",
-]
 T0 = datetime(2013, 9, 12, 6, tzinfo=UTC)
 
 
