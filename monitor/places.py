@@ -8,6 +8,7 @@ a config folder is for settings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,8 +28,11 @@ def default_config(environ: Mapping[str, str] = os.environ, cwd: Path | None = N
 
 def default_database(config: Path) -> Path:
     """The SQLite file of a feeds.toml without [storage] url: beside it, or in the user data folder
-    when it is the user's own feeds.toml."""
+    (made here when missing) when it is the user's own feeds.toml."""
     config = config.resolve()
-    if config.parent == user_config_path(APP).resolve():
-        return user_data_path(APP).resolve() / "monitor.db"
-    return config.parent / "monitor.db"
+    if config.parent != user_config_path(APP).resolve():
+        return config.parent / "monitor.db"
+    folder = user_data_path(APP).resolve()
+    with contextlib.suppress(OSError):  # made on first use; where it cannot be, opening the database says so
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder / "monitor.db"

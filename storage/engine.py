@@ -65,8 +65,6 @@ def _sqlite_engine(url: URL, *, readonly: bool) -> Engine:
             raise NoDatabaseYet(f"no database at {path} yet: `monitor run` creates it")
         # mode=ro: the file is never created or written by a reader.
         url = url.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
-    elif path is not None:  # the writer makes the folder (the user data folder on a first run)
-        path.parent.mkdir(parents=True, exist_ok=True)
     # Pooled connections stay open, which keeps the WAL and its index alive for readers;
     # check_same_thread is off because the pool hands them to the dashboard's worker threads.
     engine = create_engine(url, connect_args={"check_same_thread": False})

@@ -48,8 +48,6 @@ def open_store(url: str, *, readonly: bool = False) -> Store:
         raise StorageError(f"cannot open {shown}: missing database driver ({exc.name})") from exc
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot open {shown}: {one_line(exc)}") from exc
-    except OSError as exc:  # the database's folder cannot be made
-        raise StorageError(f"cannot open {shown}: {exc.strerror or exc}") from exc
     try:
         if readonly:
             migrate.check_readable(engine, shown)

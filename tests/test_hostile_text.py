@@ -154,7 +154,7 @@ def test_text_rows_stay_one_short_line_each(place: Place) -> None:
     assert len(lines) == len(json.loads(place.outputs["posts --json"])), "one line per post, even 1 MB ones"
     assert max(len(line) for line in lines) < 200
     status = place.outputs["status"].decode().splitlines()
-    assert len(status) == 3, "two feeds and the summary, each on one line"
+    assert len(status) == 4, "two feeds, the summary and the files used, each on one line"
     assert "failing" in status[1] and "500" in status[1]
 
 
