@@ -143,7 +143,8 @@ def stored_view(item: NewPost, topic: str, story: int | None) -> StoredPost:
 
 
 def digest_json(rule: str, topic: str | None, alerts: Sequence[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
-    """One alert standing for `alerts` held past the rule's hourly budget: how many, of which stories."""
+    """One alert standing for `alerts` held past the rule's hourly budget: how many, of which stories
+    (its topic is the rule's, else the one topic all of them share)."""
     stories: dict[int, Mapping[str, Any]] = {}
     counts: Counter[int] = Counter()
     for alert in alerts:
@@ -153,10 +154,11 @@ def digest_json(rule: str, topic: str | None, alerts: Sequence[Mapping[str, Any]
             counts[story["id"]] += 1
     posts = [p for alert in alerts for p in alert.get("posts", [])]
     posts.sort(key=lambda p: str(p.get("published") or ""), reverse=True)
+    topics = {a.get("topic") for a in alerts}
     return {
         "event": DIGEST,
         "rule": rule,
-        "topic": topic,
+        "topic": topic or (topics.pop() if len(topics) == 1 else None),
         "at": iso(now),
         "count": len(alerts),
         "events": dict(Counter(str(a.get("event")) for a in alerts)),

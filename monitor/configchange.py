@@ -3,7 +3,7 @@
 The daemon (monitor.daemon) applies it without a restart: new feeds are polled at once, removed ones
 are no longer polled (their posts stay), a feed that now reads something else starts afresh (the old
 address's ETag and cursor mean nothing to the new one), a new interval applies from the next poll,
-and new topics mean a new matcher. The storage URL cannot change under a running daemon.
+new topics mean a new matcher, and new alert rules a new sender. The storage URL cannot change under a running daemon.
 """
 
 from __future__ import annotations
@@ -22,18 +22,19 @@ class ConfigChange:
     retimed: tuple[Feed, ...] = ()
     """Feeds whose only change is their interval."""
     topics: bool = False
+    alerts: bool = False
     storage: bool = False
     """The storage URL changed: only a restart can follow it."""
 
     def __bool__(self) -> bool:
-        return any((self.added, self.removed, self.readdressed, self.retimed, self.topics, self.storage))
+        return any((self.added, self.removed, self.readdressed, self.retimed, self.topics, self.alerts, self.storage))
 
     def summary(self) -> str:
         """One line for the log: `+2 feeds (a, b); -1 feed (c); topics changed`."""
         parts = [
             _listed("+", self.added_names), _listed("-", self.removed), _listed("changed ", self.readdressed_names),
             _listed("new interval for ", tuple(f.name for f in self.retimed)),
-            "topics changed" if self.topics else "",
+            "topics changed" if self.topics else "", "alert rules changed" if self.alerts else "",
         ]
         return "; ".join(p for p in parts if p) or "nothing the daemon uses"
 
@@ -56,6 +57,7 @@ def changes(old: Config, new: Config) -> ConfigChange:
         readdressed=tuple(after[n] for n in kept if _reads(after[n]) != _reads(before[n])),
         retimed=tuple(after[n] for n in kept if _reads(after[n]) == _reads(before[n])),
         topics=old.topics != new.topics,
+        alerts=old.alerts != new.alerts,
         storage=old.storage_url != new.storage_url,
     )
 

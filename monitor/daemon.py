@@ -25,6 +25,7 @@ from monitor.pipeline import Pipeline, Processed
 from monitor.pollerrors import InternalError, NotConfigured, PollError
 from monitor.query.pushdown import search_text
 from monitor.sdnotify import Notifier
+from monitor.sender import AlertSender
 from monitor.sources import source_for
 from monitor.sources.base import PollContext, Request, Validators
 from storage.store import Store
@@ -34,6 +35,7 @@ log = logging.getLogger("monitor.daemon")
 
 TICK_SECONDS = 1.0
 HEARTBEAT_SECONDS = 5.0
+ALERT_SECONDS = 2.0
 MAX_PAGES = 5
 T = TypeVar("T")
 
@@ -86,12 +88,27 @@ class Daemon:
         self._stopping = False
         # One thread does every database write, in order, so the event loop keeps fetching.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-writer")
-        self.pipeline = Pipeline(store, config.topics, now=self.clock())
+        self.pipeline = Pipeline(store, config.topics, now=self.clock(), alerts=config.alerts)
+        self.sender = self._sender(config)
+        self._sending: asyncio.Task[None] | None = None
         store.sync_feeds(list(self.feeds), self.clock())
+
+    def _sender(self, config: Config) -> AlertSender | None:
+        """The outbox's sender, each rule's channel checked first (ConfigError for a URL Apprise cannot use)."""
+        if not config.alerts:
+            return None
+        from monitor.channels import UnsetChannel, channels
+
+        by_rule = channels(config)
+        for name, channel in by_rule.items():
+            if isinstance(channel, UnsetChannel):
+                log.warning("alert rule %s: %s is not set; its alerts wait in the outbox", name, channel.shown)
+        return AlertSender(self.store, config.alerts, by_rule, self.clock, self._write)
 
     async def run_once(self) -> None:
         """Poll every feed once, whatever its schedule, and wait for all of them."""
         await asyncio.gather(*(self.poll(feed) for feed in self.feeds.values()))
+        await self.send_alerts()
 
     async def run_forever(self) -> None:
         """Tick until SIGINT/SIGTERM, then let the polls in flight finish."""
@@ -110,6 +127,9 @@ class Daemon:
         scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True,
                           next_run_time=self.clock())
         scheduler.add_job(self.heartbeat, "interval", seconds=HEARTBEAT_SECONDS, next_run_time=self.clock())
+        # Always: alert rules may come with a reload of feeds.toml (without a sender it returns at once).
+        scheduler.add_job(self.send_alerts, "interval", seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
+                          next_run_time=self.clock())
         scheduler.start()
         log.info("monitor run: %d feeds, %d topics, store %s", len(self.feeds), len(self.config.topics),
                  self.store.shown)
@@ -172,6 +192,13 @@ class Daemon:
         """Poll what `config` says from now on: new feeds at once, removed ones no more (their posts
         stay), a feed that reads something else from a fresh state, new topics through a new matcher."""
         change = changes(self.config, config)
+        sender = self.sender
+        if change.alerts:
+            try:
+                sender = self._sender(config)
+            except ConfigError as e:  # a channel Apprise cannot use: nothing of the edit applies
+                log.warning("feeds.toml not reloaded, the daemon goes on with the previous config: %s", e)
+                return ConfigChange()
         if change.storage:
             log.warning("feeds.toml: [storage] changed; the daemon keeps %s until it restarts", self.store.shown)
             config = replace(config, storage_url=self.config.storage_url)
@@ -186,9 +213,10 @@ class Daemon:
         await self._write(self.store.sync_feeds, list(change.added_names), now)
         for feed in change.readdressed:
             await self._write(self._start_afresh, feed.name, now)
-        if change.topics:
+        if change.topics or change.alerts:
             self.topics = {t.name: t for t in config.topics}
-            self.pipeline = await self._write(Pipeline, self.store, config.topics, now=now)
+            self.pipeline = await self._write(Pipeline, self.store, config.topics, now=now, alerts=config.alerts)
+        self.sender = sender
         self.config = config
         if change:
             log.info("reloaded %s: %s", config.path, change.summary())
@@ -206,11 +234,24 @@ class Daemon:
             return
         await self._write(self.store.heartbeat, self.clock())
 
+    async def send_alerts(self) -> None:
+        """One pass of the alert sender, beside the polls (its sends run in a thread of their own)."""
+        if self.sender is None or self._stopping:
+            return
+        self._sending = asyncio.ensure_future(self.sender.run())
+        await self._sending
+
     async def drain(self) -> None:
-        """Let the polls in flight finish and store their results, then stop the writer."""
+        """Let the polls in flight finish and store their results, and the alert in flight its
+        answer, then stop the writer."""
         self._stopping = True
-        if self.in_flight:
-            await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
+        if self.sender is not None:
+            self.sender.stop()
+        pending = [*self.in_flight.values(), *([self._sending] if self._sending else [])]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self.sender is not None:
+            self.sender.close()
         self._writer.shutdown(wait=True)
 
     async def poll(self, feed: Feed) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -183,7 +183,3 @@ class TermLearner:
 def known_words(keys: Iterable[str]) -> frozenset[str]:
     """The folded words of a topic's weight keys and query: what the article already says."""
     return frozenset(w.lstrip("#") for key in keys for w in fold_words(key).split() if w not in ("or", "and", "not"))
-
-
-def learned_weights(terms: Iterable[LearnedTerm]) -> Mapping[str, float]:
-    return {t.term: t.weight for t in terms}

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from monitor.adaptive import AdaptiveMatcher
-from monitor.config import Topic
+from monitor.alerts import Alerter, Trigger, alert_json, stored_view
+from monitor.config import AlertRule, Topic
 from monitor.dedup import Deduper
 from monitor.storybuilder import StoryBuilder
 from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
-from storage.types import Batch, FeedState, LearnedTerm, NewPost, Post, StoredPost, Story
+from storage.types import Batch, FeedState, LearnedTerm, NewAlert, NewPost, Post, StoredPost, Story
 
 RESTORE_WINDOW = timedelta(days=3)
+POSTS_READ = 5  # a story alert carries its newest posts
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones disagree; a date further ahead is wrong
 
 
@@ -54,6 +57,10 @@ class PipelineStore(Protocol):
 
     def write(self, batch: Batch, now: datetime) -> int: ...
 
+    def posts(self, *, story: int | None = None, limit: int | None = None) -> list[StoredPost]: ...
+
+    def fired_alerts(self) -> list[tuple[str, str, int]]: ...
+
 
 class Pipeline:
     """Keeps the incremental state (duplicate index, live stories) in step with the store.
@@ -62,11 +69,15 @@ class Pipeline:
     write; when a write fails, the state is rebuilt from what the database holds.
     """
 
-    def __init__(self, store: PipelineStore, topics: Sequence[Topic], *, now: datetime) -> None:
+    def __init__(
+        self, store: PipelineStore, topics: Sequence[Topic], *, now: datetime, alerts: Sequence[AlertRule] = ()
+    ) -> None:
+        """`alerts`: the rules whose alerts go into the outbox with the story changes that fire them."""
         self.store = store
         self._config_topics = tuple(topics)
         self._topics = [t.name for t in topics]
         self.featurizer = Featurizer()  # one tokenisation per post, shared by dedup and every topic
+        self.alerter = Alerter(alerts)
         self.restore(now)
 
     def restore(self, now: datetime) -> None:
@@ -87,6 +98,8 @@ class Pipeline:
             stories = [s for s in live if s.topic == topic]
             members = [(sp.post, sp.story) for sp in window if topic in sp.topics and sp.story is not None]
             self._builder(topic).restore(stories, members, duplicates=copies)
+        if self.alerter.rules:
+            self.alerter.restore(self.store.fired_alerts())
 
     def process(
         self, posts: Iterable[Post], *, now: datetime, feed: FeedState | None = None, replay: bool = False
@@ -121,7 +134,9 @@ class Pipeline:
         if feed is not None:
             feed = replace(feed, posts_matched=feed.posts_matched + len(new))
         self.topics.refresh(clock)
-        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, learned=self._learned())
+        triggers = self.alerter.decide(stories, new, merged)
+        alerts = [self._alert(trigger, new, clock) for trigger in triggers]
+        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, learned=self._learned(), alerts=alerts)
         try:
             stored = self.store.write(batch, now)
         except StorageError:
@@ -138,6 +153,20 @@ class Pipeline:
         for term in self.topics.learned():
             learned[term.topic].append(term)
         return learned
+
+    def _alert(self, trigger: Trigger, new: Sequence[NewPost], now: datetime) -> NewAlert:
+        """The trigger as an outbox row carrying its story and newest posts (stored and of this poll)."""
+        story = trigger.story
+        story_id = story.id if story is not None else None
+        if trigger.post is not None:
+            posts = [stored_view(trigger.post, trigger.topic, story_id)]
+        else:
+            assert story is not None
+            joined = [item for item in new if item.stories.get(story.topic) == story.id]
+            posts = [stored_view(item, story.topic, story.id) for item in joined]
+            posts += self.store.posts(story=story.id, limit=POSTS_READ)
+        payload = json.dumps(alert_json(trigger, posts, now), ensure_ascii=False)
+        return NewAlert(trigger.rule.name, trigger.event, trigger.subject, trigger.topic, story_id, payload)
 
     def _fresh(self, posts: Iterable[Post]) -> list[Post]:
         unique = {(p.source, p.id): p for p in posts}

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, Select, and_, exists, func, or_, select,
 
 from storage import tables as t
 from storage import text_search
-from storage.types import DaemonInfo, FeedState, LearnedTerm, Post, Stats, StoredPost, Story
+from storage.types import Alert, DaemonInfo, FeedState, LearnedTerm, Post, QueuedAlert, Stats, StoredPost, Story
 from storage.writes import CHUNK
 
 Key = tuple[str, str]
@@ -322,4 +322,85 @@ def recent_published(conn: Connection, story_ids: Sequence[int], per_story: int)
     found: dict[int, list[datetime]] = {sid: [] for sid in story_ids}
     for row in conn.execute(query.order_by(ranked.c.story, ranked.c.n)):
         found[row.story].append(row.published)
+    return found
+
+
+# -- the alerts outbox -------------------------------------------------------------------------------
+
+
+def fired_alerts(conn: Connection) -> list[tuple[str, str, int]]:
+    """(rule, event, story) of every story alert whose story is still live: what a restarted
+    pipeline must not fire again."""
+    a, s = t.alerts.c, t.stories.c
+    query = (
+        select(a.rule, a.event, a.story)
+        .join(t.stories, s.id == a.story)
+        .where(s.live.is_(True), s.merged_into.is_(None), a.event.in_(("new_story", "spike")))
+    )
+    return [(row.rule, row.event, row.story) for row in conn.execute(query)]
+
+
+def alert_queue(conn: Connection) -> list[QueuedAlert]:
+    """The alerts still to go (pending, failing or held), oldest first."""
+    a = t.alerts.c
+    query = (
+        select(a.id, a.rule, a.event, a.state, a.attempts, a.next_attempt, a.answer)
+        .where(a.state.in_(("pending", "held")))
+        .order_by(a.id)
+    )
+    return [QueuedAlert(r.id, r.rule, r.event, r.state, r.attempts, r.next_attempt, r.answer)
+            for r in conn.execute(query)]
+
+
+def sent_since(conn: Connection, since: datetime) -> dict[str, int]:
+    """Per rule, the single alerts (not digests) delivered since `since`: the hourly budget spent."""
+    a = t.alerts.c
+    query = (
+        select(a.rule, func.count())
+        .where(a.state == "sent", a.event != "digest", a.sent >= since)
+        .group_by(a.rule)
+    )
+    return {rule: int(count) for rule, count in conn.execute(query)}
+
+
+def last_sent(conn: Connection) -> dict[str, datetime]:
+    """Per rule, when its channel last took an alert."""
+    a = t.alerts.c
+    query = select(a.rule, func.max(a.sent)).where(a.state == "sent").group_by(a.rule)
+    return {row[0]: row[1] for row in conn.execute(query)}
+
+
+def _alert(row: Row[Any]) -> Alert:
+    return Alert(
+        id=row.id, rule=row.rule, event=row.event, topic=row.topic, story=row.story, created=row.created,
+        state=row.state, attempts=row.attempts, next_attempt=row.next_attempt, sent=row.sent,
+        answer=row.answer, digest=row.digest, payload=row.payload,
+    )
+
+
+def alerts_by_id(conn: Connection, ids: Sequence[int]) -> list[Alert]:
+    found: list[Alert] = []
+    a = t.alerts.c
+    for chunk in _chunks(sorted(set(ids))):
+        found += [_alert(row) for row in conn.execute(select(t.alerts).where(a.id.in_(chunk)).order_by(a.id))]
+    return found
+
+
+def recent_alerts(conn: Connection, limit: int | None, rule: str | None) -> list[Alert]:
+    """Newest first."""
+    a = t.alerts.c
+    query = select(t.alerts).order_by(a.id.desc())
+    if rule is not None:
+        query = query.where(a.rule == rule)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_alert(row) for row in conn.execute(query)]
+
+
+def alerted_stories(conn: Connection, story_ids: Sequence[int]) -> set[int]:
+    """Those of `story_ids` that some rule alerted on (a story event, or a match in it)."""
+    found: set[int] = set()
+    a = t.alerts.c
+    for chunk in _chunks(sorted(set(story_ids))):
+        found.update(conn.execute(select(a.story).distinct().where(a.story.in_(chunk))).scalars())
     return found

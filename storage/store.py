@@ -25,7 +25,18 @@ from storage import migrate, reads, writes
 from storage.engine import display_url, make_engine, normalize_url, sqlite_path
 from storage.errors import StorageError
 from storage.lock import AdvisoryLock, FileLock, WriterLock
-from storage.types import Batch, DaemonInfo, FeedState, LearnedTerm, Stats, StoredPost, Story
+from storage.types import (
+    Alert,
+    Batch,
+    DaemonInfo,
+    FeedState,
+    LearnedTerm,
+    NewAlert,
+    QueuedAlert,
+    Stats,
+    StoredPost,
+    Story,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -282,3 +293,67 @@ class Store:
         """The highest story id in use (0 when none), so new ids continue after a restart."""
         return self._read(reads.max_story_id)
 
+
+    # the alerts outbox (written by the pipeline with the story changes, worked through by the sender)
+
+    @_wrapped
+    def fired_alerts(self) -> list[tuple[str, str, int]]:
+        """(rule, event, story id) of the story alerts of stories still live."""
+        return self._read(reads.fired_alerts)
+
+    @_wrapped
+    def alert_queue(self) -> list[QueuedAlert]:
+        """Alerts still to go (pending, failing, held), oldest first, without their payloads."""
+        return self._read(reads.alert_queue)
+
+    @_wrapped
+    def sent_since(self, since: datetime) -> dict[str, int]:
+        """Per rule, the single alerts (not digests) delivered since `since`."""
+        return self._read(lambda conn: reads.sent_since(conn, since))
+
+    @_wrapped
+    def last_sent(self) -> dict[str, datetime]:
+        return self._read(reads.last_sent)
+
+    @_wrapped
+    def alerts(self, ids: Sequence[int]) -> list[Alert]:
+        """The alerts with these ids, oldest first."""
+        return self._read(lambda conn: reads.alerts_by_id(conn, ids))
+
+    @_wrapped
+    def recent_alerts(self, *, limit: int | None = None, rule: str | None = None) -> list[Alert]:
+        """Newest first."""
+        return self._read(lambda conn: reads.recent_alerts(conn, limit, rule))
+
+    @_wrapped
+    def alerted_stories(self, story_ids: Sequence[int]) -> set[int]:
+        """Those of `story_ids` some rule alerted on."""
+        return self._read(lambda conn: reads.alerted_stories(conn, story_ids))
+
+    @_wrapped
+    def hold_alerts(self, ids: Sequence[int], digest_at: datetime, now: datetime) -> None:
+        """Past the hourly budget: these wait for a digest due at `digest_at`."""
+        self._outbox(lambda conn: writes.hold_alerts(conn, ids, digest_at), now)
+
+    @_wrapped
+    def fold_into_digest(self, held: Sequence[int], digest: NewAlert, now: datetime) -> int | None:
+        """Add `digest` (pending) and mark the `held` alerts as carried by it; its id."""
+        return self._outbox(lambda conn: writes.fold_into_digest(conn, held, digest, now), now)
+
+    @_wrapped
+    def alert_sent(self, alert_id: int, answer: str, now: datetime) -> None:
+        self._outbox(lambda conn: writes.alert_sent(conn, alert_id, answer, now), now)
+
+    @_wrapped
+    def alert_failed(self, alert_id: int, answer: str, retry_at: datetime, now: datetime) -> None:
+        self._outbox(lambda conn: writes.alert_failed(conn, alert_id, answer, retry_at), now)
+
+    def _outbox(self, body: Callable[[Connection], R], now: datetime) -> R:
+        """A change of delivery state, which readers (the dashboard) see through the revision."""
+
+        def both(conn: Connection) -> R:
+            result = body(conn)
+            writes.bump_revision(conn, now)
+            return result
+
+        return self._write(both)

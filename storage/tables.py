@@ -199,3 +199,29 @@ daemon = Table(
     Column("stopped", Boolean, nullable=False, default=False, server_default=false()),  # it said it exited
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# The alerts outbox: rows go in with the story change that caused them (one transaction), and the
+# daemon's sender works through them. (rule, event, subject) is unique: one alert per rule, story and
+# event, ever. Channels (Apprise URLs, which may hold tokens) are never stored, only the rule's name.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(200), nullable=False),
+    Column("event", String(20), nullable=False),  # new_story | spike | match | digest
+    Column("subject", Text, nullable=False),  # "story:12", a matched post's key, a digest's first alert
+    Column("topic", String(200)),
+    Column("story", Integer),
+    Column("payload", Text, nullable=False),  # the alert's JSON
+    Column("created", UTCDateTime, nullable=False),
+    Column("state", String(12), nullable=False),  # pending | held | sent | digested
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt", UTCDateTime),  # pending: when it may go; held: when its digest is due
+    Column("sent", UTCDateTime),
+    Column("answer", Text),  # what the channel said last, secrets redacted
+    Column("digest", Integer),  # the digest alert that carried a held one
+    UniqueConstraint("rule", "event", "subject"),
+    Index("ix_alerts_state", "state"),
+    Index("ix_alerts_story", "story"),
+    Index("ix_alerts_rule_sent", "rule", "sent"),
+)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table, bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import tables as t
-from storage.types import Batch, FeedState, LearnedTerm, NewPost, Story
+from storage.types import Batch, FeedState, LearnedTerm, NewAlert, NewPost, Story
 
 Key = tuple[str, str]
 CHUNK = 500  # bound parameters per IN (...): well under SQLite's and PostgreSQL's limits
@@ -247,5 +247,55 @@ def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
     apply_merges(conn, batch.merged)
     if batch.learned is not None:
         replace_learned(conn, batch.learned)
+    add_alerts(conn, batch.alerts, now)
     bump_revision(conn, now)
     return new
+
+
+# -- the alerts outbox -------------------------------------------------------------------------------
+
+
+def add_alerts(conn: Connection, alerts: Sequence[NewAlert], now: datetime) -> list[int]:
+    """Insert-or-ignore pending alerts, due now; the ids of those actually inserted (a (rule, event,
+    subject) already in the outbox is ignored: one alert per rule, story and event, ever)."""
+    if not alerts:
+        return []
+    rows = [
+        {"rule": a.rule, "event": a.event, "subject": without_nul(a.subject), "topic": a.topic, "story": a.story,
+         "payload": without_nul(a.payload), "created": now, "state": "pending", "attempts": 0, "next_attempt": now}
+        for a in alerts
+    ]
+    stmt = _insert(conn, t.alerts).on_conflict_do_nothing().returning(t.alerts.c.id)
+    return [row.id for row in conn.execute(stmt, rows)]
+
+
+def hold_alerts(conn: Connection, ids: Sequence[int], digest_at: datetime) -> None:
+    """Past the hourly budget: these wait for a digest, due at `digest_at`."""
+    a = t.alerts.c
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        conn.execute(update(t.alerts).where(a.id.in_(chunk)).values(state="held", next_attempt=digest_at))
+
+
+def fold_into_digest(conn: Connection, held: Sequence[int], digest: NewAlert, now: datetime) -> int | None:
+    """One pending digest alert standing for the `held` ones, which now point at it."""
+    ids = add_alerts(conn, [digest], now)
+    if not ids:
+        return None
+    a = t.alerts.c
+    for start in range(0, len(held), CHUNK):
+        chunk = list(held[start : start + CHUNK])
+        conn.execute(update(t.alerts).where(a.id.in_(chunk)).values(state="digested", digest=ids[0], next_attempt=None))
+    return ids[0]
+
+
+def alert_sent(conn: Connection, alert_id: int, answer: str, now: datetime) -> None:
+    a = t.alerts.c
+    conn.execute(update(t.alerts).where(a.id == alert_id).values(
+        state="sent", sent=now, answer=answer, attempts=a.attempts + 1, next_attempt=None))
+
+
+def alert_failed(conn: Connection, alert_id: int, answer: str, retry_at: datetime) -> None:
+    a = t.alerts.c
+    conn.execute(update(t.alerts).where(a.id == alert_id).values(
+        answer=answer, attempts=a.attempts + 1, next_attempt=retry_at))

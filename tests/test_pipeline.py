@@ -113,6 +113,12 @@ class MemoryStore:
         self.batches.append((batch, now))
         return len(batch.posts)
 
+    def posts(self, *, story: int | None = None, limit: int | None = None) -> list[StoredPost]:
+        return []
+
+    def fired_alerts(self) -> list[tuple[str, str, int]]:
+        return []
+
 
 def test_one_poll_is_one_batch_stamped_with_the_callers_time() -> None:
     store = MemoryStore()
