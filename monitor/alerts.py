@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.config import AlertRule
-from monitor.output import iso, post_json, story_fields
+from monitor.output import iso, post_json, short_time, story_fields
 from monitor.textsafe import one_line
 from storage.types import NewPost, QueuedAlert, StoredPost, Story
 
-NEW_STORY, SPIKE, MATCH, DIGEST = "new_story", "spike", "match", "digest"
+NEW_STORY, SPIKE, MATCH, DIGEST, TEST = "new_story", "spike", "match", "digest", "test"
 STORY_EVENTS = (NEW_STORY, SPIKE)
 PENDING, HELD, SENT, DIGESTED = "pending", "held", "sent", "digested"
 """An alert's states: waiting to go (or failing), held past the hourly budget, delivered, folded into a digest."""
@@ -191,7 +191,18 @@ _TITLES = {
     NEW_STORY: "monitor: new story in {topic}",
     SPIKE: "monitor: a story in {topic} is spiking",
     MATCH: "monitor: new post in {topic}",
+    TEST: "monitor: a test alert for {topic}",
 }
+
+
+def headline(alert: Mapping[str, Any]) -> str:
+    """What an alert is about, in one line: the matched post, the story, or how many a digest holds."""
+    if alert.get("event") == DIGEST:
+        return f"{alert.get('count', 0)} alerts past the hourly limit"
+    posts = alert.get("posts") or [{}]
+    if alert.get("event") == MATCH:
+        return one_line(str(posts[0].get("title") or posts[0].get("text") or ""), 120)
+    return one_line(str((alert.get("story") or {}).get("label") or ""), 120)
 
 
 def _story_facts(story: Mapping[str, Any]) -> str:
@@ -250,3 +261,92 @@ def retry_at(attempts: int, now: datetime, rng: random.Random | None = None) -> 
     over its upper half so channels that failed together do not retry together."""
     ceiling: timedelta = min(RETRY_FIRST * 2 ** min(max(attempts - 1, 0), 20), RETRY_MOST)
     return now + ceiling * (rng or random.Random()).uniform(0.5, 1.0)
+
+
+# -- how a rule's channel is doing ----------------------------------------------------------------------
+
+
+def shown_channel(rule: AlertRule) -> str:
+    """The rule's channel for people, with no secret in it: the URL's scheme, the variable, the command."""
+    if rule.exec:
+        return f"exec {one_line(rule.exec[0], 60)}"
+    if rule.notify_env:
+        return f"${rule.notify_env}"
+    return scheme_only(rule.notify or "")
+
+
+def scheme_only(url: str) -> str:
+    """'ntfy://…': everything after the scheme may be a token (a topic, a webhook's secret path)."""
+    return f"{one_line(url.split('://', 1)[0], 20)}://…"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    """One rule's delivery as the outbox tells it: failing or not, and what waits."""
+
+    rule: AlertRule
+    waiting: int = 0  # pending (due, or waiting out a retry)
+    held: int = 0  # past the hourly budget, for the next digest
+    tries: int = 0  # failed tries of the alert at the head of the queue; 0 when the channel works
+    error: str | None = None  # what the channel answered last time it failed
+    next_try: datetime | None = None
+    last_sent: datetime | None = None
+
+    @property
+    def failing(self) -> bool:
+        return self.tries > 0
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "name": self.rule.name,
+            "channel": shown_channel(self.rule),
+            "topic": self.rule.topic,
+            "on": list(self.rule.on),
+            "state": "failing" if self.failing else "ok",
+            "waiting": self.waiting,
+            "held": self.held,
+            "tries": self.tries,
+            "error": self.error,
+            "next_try": iso(self.next_try),
+            "last_sent": iso(self.last_sent),
+        }
+
+    def line(self) -> str:
+        """'phone  ntfy://…  new_story, spike in volcano  ok, last sent 2024-03-01 12:03Z; 2 waiting'."""
+        what = f"{', '.join(self.rule.on)} in {one_line(self.rule.topic or 'every topic', 40)}"
+        if self.failing:
+            tries = f"{self.tries} tr{'y' if self.tries == 1 else 'ies'}"
+            state = f"FAILING: {one_line(self.error or '', 160)} ({tries}, next at {short_time(self.next_try)})"
+        else:
+            state = f"ok, last sent {short_time(self.last_sent)}" if self.last_sent else "ok, nothing sent yet"
+        queued = [f"{self.waiting} waiting"] * bool(self.waiting) + [f"{self.held} held for a digest"] * bool(self.held)
+        tail = f"; {', '.join(queued)}" if queued else ""
+        return f"{one_line(self.rule.name, 24)}  {shown_channel(self.rule)}  {what}  {state}{tail}"
+
+
+def channel_states(
+    rules: Sequence[AlertRule], queue: Sequence[QueuedAlert], last_sent: Mapping[str, datetime]
+) -> list[ChannelState]:
+    """Each configured rule's state, from its queued alerts (oldest first) and its last delivery."""
+    states = []
+    for rule in rules:
+        mine = [q for q in queue if q.rule == rule.name]
+        pending = [q for q in mine if q.state == PENDING]
+        head = next((q for q in pending if q.attempts), None)
+        states.append(ChannelState(
+            rule, waiting=len(pending), held=sum(q.state == HELD for q in mine),
+            tries=head.attempts if head else 0, error=head.answer if head else None,
+            next_try=head.next_attempt if head else None, last_sent=last_sent.get(rule.name),
+        ))
+    return states
+
+
+def sample(rule: AlertRule, topics: Sequence[str], now: datetime) -> dict[str, Any]:
+    """A made-up alert in the shape of a real one, for `monitor alerts test`."""
+    topic = rule.topic or (topics[0] if topics else "your topic")
+    post = {"id": "test", "source": "monitor", "author": "monitor", "url": "", "title": "",
+            "text": f"If you read this, alerts of rule {rule.name} reach you.", "published": iso(now)}
+    story = {"id": 0, "topic": topic, "label": f"A test alert for rule {rule.name}", "size": 1,
+             "first_seen": iso(now), "last_seen": iso(now), "live": True, "sources": ["monitor"],
+             "authors": 1, "velocity": 0.0, "spike": None}
+    return {"event": TEST, "rule": rule.name, "topic": topic, "at": iso(now), "story": story, "posts": [post]}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from monitor.alerts import render
+from monitor.alerts import render, scheme_only
 from monitor.config import AlertRule, Config, ConfigError
 from monitor.feedstate import redact
 from monitor.textsafe import one_line
@@ -60,7 +60,7 @@ class AppriseChannel:
         import apprise
 
         self._secrets = url_secrets(url)
-        self.shown = f"{url.split('://', 1)[0]}://…"
+        self.shown = scheme_only(url)
         self._apprise = apprise.Apprise()
         with _apprise_log() as said:
             added = self._apprise.add(url)

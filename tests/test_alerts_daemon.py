@@ -207,7 +207,7 @@ notify_env = "MONITOR_TEST_ALERT_URL"
     done = monitor("run", "--once", "-v", "--config", str(config), env=env, cwd=tmp_path, text=False)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     outputs["run"] = done.stdout + done.stderr
-    for argv in (("status",), ("status", "--json")):
+    for argv in (("alerts",), ("alerts", "--json"), ("status",), ("status", "--json"), ("alerts", "test", "inline")):
         done = monitor(*argv, "--config", str(config), env=env, cwd=tmp_path, text=False)
         outputs[" ".join(argv)] = done.stdout + done.stderr
     bad = config.read_text().replace(f"@{server.url('').removeprefix('http://')}", "@")  # no host: Apprise refuses
@@ -217,7 +217,7 @@ notify_env = "MONITOR_TEST_ALERT_URL"
     outputs["a bad URL"] = done.stdout + done.stderr
 
     assert len(server.requests_to(f"/hook/{token}")) >= 2, "the channels were tried, so each answer had it to leak"
-    assert b"500" in outputs["run"], "the failure shows, without the token"
+    assert b"500" in outputs["alerts"] and b"500" in outputs["status"], "the failure shows, without the token"
     pieces = [token[i:i + 10].encode() for i in range(len("tok-"), len(token) - 9)]
     for what, data in outputs.items():
         assert not [p for p in pieces if p in data], f"the token leaked into {what}"

@@ -1,9 +1,10 @@
-"""monitor status [--json]: the feeds with their health, counts, last and next poll."""
+"""monitor status [--json]: the feeds with their health, counts, last and next poll; each alert rule's channel."""
 
 from __future__ import annotations
 
 import argparse
 
+from monitor.alerts import channel_states
 from monitor.clock import utc_now
 from monitor.commands._common import reading
 from monitor.output import feed_json, feed_line, iso, short_time
@@ -24,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
         stats = store.stats(now)
         daemon = store.daemon()
         database = store.shown
+        channels = channel_states(config.alerts, store.alert_queue(), store.last_sent()) if config.alerts else []
     feeds = [(f, states.get(f.name)) for f in config.feeds]
     if args.json:
         print(json_dumps({
@@ -33,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
             "daemon": None if daemon is None else {
                 "pid": daemon.pid, "last_beat": iso(daemon.beat), "alive": daemon.alive(now),
             },
+            "alerts": [c.json() for c in channels],
             "config": str(config.path.resolve()),
             "database": database,
         }))
@@ -45,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         beat = f"daemon running (pid {daemon.pid})"
     else:
         beat = f"no daemon running (last seen {short_time(daemon.beat)})"
+    for channel in channels:
+        print(f"alert {channel.line()}")
     print(f"{stats.posts_total} posts stored, {stats.posts_last_hour} in the last hour; {beat}")
     print(f"config {one_line(str(config.path.resolve()))}; database {one_line(database)}")
     return 0
