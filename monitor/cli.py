@@ -46,6 +46,8 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log debug detail to stderr")
+    parser.add_argument("--log-format", choices=("text", "json"), default=argparse.SUPPRESS,
+                        help="the log on stderr: text lines (default) or one JSON object per line")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.config = getattr(args, "config", None) or default_path()
     args.verbose = getattr(args, "verbose", False)
-    logs.to_stderr(args.verbose)
+    logs.to_stderr(args.verbose, as_json=getattr(args, "log_format", "text") == "json")
     try:
         code: int = args.run(args)
     except (ConfigError, StorageError, UsageError) as e:

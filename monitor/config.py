@@ -91,7 +91,10 @@ class Config:
 
 
 def default_path() -> Path:
-    return Path(os.environ.get("MONITOR_CONFIG", "feeds.toml"))
+    """$MONITOR_CONFIG, else ./feeds.toml, else the user's own (monitor.places)."""
+    from monitor.places import default_config
+
+    return default_config()
 
 
 def load(path: Path, environ: Mapping[str, str] = os.environ) -> Config:
@@ -139,7 +142,11 @@ def _check_topic(path: Path, feed: Feed, topics: Collection[str]) -> None:
 
 
 def sqlite_url_beside(path: Path) -> str:
-    return f"sqlite:///{path.resolve().parent / 'monitor.db'}"
+    """The default database of the feeds.toml at `path`: monitor.db beside it (or, for the user's own
+    feeds.toml, in the user data folder: monitor.places)."""
+    from monitor.places import default_database
+
+    return f"sqlite:///{default_database(path)}"
 
 
 def parse_interval(value: str) -> float | None:

@@ -12,22 +12,25 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar
 
 from monitor.clock import Clock
-from monitor.config import Config, Feed
+from monitor.config import Config, ConfigError, Feed, load
+from monitor.configchange import ConfigChange, changes
 from monitor.feedstate import Polled, after_failure, after_success
 from monitor.fetch import Fetcher
 from monitor.output import short_time
 from monitor.pipeline import Pipeline, Processed
 from monitor.pollerrors import InternalError, NotConfigured, PollError
 from monitor.query.pushdown import search_text
+from monitor.sdnotify import Notifier
 from monitor.sender import AlertSender
 from monitor.sources import is_live, source_for
 from monitor.sources.base import PollContext, Request, Validators
 from monitor.streams.runner import Lent, StreamRunner
 from storage.store import Store
-from storage.types import FeedState, Post
+from storage.types import Batch, FeedState, Post
 
 log = logging.getLogger("monitor.daemon")
 
@@ -63,8 +66,15 @@ class Tally:
 class Daemon:
     """Polls feeds, hands their posts to the pipeline, records every feed's state."""
 
-    def __init__(self, config: Config, store: Store, fetcher: Fetcher, clock: Clock):
+    def __init__(self, config: Config, store: Store, fetcher: Fetcher, clock: Clock,
+                 notifier: Notifier | None = None):
+        """`notifier`: how to tell systemd what the daemon does (`monitor run` passes one; tests and the
+        dashboard's daemon need none)."""
         self.config = config
+        self.notifier = notifier or Notifier(None)
+        self._config_file = _signature(config.path)
+        self._reload_asked = False
+        self._ticking: asyncio.Task[object] | None = None
         self.store = store
         self.fetcher = fetcher
         self.clock = clock
@@ -111,6 +121,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self.ask_reload)
         await self.run_until(stop)
 
     async def run_until(self, stop: asyncio.Event) -> None:
@@ -121,9 +132,9 @@ class Daemon:
         scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True,
                           next_run_time=self.clock())
         scheduler.add_job(self.heartbeat, "interval", seconds=HEARTBEAT_SECONDS, next_run_time=self.clock())
-        if self.sender is not None:
-            scheduler.add_job(self.send_alerts, "interval", seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
-                              next_run_time=self.clock())
+        # Always: alert rules may come with a reload of feeds.toml (without a sender it returns at once).
+        scheduler.add_job(self.send_alerts, "interval", seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
+                          next_run_time=self.clock())
         scheduler.start()
         log.info("monitor run: %d feeds, %d topics, store %s", len(self.feeds), len(self.config.topics),
                  self.store.shown)
@@ -131,7 +142,10 @@ class Daemon:
             await stop.wait()
         finally:
             self._stopping = True
+            self.notifier.stopping()
             scheduler.shutdown(wait=False)
+            if self._ticking is not None:  # a tick still waiting on the store: let it end, not be cancelled
+                await asyncio.wait([self._ticking])
             log.info("stopping: finishing %d polls in flight", len(self.in_flight))
             await self.drain()
 
@@ -139,6 +153,14 @@ class Daemon:
         """Start a poll for every due feed that is not already being polled."""
         if self._stopping:
             return
+        self._ticking = asyncio.current_task()
+        try:
+            await self._tick()
+        finally:
+            self._ticking = None
+
+    async def _tick(self) -> None:
+        await self.reload_if_changed()
         pollable = [name for name, f in self.feeds.items() if name not in self.unconfigured and not is_live(f.type)]
         due = await self._write(self.store.due_feeds, self.clock(), pollable)
         if self._stopping:  # stopped while we asked: start nothing the drain would not wait for
@@ -149,9 +171,69 @@ class Daemon:
                 task = asyncio.create_task(self.poll(self.feeds[name]))
                 self.in_flight[name] = task
                 task.add_done_callback(functools.partial(self._finished, name))
+        self.notifier.tick(f"polling {len(self.feeds)} feeds for {len(self.config.topics)} topics")
 
     def _finished(self, name: str, _: asyncio.Task[None]) -> None:
         self.in_flight.pop(name, None)
+
+    def ask_reload(self) -> None:
+        """SIGHUP: read feeds.toml again at the next tick, changed or not."""
+        self._reload_asked = True
+
+    async def reload_if_changed(self) -> None:
+        """Apply feeds.toml if it changed since it was read (or SIGHUP asked); a broken edit is one
+        line in the log, and the daemon goes on with the config it has."""
+        seen = _signature(self.config.path)
+        if seen == self._config_file and not self._reload_asked:
+            return
+        self._config_file, self._reload_asked = seen, False
+        try:
+            config = load(self.config.path)
+        except ConfigError as e:
+            log.warning("feeds.toml not reloaded, the daemon goes on with the previous config: %s", e)
+            return
+        await self.apply(config)
+
+    async def apply(self, config: Config) -> ConfigChange:
+        """Poll what `config` says from now on: new feeds at once, removed ones no more (their posts
+        stay), a feed that reads something else from a fresh state, new topics through a new matcher."""
+        change = changes(self.config, config)
+        sender = self.sender
+        if change.alerts:
+            try:
+                sender = self._sender(config)
+            except ConfigError as e:  # a channel Apprise cannot use: nothing of the edit applies
+                log.warning("feeds.toml not reloaded, the daemon goes on with the previous config: %s", e)
+                return ConfigChange()
+        if change.storage:
+            log.warning("feeds.toml: [storage] changed; the daemon keeps %s until it restarts", self.store.shown)
+            config = replace(config, storage_url=self.config.storage_url)
+        now = self.clock()
+        for name in change.removed:
+            self.feeds.pop(name, None)
+        for feed in (*change.added, *change.readdressed, *change.retimed):
+            self.feeds[feed.name] = feed
+        for name in (*change.removed, *change.readdressed_names):
+            self.sessions.pop(name, None)
+            self.unconfigured.discard(name)
+        await self._write(self.store.sync_feeds, list(change.added_names), now)
+        for feed in change.readdressed:
+            await self._write(self._start_afresh, feed.name, now)
+        if change.topics or change.alerts:
+            self.topics = {t.name: t for t in config.topics}
+            self.pipeline = await self._write(Pipeline, self.store, config.topics, now=now, alerts=config.alerts)
+        self.sender = sender
+        self.config = config
+        if change:
+            log.info("reloaded %s: %s", config.path, change.summary())
+        return change
+
+    def _start_afresh(self, name: str, now: datetime) -> None:
+        """A feed that reads another address: due now, without the old one's validators, cursor and errors."""
+        old = self.store.feed_state(name)
+        fresh = FeedState(name, next_check=now, last_poll=old.last_poll, posts_seen=old.posts_seen,
+                          posts_matched=old.posts_matched)
+        self.store.write(Batch(feed=fresh), now)
 
     async def heartbeat(self) -> None:
         if self._stopping:
@@ -281,3 +363,12 @@ def log_poll(name: str, state: FeedState, new: int, ms: float) -> None:
                     state.last_error)
     else:
         log.warning("poll %s: %s (retry at %s)", name, state.last_error, short_time(state.next_check))
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells a changed file: its inode (an atomic save replaces it), size and modification time."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns

@@ -21,6 +21,8 @@ from email.utils import format_datetime
 
 from lxml import etree
 
+from monitor.textsafe import one_line
+
 _DOCTYPE = re.compile(rb"<!DOCTYPE(?:[^\[>]|\[.*?\])*>", re.IGNORECASE | re.DOTALL)
 
 NAMESPACE = "urn:x-monitor:feeds"
@@ -84,17 +86,19 @@ def _title(node: etree._Element) -> str:
 
 
 def write(feeds: Sequence[ExportedFeed], *, title: str, now: datetime) -> bytes:
-    """An OPML 2.0 document with one outline per feed."""
+    """An OPML 2.0 document with one outline per feed. Values are printable lines: XML cannot carry
+    control characters, and the document is often read on a terminal."""
     root = etree.Element("opml", version="2.0", nsmap={"monitor": NAMESPACE})
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = title
     etree.SubElement(head, "dateCreated").text = format_datetime(now, usegmt=True)
     body = etree.SubElement(root, "body")
     for feed in feeds:
-        outline = etree.SubElement(body, "outline", text=feed.name, title=feed.name)
+        name = one_line(feed.name)
+        outline = etree.SubElement(body, "outline", text=name, title=name)
         if feed.web_feed:
             outline.set("type", "rss")
-            outline.set("xmlUrl", feed.web_feed)
+            outline.set("xmlUrl", one_line(feed.web_feed))
         for key, value in feed.keys.items():
-            outline.set(_NS + key, value)
+            outline.set(_NS + key, one_line(value))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

@@ -16,6 +16,16 @@ if TYPE_CHECKING:
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def own_user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real user's config and data folders (platformdirs reads XDG_*),
+    even one that runs a command in-process without --config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+
+
 @pytest.fixture
 def server() -> Iterator[FixtureServer]:
     """A real HTTP server on 127.0.0.1 with routes the test sets and a request log."""

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,10 @@ UNSAFE = {chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 
 
 
 ARTICLE = "".join(f"Volcano {text[:300]} erupted near Grindavik.\n" for text in HOSTILE.values() if len(text) < 1000)
+
+
+# An alert command that takes every alert and answers in escape sequences (`alerts` shows the answer).
+ANSWER_HOSTILE = [sys.executable, "-c", "import sys; sys.stdin.read(); print('took it \\x1b]0;owned\\x07 \\u202e')"]
 
 
 def jsonl() -> str:
@@ -70,6 +75,7 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
             '[[topics]]\nname = "volcano\\u001b[5m\\u202e"\nkeywords = ["volcano"]\n\n'
             f'[[feeds]]\nname = "evil\\u001b]0;x\\u0007\\u202e"\ntype = "rss"\nurl = "{server.url("/evil")}"\n\n'
             f'[[feeds]]\nname = "broken\\u001b[2J"\ntype = "rss"\nurl = "{server.url("/broken")}"\n\n'
+            f'[[alerts]]\nname = "pager\\u001b[2J"\non = ["new_story", "match"]\nexec = {json.dumps(ANSWER_HOSTILE)}\n'
         )
         (root / "posts.jsonl").write_text(jsonl())
         (root / "article.txt").write_text(ARTICLE)
@@ -85,8 +91,12 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Place:
         "test-query --topic": ("test-query", "volcano", "--topic", "volcano\x1b[5m\u202e"),
         "keywords": ("keywords", "article.txt"), "keywords --json": ("keywords", "article.txt", "--json"),
         "init": ("init", "article.txt", "--topic", "volcano\x1b[5m\u202e"),
+        "feeds list": ("feeds", "list"), "feeds list --json": ("feeds", "list", "--json"),
+        "export opml": ("export", "--format", "opml"),
         "topics": ("topics",), "topics --json": ("topics", "--json"),
         "topics forget": ("topics", "forget", "volcano\x1b[5m\u202e", "#x\x1b]0;y\x07"),
+        "alerts": ("alerts",), "alerts --json": ("alerts", "--json"),
+        "alerts test": ("alerts", "test", "pager\x1b[2J"),
         "feeds retry": ("feeds", "retry", "evil\x1b]0;x\x07\u202e"),  # last: it changes the feed's state
     }
     outputs = {}
@@ -104,9 +114,11 @@ def cli(*argv: str, config: Path) -> subprocess.CompletedProcess[bytes]:
 
 OUTPUTS = ["posts", "posts --json", "clusters", "clusters --json", "status", "status --json", "export", "export csv",
            "test-query", "test-query --json", "test-query --topic", "keywords", "keywords --json", "init",
-           "topics", "topics --json", "topics forget", "feeds retry"]
-PRINT_NO_STORED_TEXT = {"run", "ingest", "dash", "watch", "demo"}
-"""Commands that print no stored or fetched text: logs (sanitised at the fetch) or the dashboard's own tests."""
+           "feeds list", "feeds list --json", "export opml", "topics", "topics --json", "topics forget", "alerts",
+           "alerts --json", "alerts test", "feeds retry"]
+PRINT_NO_STORED_TEXT = {"run", "ingest", "dash", "watch", "demo", "service"}
+"""Commands that print no stored or fetched text: logs (sanitised at the fetch) or the dashboard's own tests;
+`service` prints paths and variable names (feeds.toml requires those to be identifiers)."""
 
 
 def test_every_printing_command_is_run_over_hostile_text() -> None:
@@ -127,7 +139,7 @@ def test_no_control_code_reaches_the_terminal(place: Place, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["posts --json", "clusters --json", "status --json", "test-query --json",
-                                  "keywords --json", "topics --json"])
+                                  "keywords --json", "topics --json", "alerts --json"])
 def test_json_output_stays_valid_json(place: Place, name: str) -> None:
     assert json.loads(place.outputs[name])
 
@@ -151,8 +163,11 @@ def test_text_rows_stay_one_short_line_each(place: Place) -> None:
     assert len(lines) == len(json.loads(place.outputs["posts --json"])), "one line per post, even 1 MB ones"
     assert max(len(line) for line in lines) < 200
     status = place.outputs["status"].decode().splitlines()
-    assert len(status) == 3, "two feeds and the summary, each on one line"
+    assert len(status) == 5, "two feeds, the alert rule, the summary and the files used, each on one line"
     assert "failing" in status[1] and "500" in status[1]
+    assert status[2].startswith("alert pager  exec ") and "ok, last sent" in status[2]
+    alerts = place.outputs["alerts"].decode().splitlines()
+    assert max(len(line) for line in alerts) < 300, "an alert of a 1 MB post is one short line"
 
 
 def test_export_rows_parse_back(place: Place) -> None:

@@ -6,7 +6,7 @@ import re
 import shlex
 from pathlib import Path
 
-from tests.support.cli import ROOT, monitor
+from tests.support.cli import ROOT, clean_env, monitor
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 ARTICLE = ("A volcano erupted near Grindavik in Iceland on Monday. The Icelandic Met Office said lava flowed "
@@ -25,10 +25,12 @@ def test_the_first_session_works_in_the_readmes_order_until_it_needs_the_interne
     commands = first_session()
     offline = commands[: next(i for i, argv in enumerate(commands) if argv[1] == "run")]
     assert [argv[1] for argv in offline] == ["keywords", "init", "topics", "test-query"]
-    for argv in offline:
-        done = monitor(*argv[1:], cwd=tmp_path)
+    home = clean_env(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    for argv in offline:  # no ./feeds.toml: init makes the user's own, and the others find it
+        done = monitor(*argv[1:], cwd=tmp_path, env=home)
         assert done.returncode == 0, f"{shlex.join(argv)}: {done.stderr}"
         assert done.stdout.strip(), f"{shlex.join(argv)} said nothing"
+    assert (tmp_path / "config" / "monitor" / "feeds.toml").is_file() and not (tmp_path / "feeds.toml").exists()
 
 
 def test_the_readme_says_how_to_get_monitor_on_the_path() -> None:

@@ -105,15 +105,16 @@ def _health(state: FeedState | None) -> str:
 
 def _states(config: Config) -> dict[str, FeedState]:
     """Each feed's stored state; none before the first `monitor run` (the list is of feeds.toml)."""
-    from storage.errors import StorageError
+    from storage.errors import NoDatabaseYet, StorageError
     from storage.store import open_store
 
     try:
         with open_store(config.storage_url, readonly=True) as store:
             return {s.name: s for s in store.feed_states()}
-    except StorageError as e:
-        if "yet" not in str(e):  # an unreachable database is worth a word; a missing first one is not
-            print(f"monitor: health unknown: {one_line(str(e))}", file=sys.stderr)
+    except NoDatabaseYet:
+        return {}
+    except StorageError as e:  # an unreachable database: the list of feeds.toml is still worth showing
+        print(f"monitor: health unknown: {one_line(str(e))}", file=sys.stderr)
         return {}
 
 

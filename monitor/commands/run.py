@@ -42,9 +42,10 @@ async def serve(config: Config, store: Store, *, clock: Clock = utc_now, once: b
     """Poll until stopped (or once), with one HTTP client for the whole run; what the polls did."""
     from monitor.daemon import Daemon
     from monitor.fetch import Fetcher
+    from monitor.sdnotify import Notifier
 
     async with Fetcher(clock=clock) as fetcher:
-        daemon = Daemon(config, store, fetcher, clock)
+        daemon = Daemon(config, store, fetcher, clock, Notifier.from_environment())
         try:
             if once:
                 await daemon.run_once()

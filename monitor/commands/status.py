@@ -9,7 +9,7 @@ from monitor.clock import utc_now
 from monitor.commands._common import reading
 from monitor.output import feed_json, feed_line, iso, short_time, stream_json, stream_line
 from monitor.sources import is_live
-from monitor.textsafe import json_dumps
+from monitor.textsafe import json_dumps, one_line
 
 NAME = "status"
 HELP = "show each feed's health, last error, last and next poll"
@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
         stats = store.stats(now)
         daemon = store.daemon()
         reported = {s.name: s for s in store.streams()}
+        database = store.shown
         channels = channel_states(config.alerts, store.alert_queue(), store.last_sent()) if config.alerts else []
     feeds = [(f, states.get(f.name)) for f in config.feeds]
     streams = [reported[f.name] for f in config.feeds if is_live(f.type) and f.name in reported]
@@ -40,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
                 "pid": daemon.pid, "last_beat": iso(daemon.beat), "alive": daemon.alive(now),
             },
             "alerts": [c.json() for c in channels],
+            "config": str(config.path.resolve()),
+            "database": database,
         }))
         return 0
     for feed, state in feeds:
@@ -55,4 +58,5 @@ def run(args: argparse.Namespace) -> int:
     for channel in channels:
         print(f"alert {channel.line()}")
     print(f"{stats.posts_total} posts stored, {stats.posts_last_hour} in the last hour; {beat}")
+    print(f"config {one_line(str(config.path.resolve()))}; database {one_line(database)}")
     return 0

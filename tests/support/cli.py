@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -18,11 +19,17 @@ from typing import IO, Literal, overload
 ROOT = Path(__file__).resolve().parents[2]
 
 
+HOME_FOLDERS = Path(tempfile.mkdtemp(prefix="monitor-tests-"))
+"""The user config and data folders the commands under test see: never the developer's own."""
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment without MONITOR_* settings (a developer's database URL or token must not reach
-    the command under test), with the checkout importable, plus `extra`."""
+    the command under test) and with user folders of its own (no feeds.toml of the developer's is
+    found by default), with the checkout importable, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    return env | {"PYTHONPATH": str(ROOT)} | extra
+    folders = {"XDG_CONFIG_HOME": str(HOME_FOLDERS / "config"), "XDG_DATA_HOME": str(HOME_FOLDERS / "data")}
+    return env | folders | {"PYTHONPATH": str(ROOT)} | extra
 
 
 @overload
