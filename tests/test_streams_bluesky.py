@@ -291,3 +291,24 @@ base_url = "ws://127.0.0.1:{port}"
     code, out, _ = run_cli("status", "--config", str(w.config_path))
     assert code == 0 and re.search(r"failing\s+bsky-live .*connection refused", out)
     await w.stop()
+
+
+async def test_an_edited_feeds_toml_starts_and_stops_streams_without_a_restart(
+    stream_world, server: FixtureServer, shared: Path
+) -> None:
+    views = js.recorded_views(shared)
+    server.routes["/xrpc/app.bsky.actor.getProfiles"] = profiles_route(views)
+    frames = [js.post_frame(v, T0 + i * STEP) for i, v in enumerate(views)]
+    with js.Jetstream(frames) as jet:
+        w = stream_world(feeds(jet, server))
+        await w.start()
+        await until(lambda: w.store.feed_state("bsky-live").cursor.get("time_us") == str(frames[-1].time_us),
+                    "the first stream read")
+        w.config_path.write_text(feeds(jet, server).replace('name = "bsky-live"', 'name = "bsky-renamed"'))
+        await w.start()  # the next tick reads the edit
+        assert set(w.daemon.streams.streams) == {"bsky-renamed"}
+        await until(lambda: w.store.feed_state("bsky-renamed").cursor.get("time_us") == str(frames[-1].time_us),
+                    "the renamed stream read")
+        await w.stop()
+    assert [c.query.get("cursor") for c in jet.connections] == [None, None], "a new feed starts from now"
+    assert {sp.post.source for sp in w.store.posts()} == {"bsky-live", "bsky-renamed"}
