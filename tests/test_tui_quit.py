@@ -125,8 +125,11 @@ async def test_the_footer_says_ctrl_c_quits(tmp_path: Path) -> None:
         await h.ready(pilot)
         quit_keys = [b.binding for b in h.app.screen.active_bindings.values() if b.binding.action == "app.quit"]
         assert [b.key_display for b in quit_keys if b.show] == ["q/^c"]
-        footer = "".join(seg.text for strip in h.app.screen._compositor.render_strips() for seg in strip)
-        assert "q/^c Quit" in footer
+
+        def painted() -> str:
+            return "".join(seg.text for strip in h.app.screen._compositor.render_strips() for seg in strip)
+
+        await until(pilot, lambda: "q/^c Quit" in painted())  # the footer composes its keys after a refresh
 
 
 # -- the real commands, in a real terminal ----------------------------------------------------------
