@@ -214,7 +214,7 @@ def test_no_key_of_the_main_screen_is_bound_twice() -> None:
     ours = keys(list(BINDINGS))
     assert len(ours) == len(set(ours)), ours
     inherited = [b for cls in (*StoryTable.__mro__, *MonitorApp.__mro__) for b in getattr(cls, "BINDINGS", [])]
-    theirs = keys([b for b in inherited if isinstance(b, Binding)]) + [MonitorApp.COMMAND_PALETTE_BINDING]
+    theirs = [*keys([b for b in inherited if isinstance(b, Binding)]), MonitorApp.COMMAND_PALETTE_BINDING]
     assert {"ctrl+p", "up", "pagedown"} <= set(theirs), "the lists' and the app's own keys are all here"
     assert not (set(ours) - {"enter"}) & set(theirs), "enter is the lists' select, which the screen follows"
 
