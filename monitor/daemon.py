@@ -49,6 +49,7 @@ class Tally:
     new_posts: int = 0
     new_matches: int = 0
     failing: set[str] = field(default_factory=set)
+    streams_left_out: list[str] = field(default_factory=list)
 
     def count(self, name: str, *, failed: bool, done: Processed | None = None) -> None:
         self.polled += 1
@@ -60,7 +61,10 @@ class Tally:
 
     def line(self) -> str:
         failing = f"{len(self.failing)} failing ({', '.join(sorted(self.failing))})" if self.failing else "0 failing"
-        return f"polled {self.polled} feeds: {self.new_posts} new posts, {self.new_matches} new matches, {failing}"
+        line = f"polled {self.polled} feeds: {self.new_posts} new posts, {self.new_matches} new matches, {failing}"
+        if self.streams_left_out:  # a user who configured a stream must not think --once read it
+            line += f"; streams left out ({', '.join(sorted(self.streams_left_out))}): `monitor run` reads them"
+        return line
 
 
 class Daemon:
@@ -112,6 +116,7 @@ class Daemon:
     async def run_once(self) -> None:
         """Poll every feed once, whatever its schedule, and wait for all of them (streams are read
         only by the running daemon)."""
+        self.tally.streams_left_out = [name for name, feed in self.feeds.items() if is_live(feed.type)]
         await asyncio.gather(*(self.poll(feed) for feed in self.feeds.values() if not is_live(feed.type)))
         await self.send_alerts()
 
