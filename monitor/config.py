@@ -19,6 +19,9 @@ from monitor.sources import SOURCES
 DEFAULT_INTERVAL = 300.0
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 30 * 86400.0
+DEFAULT_LEASE = 120.0
+"""Seconds a worker sharing PostgreSQL holds a feed it polls: longer than the fetcher lets a poll run."""
+MIN_LEASE, MAX_LEASE = 5.0, 3600.0
 """A month: longer is a typo, and far longer overflows the scheduler's datetimes."""
 FEED_KEYS = frozenset({"name", "type", "interval"})
 """Keys every feed has; the rest are its kind's (`SourceType` in monitor.sources)."""
@@ -88,6 +91,8 @@ class Config:
     topics: tuple[Topic, ...]
     feeds: tuple[Feed, ...]
     alerts: tuple[AlertRule, ...] = ()
+    lease: float = DEFAULT_LEASE
+    """Seconds a worker sharing PostgreSQL holds a feed it polls (`[storage] lease`; monitor.leases)."""
 
 
 def default_path() -> Path:
@@ -115,8 +120,9 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
     where = _Where(path)
     where.unknown(doc, {"storage", "topics", "feeds", "alerts"}, "")
     storage = where.table(doc.get("storage", {}), "[storage]")
-    where.unknown(storage, {"url"}, "[storage]")
+    where.unknown(storage, {"url", "lease"}, "[storage]")
     url = environ.get("MONITOR_DATABASE_URL") or where.string(storage, "url", "[storage]")
+    lease = _lease(where, storage)
     topics = tuple(_topic(where, raw, i) for i, raw in enumerate(where.array(doc, "topics")))
     feeds = tuple(_feed(where, raw, i) for i, raw in enumerate(where.array(doc, "feeds")))
     where.unique([t.name for t in topics], "topics")
@@ -126,7 +132,7 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
         _check_topic(path, f, names)
     alerts = tuple(_alert(where, raw, i, names) for i, raw in enumerate(where.array(doc, "alerts")))
     where.unique([a.name for a in alerts], "alerts")
-    return Config(path, url or sqlite_url_beside(path), topics, feeds, alerts)
+    return Config(path, url or sqlite_url_beside(path), topics, feeds, alerts, lease)
 
 
 def check_feed(table: Mapping[str, object], path: Path, topics: Collection[str]) -> Feed:
@@ -280,6 +286,16 @@ def _interval(where: _Where, table: Mapping[str, Any], at: str) -> float:
         raise where.error(at, "interval", f'{raw!r} is not a duration like "90s", "5m" or "1h"')
     if seconds > MAX_INTERVAL:
         raise where.error(at, "interval", f"{raw!r} is longer than 30 days, the longest interval")
+    return seconds
+
+
+def _lease(where: _Where, storage: Mapping[str, Any]) -> float:
+    raw = storage.get("lease")
+    if raw is None:
+        return DEFAULT_LEASE
+    seconds = parse_interval(raw) if isinstance(raw, str) else None
+    if seconds is None or not MIN_LEASE <= seconds <= MAX_LEASE:
+        raise where.error("[storage]", "lease", f'{raw!r} is not a duration from "5s" to "1h", like "2m"')
     return seconds
 
 
