@@ -24,7 +24,7 @@ from typing import Any
 from monitor.config import AlertRule
 from monitor.output import iso, post_json, short_time, story_fields
 from monitor.textsafe import one_line
-from storage.types import NewPost, QueuedAlert, StoredPost, Story
+from storage.types import Alert, NewPost, QueuedAlert, StoredPost, Story
 
 NEW_STORY, SPIKE, MATCH, DIGEST, TEST = "new_story", "spike", "match", "digest", "test"
 STORY_EVENTS = (NEW_STORY, SPIKE)
@@ -203,6 +203,17 @@ def headline(alert: Mapping[str, Any]) -> str:
     if alert.get("event") == MATCH:
         return one_line(str(posts[0].get("title") or posts[0].get("text") or ""), 120)
     return one_line(str((alert.get("story") or {}).get("label") or ""), 120)
+
+
+def delivery(alert: Alert) -> str:
+    """Where an alert stands, in a few words: 'sent 12:03:05Z', 'waiting (2 failed)', 'in digest #9'."""
+    if alert.state == SENT:
+        return f"sent {short_time(alert.sent)[11:]}"
+    if alert.state == HELD:
+        return "held for a digest"
+    if alert.state == DIGESTED:
+        return f"in digest #{alert.digest}"
+    return f"waiting ({alert.attempts} failed)" if alert.attempts else "waiting"
 
 
 def _story_facts(story: Mapping[str, Any]) -> str:

@@ -19,6 +19,9 @@ from monitor.sources import SOURCES
 DEFAULT_INTERVAL = 300.0
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 30 * 86400.0
+DEFAULT_LEASE = 120.0
+"""Seconds a worker sharing PostgreSQL holds a feed it polls: longer than the fetcher lets a poll run."""
+MIN_LEASE, MAX_LEASE = 5.0, 3600.0
 """A month: longer is a typo, and far longer overflows the scheduler's datetimes."""
 FEED_KEYS = frozenset({"name", "type", "interval"})
 """Keys every feed has; the rest are its kind's (`SourceType` in monitor.sources)."""
@@ -88,6 +91,8 @@ class Config:
     topics: tuple[Topic, ...]
     feeds: tuple[Feed, ...]
     alerts: tuple[AlertRule, ...] = ()
+    lease: float = DEFAULT_LEASE
+    """Seconds a worker sharing PostgreSQL holds a feed it polls (`[storage] lease`; monitor.leases)."""
 
 
 def default_path() -> Path:
@@ -115,8 +120,9 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
     where = _Where(path)
     where.unknown(doc, {"storage", "topics", "feeds", "alerts"}, "")
     storage = where.table(doc.get("storage", {}), "[storage]")
-    where.unknown(storage, {"url"}, "[storage]")
+    where.unknown(storage, {"url", "lease"}, "[storage]")
     url = environ.get("MONITOR_DATABASE_URL") or where.string(storage, "url", "[storage]")
+    lease = _lease(where, storage)
     topics = tuple(_topic(where, raw, i) for i, raw in enumerate(where.array(doc, "topics")))
     feeds = tuple(_feed(where, raw, i) for i, raw in enumerate(where.array(doc, "feeds")))
     where.unique([t.name for t in topics], "topics")
@@ -126,7 +132,7 @@ def parse(text: str, path: Path, environ: Mapping[str, str] = os.environ) -> Con
         _check_topic(path, f, names)
     alerts = tuple(_alert(where, raw, i, names) for i, raw in enumerate(where.array(doc, "alerts")))
     where.unique([a.name for a in alerts], "alerts")
-    return Config(path, url or sqlite_url_beside(path), topics, feeds, alerts)
+    return Config(path, url or sqlite_url_beside(path), topics, feeds, alerts, lease)
 
 
 def check_feed(table: Mapping[str, object], path: Path, topics: Collection[str]) -> Feed:
@@ -170,10 +176,7 @@ def format_interval(seconds: float) -> str:
 
 
 def _topic(where: _Where, raw: object, i: int) -> Topic:
-    table = where.table(raw, f"[[topics]] #{i + 1}")
-    name = where.string(table, "name", f"[[topics]] #{i + 1}", required=True)
-    assert name is not None
-    at = f'[[topics]] "{name}"'
+    table, name, at = where.named(raw, "topics", i)
     where.unknown(table, TOPIC_KEYS, at)
     query = where.string(table, "query", at)
     if query is not None:
@@ -204,10 +207,7 @@ def _topic(where: _Where, raw: object, i: int) -> Topic:
 
 
 def _feed(where: _Where, raw: object, i: int) -> Feed:
-    table = where.table(raw, f"[[feeds]] #{i + 1}")
-    name = where.string(table, "name", f"[[feeds]] #{i + 1}", required=True)
-    assert name is not None
-    at = f'[[feeds]] "{name}"'
+    table, name, at = where.named(raw, "feeds", i)
     kind = where.string(table, "type", at) or "rss"
     if kind not in SOURCES:
         raise where.error(at, "type", f'unknown feed type "{kind}" (one of {", ".join(SOURCES)})')
@@ -232,10 +232,7 @@ def _feed(where: _Where, raw: object, i: int) -> Feed:
 
 
 def _alert(where: _Where, raw: object, i: int, topics: set[str]) -> AlertRule:
-    table = where.table(raw, f"[[alerts]] #{i + 1}")
-    name = where.string(table, "name", f"[[alerts]] #{i + 1}", required=True)
-    assert name is not None
-    at = f'[[alerts]] "{name}"'
+    table, name, at = where.named(raw, "alerts", i)
     where.unknown(table, ALERT_KEYS, at)
     topic = where.string(table, "topic", at)
     if topic is not None and topic not in topics:
@@ -292,6 +289,16 @@ def _interval(where: _Where, table: Mapping[str, Any], at: str) -> float:
     return seconds
 
 
+def _lease(where: _Where, storage: Mapping[str, Any]) -> float:
+    raw = storage.get("lease")
+    if raw is None:
+        return DEFAULT_LEASE
+    seconds = parse_interval(raw) if isinstance(raw, str) else None
+    if seconds is None or not MIN_LEASE <= seconds <= MAX_LEASE:
+        raise where.error("[storage]", "lease", f'{raw!r} is not a duration from "5s" to "1h", like "2m"')
+    return seconds
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -324,6 +331,13 @@ class _Where:
         for key in table:
             if key not in allowed:
                 raise self.error(at, key, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+    def named(self, raw: object, array: str, i: int) -> tuple[dict[str, Any], str, str]:
+        """The `i`th table of `[[array]]`, its required name, and how errors name it: '[[feeds]] "wire"'."""
+        table = self.table(raw, f"[[{array}]] #{i + 1}")
+        name = self.string(table, "name", f"[[{array}]] #{i + 1}", required=True)
+        assert name is not None
+        return table, name, f'[[{array}]] "{name}"'
 
     def table(self, value: object, at: str) -> dict[str, Any]:
         if not isinstance(value, dict):

@@ -49,6 +49,7 @@ class Tally:
     new_posts: int = 0
     new_matches: int = 0
     failing: set[str] = field(default_factory=set)
+    streams_left_out: list[str] = field(default_factory=list)
 
     def count(self, name: str, *, failed: bool, done: Processed | None = None) -> None:
         self.polled += 1
@@ -60,7 +61,10 @@ class Tally:
 
     def line(self) -> str:
         failing = f"{len(self.failing)} failing ({', '.join(sorted(self.failing))})" if self.failing else "0 failing"
-        return f"polled {self.polled} feeds: {self.new_posts} new posts, {self.new_matches} new matches, {failing}"
+        line = f"polled {self.polled} feeds: {self.new_posts} new posts, {self.new_matches} new matches, {failing}"
+        if self.streams_left_out:  # a user who configured a stream must not think --once read it
+            line += f"; streams left out ({', '.join(sorted(self.streams_left_out))}): `monitor run` reads them"
+        return line
 
 
 class Daemon:
@@ -94,8 +98,8 @@ class Daemon:
         self._sending: asyncio.Task[None] | None = None
         store.sync_feeds(list(self.feeds), self.clock())
         # Streamed feeds are read by long-lived tasks beside the tick, through the same pipeline and writer.
-        self.streams = StreamRunner(Lent(store, fetcher, clock, self._write, lambda: self.pipeline, self._fetch,
-                                         self._secrets))
+        self.streams = StreamRunner(Lent(store, fetcher, clock, self._story_write, lambda: self.pipeline,
+                                         self._fetch, self._secrets))
 
     def _sender(self, config: Config) -> AlertSender | None:
         """The outbox's sender, each rule's channel checked first (ConfigError for a URL Apprise cannot use)."""
@@ -112,6 +116,7 @@ class Daemon:
     async def run_once(self) -> None:
         """Poll every feed once, whatever its schedule, and wait for all of them (streams are read
         only by the running daemon)."""
+        self.tally.streams_left_out = [name for name, feed in self.feeds.items() if is_live(feed.type)]
         await asyncio.gather(*(self.poll(feed) for feed in self.feeds.values() if not is_live(feed.type)))
         await self.send_alerts()
 
@@ -162,16 +167,24 @@ class Daemon:
     async def _tick(self) -> None:
         await self.reload_if_changed()
         pollable = [name for name, f in self.feeds.items() if name not in self.unconfigured and not is_live(f.type)]
-        due = await self._write(self.store.due_feeds, self.clock(), pollable)
+        due = await self._due(pollable)
         if self._stopping:  # stopped while we asked: start nothing the drain would not wait for
             return
-        self.streams.sync(feed for feed in self.feeds.values() if is_live(feed.type))
+        self.streams.sync(self._streamed())
         for name in due:
             if name not in self.in_flight:
                 task = asyncio.create_task(self.poll(self.feeds[name]))
                 self.in_flight[name] = task
                 task.add_done_callback(functools.partial(self._finished, name))
         self.notifier.tick(f"polling {len(self.feeds)} feeds for {len(self.config.topics)} topics")
+
+    async def _due(self, pollable: list[str]) -> list[str]:
+        """The feeds of `pollable` to poll now (a worker sharing PostgreSQL leases them instead)."""
+        return await self._write(self.store.due_feeds, self.clock(), pollable)
+
+    def _streamed(self) -> list[Feed]:
+        """The streamed feeds this daemon reads (a worker reads them only while it holds the story lock)."""
+        return [feed for feed in self.feeds.values() if is_live(feed.type)]
 
     def _finished(self, name: str, _: asyncio.Task[None]) -> None:
         self.in_flight.pop(name, None)
@@ -221,7 +234,7 @@ class Daemon:
             await self._write(self._start_afresh, feed.name, now)
         if change.topics or change.alerts:
             self.topics = {t.name: t for t in config.topics}
-            self.pipeline = await self._write(Pipeline, self.store, config.topics, now=now, alerts=config.alerts)
+            self.pipeline = await self._story_write(Pipeline, self.store, config.topics, now=now, alerts=config.alerts)
         self.sender = sender
         self.config = config
         if change:
@@ -266,13 +279,17 @@ class Daemon:
         started = time.perf_counter()
         posts, state = await self._poll_feed(feed)
         try:
-            done = await self._write(self.pipeline.process, posts, now=self.clock(), feed=state)
+            done = await self._store_poll(posts, state)
         except Exception as e:  # a bad post or a full disk must not stop the other feeds
             self.tally.count(feed.name, failed=True)
             log.warning("poll %s: could not store the poll: %s", feed.name, e)
             return
         self.tally.count(feed.name, failed=bool(state.last_error), done=done)
         log_poll(feed.name, state, done.stored, (time.perf_counter() - started) * 1000)
+
+    async def _store_poll(self, posts: list[Post], state: FeedState) -> Processed:
+        """Match, fold and store a poll's posts with the feed's new state (a worker sends them to the inbox)."""
+        return await self._write(self.pipeline.process, posts, now=self.clock(), feed=state)
 
     async def _poll_feed(self, feed: Feed) -> tuple[list[Post], FeedState]:
         """The feed's posts and its new state, as the pure after_success / after_failure decide it."""
@@ -352,6 +369,10 @@ class Daemon:
     async def _write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
+
+    async def _story_write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Where the pipeline runs: the one writer thread here; a worker's own story thread."""
+        return await self._write(fn, *args, **kwargs)
 
 
 def log_poll(name: str, state: FeedState, new: int, ms: float) -> None:

@@ -102,12 +102,14 @@ class Pipeline:
             self.alerter.restore(self.store.fired_alerts())
 
     def process(
-        self, posts: Iterable[Post], *, now: datetime, feed: FeedState | None = None, replay: bool = False
+        self, posts: Iterable[Post], *, now: datetime, feed: FeedState | None = None, replay: bool = False,
+        inbox_done: Sequence[int] = (),
     ) -> Processed:
         """Store what is new among `posts` (and the feed's state); say how many were new and stored.
 
         `replay` uses each post's own time as the clock (archives, benchmarks); live polls use the
         arrival time, capped by the post's own time so a feed's backlog is not mistaken for a spike.
+        `inbox_done`: the inbox rows `posts` came from, deleted in the same transaction (storage/work.py).
         """
         fresh = [dated_by_fetch(post, now) for post in self._fresh(posts)]
         new: list[NewPost] = []
@@ -136,7 +138,8 @@ class Pipeline:
         self.topics.refresh(clock)
         triggers = self.alerter.decide(stories, new, merged)
         alerts = [self._alert(trigger, new, clock) for trigger in triggers]
-        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, learned=self._learned(), alerts=alerts)
+        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, learned=self._learned(), alerts=alerts,
+                      inbox_done=inbox_done)
         try:
             stored = self.store.write(batch, now)
         except StorageError:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.errors import StorageError
 
@@ -62,6 +63,12 @@ _HOLDER_NAME = text(
 )
 
 
+def writer_key(connection: Connection) -> int:
+    """The advisory lock key of the one writer (or, with workers, the one story worker) of a schema."""
+    schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+    return zlib.crc32(f"monitor-writer:{schema}".encode())
+
+
 class AdvisoryLock:
     """pg_try_advisory_lock on a connection kept open until release; keyed by schema.
 
@@ -71,8 +78,7 @@ class AdvisoryLock:
         self._connection: Connection | None = engine.connect()
         other: str | None = None
         try:
-            schema = self._connection.execute(text("SELECT current_schema()")).scalar_one()
-            key = zlib.crc32(f"monitor-writer:{schema}".encode())
+            key = writer_key(self._connection)
             got = self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
             if got:
                 self._connection.execute(text("SELECT set_config('application_name', :h, false)"), {"h": holder})
@@ -92,3 +98,48 @@ class AdvisoryLock:
             self._connection.invalidate()
             self._connection.close()
             self._connection = None
+
+
+class StoryLock:
+    """The story lock of workers sharing PostgreSQL: whoever holds it folds the inbox into stories.
+
+    The writer lock's key, so `monitor ingest` (a writer on its own) and the story worker exclude each
+    other. Tried at every tick, never waited for: a worker without it goes on polling. It dies with
+    its session, so a SIGKILLed holder frees it at once and the next try of another worker takes it."""
+
+    def __init__(self, engine: Engine, holder: str) -> None:
+        self._engine = engine
+        self._holder = holder
+        self._connection: Connection | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._connection is not None
+
+    def take(self) -> bool:
+        """Hold the lock if it is free (or check that it is still ours); whether it is held now."""
+        try:
+            if self._connection is not None:
+                self._connection.execute(text("SELECT 1")).scalar_one()  # a lost session lost the lock
+                return True
+            self._connection = self._engine.connect()
+            key = writer_key(self._connection)
+            got = self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
+            if got:
+                self._connection.execute(text("SELECT set_config('application_name', :h, false)"),
+                                         {"h": self._holder})
+            self._connection.commit()  # session-level lock: it outlives this transaction
+        except SQLAlchemyError:
+            got = False
+        if not got:
+            self.release()
+        return bool(got)
+
+    def release(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            try:  # closing the session (not returning it to the pool) releases the advisory lock
+                connection.invalidate()
+                connection.close()
+            except SQLAlchemyError:
+                pass

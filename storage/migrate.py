@@ -6,6 +6,7 @@ the first) reads the stamped revision with one query and costs no Alembic import
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,7 @@ def check_known(revision: str | None, shown: str) -> None:
 def upgrade(engine: Engine, shown: str) -> None:
     """Apply any missing migrations in one transaction."""
     with engine.begin() as connection:
+        _one_migrator(connection)
         revision = current(connection)
         check_known(revision, shown)
         if revision == HEAD:
@@ -62,6 +64,16 @@ def upgrade(engine: Engine, shown: str) -> None:
         config = _config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _one_migrator(connection: Connection) -> None:
+    """Several workers starting at once on one PostgreSQL schema: one migrates, the others wait for
+    its transaction and then find the schema at head (a lock held until this transaction ends)."""
+    if connection.dialect.name != "postgresql":
+        return  # SQLite: the database file's own write lock already serialises this transaction
+    schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+    key = zlib.crc32(f"monitor-migrate:{schema}".encode())
+    connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def check_readable(engine: Engine, shown: str) -> None:

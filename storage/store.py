@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from storage import migrate, reads, writes
 from storage.engine import display_url, make_engine, normalize_url, sqlite_path
 from storage.errors import StorageError
-from storage.lock import AdvisoryLock, FileLock, WriterLock
+from storage.lock import AdvisoryLock, FileLock, StoryLock, WriterLock
 from storage.types import (
     Alert,
     Batch,
@@ -38,6 +38,9 @@ from storage.types import (
     Story,
     StreamStatus,
 )
+
+if TYPE_CHECKING:
+    from storage.work import SharedWork
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,9 +77,18 @@ def open_store(url: str, *, readonly: bool = False) -> Store:
     return Store(engine, url, parsed, readonly=readonly)
 
 
-def _wrapped(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+class Shown(Protocol):
+    shown: str
+
+
+S = TypeVar("S", bound=Shown)
+
+
+def _wrapped(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """Driver errors of a method of a store (or of its shared work) as one-line StorageErrors."""
+
     @functools.wraps(method)
-    def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(self, *args, **kwargs)
         except SQLAlchemyError as exc:
@@ -160,6 +172,28 @@ class Store:
     @_wrapped
     def daemon(self) -> DaemonInfo | None:
         return self._read(reads.daemon)
+
+    def shared(self) -> bool:
+        """Whether several daemons may share this store (PostgreSQL) or one writes alone (SQLite)."""
+        return self._parsed.get_backend_name() == "postgresql"
+
+    def work(self) -> SharedWork:
+        """The worker registry, feed leases and inbox of a shared store (storage/work.py)."""
+        from storage.work import SharedWork
+
+        return SharedWork(self)
+
+    def transaction(self, body: Callable[[Connection], R]) -> R:
+        """`body` in one write transaction (for storage/work.py; other callers use the methods)."""
+        return self._write(body)
+
+    def connection(self, body: Callable[[Connection], R]) -> R:
+        """`body` over one read connection (for storage/work.py)."""
+        return self._read(body)
+
+    def story_lock(self, holder: str) -> StoryLock:
+        """The story lock of a shared store: the writer lock's key, tried without waiting."""
+        return StoryLock(self._engine, holder)
 
     # streams
 

@@ -72,6 +72,11 @@ feeds = Table(
     Column("retry_after", UTCDateTime),
     Column("posts_seen", Integer, nullable=False, default=0),
     Column("posts_matched", Integer, nullable=False, default=0),
+    # Shared work on PostgreSQL (storage/work.py): the worker polling the feed now, until when at the
+    # latest, and the host:port its requests go to (politeness is counted per host across workers).
+    Column("lease_owner", String(120)),
+    Column("lease_until", UTCDateTime),
+    Column("host", String(300)),
     Index("ix_feeds_next_check", "next_check"),
 )
 
@@ -243,4 +248,31 @@ streams = Table(
     Column("backlog", Integer, nullable=False, default=0),
     Column("queue_full", Boolean, nullable=False, default=False),
     Column("reconnects", Integer, nullable=False, default=0),
+)
+
+# Every `monitor run` on one PostgreSQL database is a worker: its row says who it is, when it last beat,
+# and whether it holds the story lock (it folds the inbox into stories).
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(120), primary_key=True),  # host:pid:random, unique per process
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started", UTCDateTime, nullable=False),
+    Column("beat", UTCDateTime, nullable=False),
+    Column("stopped", Boolean, nullable=False, default=False, server_default=false()),
+    Column("clustering", Boolean, nullable=False, default=False, server_default=false()),
+    Column("polls", BigInteger, nullable=False, default=0, server_default="0"),
+)
+
+# Matched posts on their way from the worker that fetched them to the one that holds the story lock,
+# in the order they arrived (seq). A row is deleted in the transaction that stores its post.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("feed", String(200), nullable=False),
+    Column("worker", String(120), nullable=False),
+    Column("at", UTCDateTime, nullable=False),  # when the worker polled it
+    Column("post", Text, nullable=False),  # the Post as JSON
 )

@@ -137,6 +137,7 @@ class Batch:
     merged: Mapping[int, int] = field(default_factory=dict)  # story id -> the story it merged into
     learned: Mapping[str, Sequence[LearnedTerm]] | None = None  # topic -> all it has learned now (None: unchanged)
     alerts: Sequence[NewAlert] = ()  # into the outbox with the story change that caused them
+    inbox_done: Sequence[int] = ()  # inbox rows (seq) whose posts this batch stores: deleted with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,3 +235,59 @@ class Stats:
     feeds_ok: int
     feeds_failing: int
     last_write: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseCandidate:
+    """A due feed no worker holds, as the lease decider (monitor.leases) chooses among them."""
+
+    name: str
+    host: str | None
+    next_check: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    """One `monitor run` sharing a PostgreSQL database: who, when it last beat, what it does now."""
+
+    id: str
+    host: str
+    pid: int
+    started: datetime
+    beat: datetime
+    stopped: bool = False
+    clustering: bool = False
+    """It said it holds the story lock (true only while it is alive: see `clusters`)."""
+    leased: int = 0
+    """Feeds it holds a lease on now."""
+    polls: int = 0
+    """Polls it delivered since it started."""
+
+    def alive(self, now: datetime) -> bool:
+        """A worker beats every 5 s: three missed beats means it is down."""
+        return not self.stopped and now - self.beat <= ALIVE_WITHIN
+
+    def clusters(self, now: datetime) -> bool:
+        return self.clustering and self.alive(now)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """A matched post waiting in the inbox for the worker that folds posts into stories."""
+
+    seq: int
+    feed: str
+    at: datetime
+    """When the worker that fetched it polled."""
+    post: Post
+
+
+@dataclass(frozen=True, slots=True)
+class InboxLag:
+    """How far the story worker is behind the fetchers: rows waiting, and when the oldest arrived."""
+
+    waiting: int
+    oldest: datetime | None
+
+    def seconds(self, now: datetime) -> float:
+        return max(0.0, (now - self.oldest).total_seconds()) if self.oldest is not None else 0.0

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import tables as t
+from storage.errors import StorageError
 from storage.types import Batch, FeedState, LearnedTerm, NewAlert, NewPost, Story, StreamStatus
 
 Key = tuple[str, str]
@@ -268,8 +269,25 @@ def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
     if batch.learned is not None:
         replace_learned(conn, batch.learned)
     add_alerts(conn, batch.alerts, now)
+    if batch.inbox_done:
+        take_from_inbox(conn, batch.inbox_done)
     bump_revision(conn, now)
     return new
+
+
+class InboxTaken(StorageError):
+    """Inbox rows this batch stores were gone: another worker folded them (it took the story lock)."""
+
+
+def take_from_inbox(conn: Connection, seqs: Sequence[int]) -> None:
+    """Delete the inbox rows whose posts the batch stores, or fail the whole batch when any is gone:
+    a post is folded into the stories exactly once, even by a worker that lost the story lock unseen."""
+    gone = 0
+    for start in range(0, len(seqs), CHUNK):
+        chunk = list(seqs[start : start + CHUNK])
+        gone += conn.execute(t.inbox.delete().where(t.inbox.c.seq.in_(chunk))).rowcount
+    if gone != len(set(seqs)):
+        raise InboxTaken(f"{len(set(seqs)) - gone} of {len(set(seqs))} inbox rows were folded by another worker")
 
 
 # -- the alerts outbox -------------------------------------------------------------------------------

@@ -58,6 +58,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from _postgres_schema(base)
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema of its own (dropped afterwards); skips where none is configured."""
+    base = os.environ.get(PG_URL_ENV)
+    if not base:
+        pytest.skip(f"{PG_URL_ENV} is unset (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    yield from _postgres_schema(base)
+
+
 def _postgres_schema(base: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url

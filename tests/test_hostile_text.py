@@ -184,3 +184,46 @@ def test_test_query_shows_the_hostile_posts_it_matches(place: Place) -> None:
     rows = json.loads(place.outputs["test-query --json"])
     assert {r["id"] for r in rows} >= set(HOSTILE)
     assert next(r for r in rows if r["id"] == "csi")["text"] == HOSTILE["csi"], "JSON escapes, never drops"
+
+
+# -- the dashboard's alerts: the same hostile text, painted by Textual ------------------------------------
+
+
+async def test_the_dashboards_alerts_paint_hostile_text_as_inert_text(tmp_path: Path) -> None:
+    """An alert on a hostile story (label, posts, topic, rule name and the channel's answer all hostile):
+    the 🔔 mark, the alerts screen and the alert's text show it as text, markup literally, no control code."""
+    from datetime import timedelta
+
+    from monitor.config import AlertRule
+    from monitor.tui.app import MonitorApp
+    from monitor.tui.screens.alerts import AlertsScreen
+    from monitor.tui.widgets.rows import KeyedTable
+    from storage.store import open_store
+    from tests.support.dashboard import T0, alert, db_url, new_post, painted, story, until, write
+
+    topic, rule = HOSTILE["csi"][:30], AlertRule("pager\x1b[2J[b]x[/b]", ("new_story",), exec=("true",))
+    url = db_url(tmp_path)
+    with open_store(url) as store:
+        evil = story(7, HOSTILE["markup"] + HOSTILE["osc"] + HOSTILE["bidi"], size=3, last=T0, topic=topic)
+        posts = [new_post(name, text, at=T0 - timedelta(minutes=i), story=7, topic=topic, author=HOSTILE["c1"][:40],
+                          url="javascript:\x1b]0;x\x07") for i, (name, text) in enumerate(HOSTILE.items())]
+        write(store, now=T0, stories=[evil], posts=posts)
+        write(store, now=T0, alerts=[alert(rule, "new_story", evil, now=T0, posts=store.posts(story=7))])
+        [queued] = store.recent_alerts()
+        store.alert_failed(queued.id, HOSTILE["osc"] + HOSTILE["lines"], T0 + timedelta(minutes=1), T0)
+    app = MonitorApp(open_store(url, readonly=True), clock=lambda: T0, poll_interval=0.1, topic=topic,
+                     alert_rules=(rule,))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "🔔" in painted(app))
+        main = painted(app)
+        await pilot.press("b")
+        assert isinstance(app.screen, AlertsScreen)
+        await until(pilot, lambda: app.screen.query_one("#alerts", KeyedTable).row_count == 1
+                    and "channel answered" in painted(app))
+        alerts = painted(app)
+    for name, screen in (("stories", main), ("alerts screen", alerts)):
+        found = sorted({f"U+{ord(ch):04X}" for ch in screen if ch in UNSAFE})
+        assert not found, f"the dashboard's {name} painted {found}"
+    assert "[bold red]Rich[/]" in alerts, "markup is shown as the text it is"
+    assert "pager[b]x[/b]  exec true" in alerts and "FAILING: volcano and link osc" in alerts
+    assert "[@click=app.quit]click[/]" in alerts

@@ -54,6 +54,17 @@ def test_once_ends_with_one_summary_line(two_feeds: Path) -> None:
     assert again.stdout.splitlines() == ["polled 2 feeds: 0 new posts, 0 new matches, 1 failing (bad)"]
 
 
+def test_once_names_the_streams_it_leaves_out_and_never_connects_to_them(two_feeds: Path) -> None:
+    """A stream has no "once": `run --once` polls the rest and says which streams only `monitor run` reads."""
+    with two_feeds.open("a", encoding="utf-8") as toml:  # nothing listens on port 9: a connection would fail
+        toml.write('\n[[feeds]]\nname = "bsky-live"\ntype = "bluesky-stream"\nbase_url = "ws://127.0.0.1:9"\n')
+    done = run("run", "--once", config=two_feeds)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["polled 2 feeds: 3 new posts, 2 new matches, 1 failing (bad); "
+                                        "streams left out (bsky-live): `monitor run` reads them"]
+    assert feed_of(status(two_feeds), "bsky-live")["last_error"] is None
+
+
 def test_status_says_the_daemon_stopped_as_soon_as_run_once_exits(two_feeds: Path) -> None:
     """issue 10.7: status said "daemon running" for 15 s after the daemon exited."""
     assert run("run", "--once", config=two_feeds).returncode == 0

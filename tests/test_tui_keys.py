@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from textual.binding import Binding
 from textual.widgets import Footer
 
 from monitor.commands.dash import dashboard
 from monitor.config import load
+from monitor.tui.screens.alerts import AlertsScreen
 from monitor.tui.screens.feeds import FeedsScreen
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.main import BINDINGS, MainScreen
@@ -200,3 +202,30 @@ async def test_the_command_palette_offers_the_actions_and_topics(tmp_path: Path)
         await h.ready(pilot)
         titles = [c.title for c in h.app.get_system_commands(h.app.screen)]
         assert {"Mute story", "Feeds", "Topic: budget", "Topic: quake"} <= set(titles)
+
+
+def test_no_key_of_the_main_screen_is_bound_twice() -> None:
+    """A new key must not take one the screen, its lists or the app already use (b, alerts, was free)."""
+    from monitor.tui.app import MonitorApp
+
+    def keys(bindings: list[Binding]) -> list[str]:
+        return [k.strip() for b in bindings for k in b.key.split(",")]
+
+    ours = keys(list(BINDINGS))
+    assert len(ours) == len(set(ours)), ours
+    inherited = [b for cls in (*StoryTable.__mro__, *MonitorApp.__mro__) for b in getattr(cls, "BINDINGS", [])]
+    theirs = [*keys([b for b in inherited if isinstance(b, Binding)]), MonitorApp.COMMAND_PALETTE_BINDING]
+    assert {"ctrl+p", "up", "pagedown"} <= set(theirs), "the lists' and the app's own keys are all here"
+    assert not (set(ours) - {"enter"}) & set(theirs), "enter is the lists' select, which the screen follows"
+
+
+async def test_b_shows_the_last_alerts(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    async with h.app.run_test(size=(120, 30)) as pilot:
+        await h.ready(pilot)
+        await pilot.press("b")
+        assert isinstance(h.app.screen, AlertsScreen)
+        title = h.app.screen.query_one("#alerts-title")
+        await until(pilot, lambda: "Alerts: 0 rules · none yet" in str(title.render()))
+        await pilot.press("b")
+        assert isinstance(h.app.screen, MainScreen)

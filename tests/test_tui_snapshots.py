@@ -14,7 +14,7 @@ from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.rows import KeyedTable
 from monitor.tui.widgets.stories import StoryTable
 from storage.store import open_store
-from tests.support.dashboard import T0, busy_store, db_url, new_post, story, write
+from tests.support.dashboard import DESK, PHONE, T0, alerted_store, busy_store, db_url, new_post, story, write
 
 SIZES = [(80, 24), (160, 48)]
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -83,6 +83,21 @@ def test_feed_health_screen(snap_compare: Any, tmp_path: Path, size: tuple[int, 
         await loaded(lambda a: rows(a, StoryTable) == 3)(pilot)
         await pilot.press("h")
         await loaded(lambda a: rows(a, KeyedTable) == 2)(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_alerts_screen(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """b: the rules' channels (one failing), the last alerts with their delivery, the highlighted one's text."""
+    url = db_url(tmp_path)
+    alerted_store(url)
+    app = MonitorApp(open_store(url, readonly=True), clock=lambda: T0, topic="quake", alert_rules=(PHONE, DESK))
+
+    async def run_before(pilot: Any) -> None:
+        await loaded(lambda a: rows(a, StoryTable) == 3)(pilot)
+        await pilot.press("b")
+        await loaded(lambda a: a.screen.query_one("#alerts", KeyedTable).row_count == 3)(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

@@ -111,14 +111,9 @@ def _alert_line(alert: Alert) -> str:
     """'2024-03-01 12:03:04Z  #12  phone  spike      sent 12:03:05Z  volcano: Lava reaches the road'."""
     import json
 
-    from monitor.alerts import headline
+    from monitor.alerts import delivery, headline
     from monitor.output import short_time
 
-    delivery = {
-        "sent": f"sent {short_time(alert.sent)[11:]}",
-        "held": "held for a digest",
-        "digested": f"in digest #{alert.digest}",
-    }.get(alert.state, f"waiting ({alert.attempts} failed)" if alert.attempts else "waiting")
     topic = one_line(alert.topic or "every topic", 20)
     return (f"{short_time(alert.created)}  #{alert.id:<5} {one_line(alert.rule, 16):16} {alert.event:9}  "
-            f"{delivery:22}  {topic}: {one_line(headline(json.loads(alert.payload)), 70)}")
+            f"{delivery(alert):22}  {topic}: {one_line(headline(json.loads(alert.payload)), 70)}")

@@ -58,7 +58,8 @@ def dashboard(config: Config, *, daemon: bool, topic: str | None = None) -> Iter
         reader = stack.enter_context(open_store(config.storage_url, readonly=True))
         prefs = Prefs.load(prefs_path_for(config.storage_url, config.path))
         topics = [t.name for t in config.topics]
-        yield MonitorApp(reader, prefs=prefs, clock=utc_now, background=background, topics=topics, topic=topic)
+        yield MonitorApp(reader, prefs=prefs, clock=utc_now, background=background, topics=topics, topic=topic,
+                         alert_rules=config.alerts)
 
 
 def _daemon_runner(config: Config, writer: Store) -> Background:

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
     if not config.topics:
         raise ConfigError(f"{config.path}: no [[topics]], so every post would be dropped (`monitor init ARTICLE`)")
     with open_store(config.storage_url) as store:
-        store.lock_writer(clock(), holder=f"monitor {NAME}")
+        if args.once or not store.shared():  # SQLite, or one pass: the one writer
+            store.lock_writer(clock(), holder=f"monitor {NAME}")
         tally = asyncio.run(serve(config, store, clock=clock, once=args.once))
     if args.once:
         print(tally.line())
@@ -45,7 +46,12 @@ async def serve(config: Config, store: Store, *, clock: Clock = utc_now, once: b
     from monitor.sdnotify import Notifier
 
     async with Fetcher(clock=clock) as fetcher:
-        daemon = Daemon(config, store, fetcher, clock, Notifier.from_environment())
+        if store.shared() and not once:  # one worker among any number on this PostgreSQL database
+            from monitor.worker import Worker
+
+            daemon: Daemon = Worker(config, store, fetcher, clock, Notifier.from_environment(), lease=config.lease)
+        else:
+            daemon = Daemon(config, store, fetcher, clock, Notifier.from_environment())
         try:
             if once:
                 await daemon.run_once()

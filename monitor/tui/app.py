@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from monitor.clock import Clock, utc_now
+from monitor.config import AlertRule
 from monitor.textsafe import one_line
 from monitor.tui.board import BoardLoader
 from monitor.tui.messages import CopyLink, OpenLink
@@ -47,11 +48,13 @@ class MonitorApp(App[None]):
         poll_interval: float = 0.5,
         topics: Sequence[str] = (),
         topic: str | None = None,
+        alert_rules: Sequence[AlertRule] = (),
     ) -> None:
-        """`topics`: the configured ones, in order (the first is shown first); `topic`: show this one first."""
+        """`topics`: the configured ones, in order (the first is shown first); `topic`: show this one first;
+        `alert_rules`: the configured ones, whose channels the alerts screen shows."""
         super().__init__()
-        self._main = MainScreen(BoardLoader(store, topics), prefs or Prefs(), clock=clock, poll_interval=poll_interval,
-                                topic=topic)
+        self._main = MainScreen(BoardLoader(store, topics, alert_rules), prefs or Prefs(), clock=clock,
+                                poll_interval=poll_interval, topic=topic)
         self._open_url = open_url
         self._background = background
         self._stop = asyncio.Event()

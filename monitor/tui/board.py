@@ -11,13 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.alerts import ChannelState, channel_states
+from monitor.config import AlertRule
 from monitor.storyreads import stories_at, story_at
 from monitor.tui.prefs import Prefs
 from storage.store import Store
-from storage.types import DaemonInfo, FeedState, Stats, StoredPost, Story
+from storage.types import Alert, DaemonInfo, FeedState, Stats, StoredPost, Story
 
 STORY_ROWS = 50
 POST_ROWS = 50
+ALERT_ROWS = 100
 TREND_POSTS = 64  # recent posts read per story for its sparkline
 TREND_BUCKETS = 8
 
@@ -31,6 +34,7 @@ class StoryRow:
     pinned: bool = False
     new: bool = False
     muted: bool = False  # listed only while muted things are shown, so that they can be unmuted
+    alerted: bool = False  # some alert rule fired on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +85,28 @@ class PostRow:
     muted: bool = False  # by a muted author: listed only while muted things are shown
 
 
+@dataclass(frozen=True, slots=True)
+class AlertBoard:
+    """The alerts screen's read: each rule's channel as the outbox tells it, and the last alerts, newest first."""
+
+    channels: tuple[ChannelState, ...]
+    alerts: tuple[Alert, ...]
+    now: datetime
+
+    @property
+    def failing(self) -> int:
+        return sum(c.failing for c in self.channels)
+
+
 @dataclass
 class BoardLoader:
     """Loads boards, post lists and feed states from the store; caches each story's sparkline until the
-    story changes. `topics` are the configured ones, in feeds.toml's order: they come first, posts or not."""
+    story changes. `topics` are the configured ones, in feeds.toml's order: they come first, posts or not;
+    `rules` the configured alert rules, whose channels the alerts screen shows."""
 
     store: Store
     topics: Sequence[str] = ()
+    rules: Sequence[AlertRule] = ()
     _trends: dict[int, tuple[tuple[int, datetime], tuple[int, ...]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,6 +118,12 @@ class BoardLoader:
 
     def feed_states(self) -> Sequence[FeedState]:
         return self.store.feed_states()
+
+    def alerts(self, now: datetime) -> AlertBoard:
+        """The last alerts and how each rule's channel is doing (bounded: the queue holds what is still to go)."""
+        recent = self.store.recent_alerts(limit=ALERT_ROWS)
+        channels = channel_states(self.rules, self.store.alert_queue(), self.store.last_sent())
+        return AlertBoard(tuple(channels), tuple(recent), now)
 
     def board(self, topic: str | None, prefs: Prefs, now: datetime, revision: int, *, show_muted: bool = False
               ) -> Board:
@@ -130,10 +155,12 @@ class BoardLoader:
         listed = {s.id for s in pinned + shown_muted}
         rest = [s for s in active if s.id not in muted and s.id not in listed]
         pinned_ids = {s.id for s in pinned}
+        shown = (pinned + shown_muted + rest)[:STORY_ROWS]
+        alerted = self.store.alerted_stories([s.id for s in shown])
         return tuple(
             StoryRow(s, self.cached_trend(s), pinned=s.id in pinned_ids, new=prefs.is_new(s.id, s.size),
-                     muted=s.id in muted)
-            for s in (pinned + shown_muted + rest)[:STORY_ROWS]
+                     muted=s.id in muted, alerted=s.id in alerted)
+            for s in shown
         )
 
     def _stories(self, topic: str, ids: Sequence[int], now: datetime) -> list[Story]:

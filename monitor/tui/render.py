@@ -14,6 +14,7 @@ from storage.types import LEARNED, StoredPost
 
 SPARK = "▁▂▃▄▅▆▇█"
 MUTED = "🔇"
+ALERTED = "🔔"
 MUTED_STYLE = "dim strike"
 ROW_TEXT_CHARS = 300  # a list row shows the start of a post; the post view shows all of it
 FULL_TEXT_CHARS = 20_000
@@ -46,6 +47,8 @@ def story_cells(row: StoryRow, now: datetime) -> dict[str, Text]:
     marks.append("📌" if row.pinned else MUTED if row.muted else "  ")
     marks.append("●" if row.new else " ", style="bold yellow" if row.new else "")
     marks.append("⚡" if s.spike else " ", style="bold red")
+    if row.alerted:  # only then: a list where nothing alerted keeps the room for the label
+        marks.append(ALERTED)
     label = Text(truncate(one_line(s.label) or "(no label)", 120), style=MUTED_STYLE if row.muted else "")
     sources = Text(str(len(s.sources)), justify="right")
     return {

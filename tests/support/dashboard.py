@@ -11,12 +11,14 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+from monitor.alerts import Trigger, alert_json
+from monitor.config import AlertRule
 from monitor.tui.app import MonitorApp
 from monitor.tui.prefs import Prefs
 from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.stories import StoryTable
 from storage.store import Store, open_store
-from storage.types import Batch, FeedState, Match, NewPost, Post, Story
+from storage.types import Batch, FeedState, Match, NewAlert, NewPost, Post, StoredPost, Story
 
 T0 = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)  # the fixed clock of snapshot tests
 
@@ -108,6 +110,40 @@ def busy_store(url: str, now: datetime = T0) -> None:
                                     last_error="HTTP 503 Service Unavailable", error_count=3,
                                     next_check=now + timedelta(minutes=4)))
         store.heartbeat(now - timedelta(seconds=3))
+
+
+# Two rules: a phone that takes what it is sent, a desktop command that keeps failing.
+PHONE = AlertRule("phone", ("new_story", "spike"), topic="quake", notify="ntfy://ntfy.sh/secret-topic")
+DESK = AlertRule("desk", ("spike",), exec=("notify-send", "monitor"))
+RECEIVER_DOWN = "HTTP 500 from the receiver"
+
+
+def alert(rule: AlertRule, event: str, about: Story, *, now: datetime, posts: Sequence[StoredPost] = ()) -> NewAlert:
+    """An alert of `rule` on `about` with the JSON the pipeline would have put in the outbox."""
+    payload = alert_json(Trigger(rule, event, about, about.topic), posts, now)
+    return NewAlert(rule.name, event, f"story:{about.id}", about.topic, about.id, json.dumps(payload))
+
+
+def alerted_store(url: str, now: datetime = T0) -> None:
+    """`busy_store`, where both rules fired on the spiking story 1: the phone took its two alerts,
+    the desk's failed twice and waits."""
+    busy_store(url, now)
+    with open_store(url) as store:
+        spiking = store.story(1)
+        assert spiking is not None
+        write(store, now=now - timedelta(minutes=2), alerts=[alert(PHONE, "new_story", spiking, now=now)])
+        write(store, now=now - timedelta(minutes=1), alerts=[alert(PHONE, "spike", spiking, now=now),
+                                                             alert(DESK, "spike", spiking, now=now)])
+        first, spike, desk = store.recent_alerts()[::-1]
+        store.alert_sent(first.id, "sent", now - timedelta(minutes=2))
+        store.alert_sent(spike.id, "sent", now - timedelta(seconds=50))
+        store.alert_failed(desk.id, RECEIVER_DOWN, now + timedelta(seconds=30), now - timedelta(seconds=50))
+        store.alert_failed(desk.id, RECEIVER_DOWN, now + timedelta(minutes=1), now - timedelta(seconds=20))
+
+
+def painted(app: MonitorApp) -> str:
+    """The whole screen as the terminal shows it, line by line."""
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
 
 
 async def until(pilot: Pilot[object], predicate: Callable[[], bool], seconds: float = 10.0) -> None:

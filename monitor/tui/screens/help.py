@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 INTRO = (
     "Stories group the posts that tell the same thing. ● marks new or grown stories, ⚡ a spike, "
-    "📌 a pinned one. Mute, read and pin are yours: they live in a small file beside the database, "
+    "📌 a pinned one, 🔔 one that an alert rule fired on (b lists the last alerts). Mute, read and "
+    "pin are yours: they live in a small file beside the database, "
     "never in it. u shows what you muted (🔇), where m and a unmute it. Ctrl+P opens the command "
     "palette; the mouse works too."
 )

@@ -19,6 +19,7 @@ from monitor.textsafe import one_line
 from monitor.tui.board import Board, BoardLoader, Health, PostQuery, PostRow
 from monitor.tui.messages import CopyLink, OpenLink
 from monitor.tui.prefs import Prefs
+from monitor.tui.screens.alerts import AlertsScreen
 from monitor.tui.screens.feeds import FeedsScreen
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.post import PostScreen
@@ -48,6 +49,7 @@ BINDINGS = [  # in footer order: what a newcomer needs first, as the footer is c
     Binding("o", "open_link", "Open link"),
     Binding("c", "copy_link", "Copy link"),
     Binding("h", "feeds", "Feeds"),
+    Binding("b", "alerts", "Alerts"),
 ]
 
 
@@ -336,6 +338,9 @@ class MainScreen(Screen[None]):
 
     def action_feeds(self) -> None:
         self.app.push_screen(FeedsScreen(self.loader.feed_states, clock=self.clock))
+
+    def action_alerts(self) -> None:
+        self.app.push_screen(AlertsScreen(self.loader.alerts, clock=self.clock))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(list(BINDINGS)))
