@@ -183,7 +183,7 @@ post_minutes = Table(
     Column("posts", BigInteger, nullable=False),
 )
 
-# Not in this metadata, made by migrations only: SQLite's posts_fts (0002, lean since 0009: FTS5 trigram,
+# Not in this metadata, made by migrations only: SQLite's posts_fts (0002, lean since 0010: FTS5 trigram,
 # detail=none, external content on posts, triggers keep it) and PostgreSQL's optional ix_posts_*_trgm GIN indexes.
 FTS_TABLE = "posts_fts"
 

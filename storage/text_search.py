@@ -1,6 +1,6 @@
 """Case-insensitive substring search over a post's text, title and author, per database.
 
-SQLite: the FTS5 trigram index posts_fts (migration 0009: detail=none, which records only which
+SQLite: the FTS5 trigram index posts_fts (migration 0010: detail=none, which records only which
 posts hold each trigram) gives the posts holding every trigram of the needle, and
 `monitor_contains` (registered on every SQLite connection, storage/engine.py) keeps those whose
 text, title or author holds the needle itself, folded as the trigram tokenizer folds. A needle

@@ -82,7 +82,7 @@ def test_search_text_is_never_query_syntax(store: Store) -> None:
 
 
 def test_search_finds_the_needle_itself_not_its_pieces_scattered(store: Store) -> None:
-    # The SQLite index (0009) only knows which posts hold each three-letter piece: these posts hold
+    # The SQLite index (0010) only knows which posts hold each three-letter piece: these posts hold
     # every piece of "harbour" (har arb rbo bou our), apart or split between text and author.
     store.write(Batch(posts=[
         new(post("apart", 0, text="har arbo rbou our")),

@@ -7,8 +7,8 @@ of the size, and cheaper to write. A search asks for the posts holding every tri
 and checks those posts' text (storage/text_search.py), so what a search finds is unchanged.
 PostgreSQL: nothing changes.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2025-09-01
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
-down_revision: str | None = "0008"
+revision = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | None = None
 depends_on: str | None = None
 
