@@ -35,8 +35,9 @@ from monitor.feedstate import Polled
 from monitor.fetch import Fetcher
 from monitor.leases import DEFAULT_LEASE, choose, feed_host, poll_deadline, until, wanted
 from monitor.match import Matcher, compile_topics, vocabulary
-from monitor.pipeline import Pipeline, Processed, dated_by_fetch
+from monitor.pipeline import Pipeline, dated_by_fetch
 from monitor.pollerrors import FetchError
+from monitor.processed import Processed
 from monitor.sdnotify import Notifier
 from monitor.sources import is_live
 from storage.store import Store

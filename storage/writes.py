@@ -263,8 +263,8 @@ def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
         _upsert(conn, t.stories, "id", [story_row(s) for s in batch.stories])
     new = write_posts(conn, batch.posts, now)
     count_new_posts(conn, new, now)
-    if batch.feed is not None:
-        _upsert(conn, t.feeds, "name", [feed_row(batch.feed)])
+    feeds = [*([batch.feed] if batch.feed is not None else []), *batch.feeds]
+    _upsert(conn, t.feeds, "name", [feed_row(feed) for feed in feeds])
     apply_merges(conn, batch.merged)
     if batch.learned is not None:
         replace_learned(conn, batch.learned)
