@@ -176,10 +176,7 @@ def format_interval(seconds: float) -> str:
 
 
 def _topic(where: _Where, raw: object, i: int) -> Topic:
-    table = where.table(raw, f"[[topics]] #{i + 1}")
-    name = where.string(table, "name", f"[[topics]] #{i + 1}", required=True)
-    assert name is not None
-    at = f'[[topics]] "{name}"'
+    table, name, at = where.named(raw, "topics", i)
     where.unknown(table, TOPIC_KEYS, at)
     query = where.string(table, "query", at)
     if query is not None:
@@ -210,10 +207,7 @@ def _topic(where: _Where, raw: object, i: int) -> Topic:
 
 
 def _feed(where: _Where, raw: object, i: int) -> Feed:
-    table = where.table(raw, f"[[feeds]] #{i + 1}")
-    name = where.string(table, "name", f"[[feeds]] #{i + 1}", required=True)
-    assert name is not None
-    at = f'[[feeds]] "{name}"'
+    table, name, at = where.named(raw, "feeds", i)
     kind = where.string(table, "type", at) or "rss"
     if kind not in SOURCES:
         raise where.error(at, "type", f'unknown feed type "{kind}" (one of {", ".join(SOURCES)})')
@@ -238,10 +232,7 @@ def _feed(where: _Where, raw: object, i: int) -> Feed:
 
 
 def _alert(where: _Where, raw: object, i: int, topics: set[str]) -> AlertRule:
-    table = where.table(raw, f"[[alerts]] #{i + 1}")
-    name = where.string(table, "name", f"[[alerts]] #{i + 1}", required=True)
-    assert name is not None
-    at = f'[[alerts]] "{name}"'
+    table, name, at = where.named(raw, "alerts", i)
     where.unknown(table, ALERT_KEYS, at)
     topic = where.string(table, "topic", at)
     if topic is not None and topic not in topics:
@@ -340,6 +331,13 @@ class _Where:
         for key in table:
             if key not in allowed:
                 raise self.error(at, key, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+    def named(self, raw: object, array: str, i: int) -> tuple[dict[str, Any], str, str]:
+        """The `i`th table of `[[array]]`, its required name, and how errors name it: '[[feeds]] "wire"'."""
+        table = self.table(raw, f"[[{array}]] #{i + 1}")
+        name = self.string(table, "name", f"[[{array}]] #{i + 1}", required=True)
+        assert name is not None
+        return table, name, f'[[{array}]] "{name}"'
 
     def table(self, value: object, at: str) -> dict[str, Any]:
         if not isinstance(value, dict):

@@ -144,7 +144,8 @@ async def test_mailto_delivers_the_story_as_an_email(smtp: tuple[Mailbox, int], 
     [message] = mailbox.messages
     assert message["Subject"] == "monitor: new story in bridge" and message["To"] == "me@example.org"
     text = next(part for part in message.walk() if part.get_content_type() == "text/plain")
-    assert "https://news.example/1" in text.get_payload(decode=True).decode()
+    body = text.get_payload(decode=True).decode()
+    assert "Port Alder bridge closed" in body and "3 posts" in body and "https://news.example/1" in body
 
 
 # -- exec: a command reading the alert on stdin ----------------------------------------------------------

@@ -3,8 +3,12 @@ delivery and each rule's channel (a failing one says why), live, against a real 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from monitor.tui.app import MonitorApp
 from monitor.tui.board import AlertBoard
@@ -35,6 +39,20 @@ SIZE = (120, 30)
 def app_on(url: str, *, rules: bool = True, clock: datetime = T0) -> MonitorApp:
     return MonitorApp(open_store(url, readonly=True), clock=lambda: clock, poll_interval=0.1, topic="quake",
                       alert_rules=(PHONE, DESK) if rules else ())
+
+
+@asynccontextmanager
+async def alerts_screen(tmp_path: Path) -> AsyncIterator[tuple[MonitorApp, Pilot[None], str]]:
+    """The app on `alerted_store`, its alerts screen open with the three alerts listed."""
+    url = db_url(tmp_path)
+    alerted_store(url)
+    app = app_on(url)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one(StoryTable).row_count == 3)
+        await pilot.press("b")
+        assert isinstance(app.screen, AlertsScreen)
+        await until(pilot, lambda: len(alert_rows(app)) == 3)
+        yield app, pilot, url
 
 
 def alert_rows(app: MonitorApp) -> list[str]:
@@ -72,14 +90,7 @@ async def test_a_story_is_marked_as_soon_as_an_alert_on_it_is_stored(tmp_path: P
 
 
 async def test_b_lists_the_last_alerts_with_their_delivery_and_the_failing_channel(tmp_path: Path) -> None:
-    url = db_url(tmp_path)
-    alerted_store(url)
-    app = app_on(url)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.query_one(StoryTable).row_count == 3)
-        await pilot.press("b")
-        assert isinstance(app.screen, AlertsScreen)
-        await until(pilot, lambda: len(alert_rows(app)) == 3)
+    async with alerts_screen(tmp_path) as (app, _pilot, _url):
         screen = painted(app)
         assert "Alerts: 2 rules, 1 failing · the last 3" in screen
         assert f"desk  exec notify-send  spike in every topic  FAILING: {RECEIVER_DOWN} (2 tries" in screen
@@ -96,13 +107,7 @@ async def test_b_lists_the_last_alerts_with_their_delivery_and_the_failing_chann
 
 
 async def test_the_highlighted_alert_shows_what_it_said_and_what_the_channel_answered(tmp_path: Path) -> None:
-    url = db_url(tmp_path)
-    alerted_store(url)
-    app = app_on(url)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.query_one(StoryTable).row_count == 3)
-        await pilot.press("b")
-        await until(pilot, lambda: len(alert_rows(app)) == 3)
+    async with alerts_screen(tmp_path) as (app, pilot, _url):
         await until(pilot, lambda: "monitor: a story in quake is spiking" in painted(app))
         assert f"channel answered: {RECEIVER_DOWN}" in painted(app)
         assert "5 posts · from wire, social" in painted(app), "the story as it stood"
@@ -115,13 +120,7 @@ async def test_the_highlighted_alert_shows_what_it_said_and_what_the_channel_ans
 
 async def test_the_alerts_screen_follows_the_outbox(tmp_path: Path) -> None:
     """A new alert appears and a delivery changes its row while the screen is open."""
-    url = db_url(tmp_path)
-    alerted_store(url)
-    app = app_on(url)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.query_one(StoryTable).row_count == 3)
-        await pilot.press("b")
-        await until(pilot, lambda: len(alert_rows(app)) == 3)
+    async with alerts_screen(tmp_path) as (app, pilot, url):
         with open_store(url) as store:
             tsunami = store.story(2)
             assert tsunami is not None

@@ -10,11 +10,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from monitor.alerts import HELD, PENDING, SENT, ChannelState, delivery, headline, render
@@ -22,8 +19,8 @@ from monitor.clock import Clock
 from monitor.textsafe import one_line
 from monitor.tui.board import AlertBoard
 from monitor.tui.render import age
+from monitor.tui.screens.refreshing import Refreshing
 from monitor.tui.widgets.rows import KeyedTable
-from storage.errors import StorageError
 from storage.types import Alert
 
 COLUMNS = ("when", "rule", "event", "delivery", "topic", "about")
@@ -70,16 +67,12 @@ def alert_detail(alert: Alert) -> Text:
     return out
 
 
-class AlertsScreen(Screen[None]):
-    """Refreshes itself every two seconds from the store, in a worker thread."""
+class AlertsScreen(Refreshing[AlertBoard]):
+    """What the outbox holds, read again every two seconds."""
 
     CSS_PATH = Path(__file__).with_name("alerts.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,b", "app.pop_screen", "Back")]
-
-    class Loaded(Message):
-        def __init__(self, board: AlertBoard) -> None:
-            super().__init__()
-            self.board = board
+    COLUMNS = COLUMNS
 
     def __init__(self, load: Callable[[datetime], AlertBoard], *, clock: Clock) -> None:
         super().__init__()
@@ -94,31 +87,16 @@ class AlertsScreen(Screen[None]):
         yield Static("", id="alert-detail", markup=False)
         yield Footer()
 
-    def on_mount(self) -> None:
-        table = self.query_one(KeyedTable)
-        for name in COLUMNS:
-            table.add_column(name, key=name)
-        self.load()
-        self.set_interval(2.0, self.load)
+    def read(self) -> AlertBoard:
+        return self.load_board(self.clock())
 
-    @work(thread=True, exclusive=True, group="alerts")
-    def load(self) -> None:
-        try:
-            board = self.load_board(self.clock())
-        except StorageError as e:
-            self.app.call_from_thread(self.notify, str(e), severity="error", markup=False)
-            return
-        self.post_message(self.Loaded(board))
-
-    def on_alerts_screen_loaded(self, message: Loaded) -> None:
-        board = message.board
+    def show(self, board: AlertBoard) -> None:
         self.by_key = {str(a.id): a for a in board.alerts}
         self.query_one(KeyedTable).replace([(str(a.id), alert_cells(a, board.now)) for a in board.alerts])
         failing = f", {board.failing} failing" if board.failing else ""
         shown = f"the last {len(board.alerts)}" if board.alerts else "none yet"
-        self.query_one("#alerts-title", Static).update(
-            Text(f"Alerts: {len(board.channels)} rule{'' if len(board.channels) == 1 else 's'}{failing} · {shown}")
-        )
+        rules = f"{len(board.channels)} rule{'' if len(board.channels) == 1 else 's'}"
+        self.query_one("#alerts-title", Static).update(Text(f"Alerts: {rules}{failing} · {shown}"))
         self.query_one("#channels", Static).update(channel_text(board.channels))
         self._show_detail()
 

@@ -8,19 +8,16 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from monitor.clock import Clock
 from monitor.output import feed_health
 from monitor.textsafe import one_line
 from monitor.tui.render import age
+from monitor.tui.screens.refreshing import Refreshing
 from monitor.tui.widgets.rows import KeyedTable
-from storage.errors import StorageError
 from storage.types import FeedState
 
 COLUMNS = ("feed", "health", "status", "last poll", "next check", "errors", "last error")
@@ -46,17 +43,12 @@ def feed_cells(state: FeedState, now: datetime) -> tuple[Text, ...]:
     )
 
 
-class FeedsScreen(Screen[None]):
-    """Refreshes itself every two seconds from the store, in a worker thread."""
+class FeedsScreen(Refreshing[tuple[Sequence[FeedState], datetime]]):
+    """Each feed's health, failing ones first, read again every two seconds."""
 
     CSS_PATH = Path(__file__).with_name("feeds.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,h", "app.pop_screen", "Back")]
-
-    class Loaded(Message):
-        def __init__(self, states: Sequence[FeedState], now: datetime) -> None:
-            super().__init__()
-            self.states = states
-            self.now = now
+    COLUMNS = COLUMNS
 
     def __init__(self, feed_states: Callable[[], Sequence[FeedState]], *, clock: Clock) -> None:
         super().__init__()
@@ -68,26 +60,14 @@ class FeedsScreen(Screen[None]):
         yield KeyedTable(id="feeds", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
-    def on_mount(self) -> None:
-        table = self.query_one(KeyedTable)
-        for name in COLUMNS:
-            table.add_column(name, key=name)
-        self.load()
-        self.set_interval(2.0, self.load)
+    def read(self) -> tuple[Sequence[FeedState], datetime]:
+        return self.feed_states(), self.clock()
 
-    @work(thread=True, exclusive=True, group="feeds")
-    def load(self) -> None:
-        try:
-            states = self.feed_states()
-        except StorageError as e:
-            self.app.call_from_thread(self.notify, str(e), severity="error", markup=False)
-            return
-        self.post_message(self.Loaded(states, self.clock()))
-
-    def on_feeds_screen_loaded(self, message: Loaded) -> None:
-        states = sorted(message.states, key=lambda s: (feed_health(s) != "failing", s.name))
+    def show(self, value: tuple[Sequence[FeedState], datetime]) -> None:
+        found, now = value
+        states = sorted(found, key=lambda s: (feed_health(s) != "failing", s.name))
         table = self.query_one(KeyedTable)
-        table.replace([(s.name, feed_cells(s, message.now)) for s in states])
+        table.replace([(s.name, feed_cells(s, now)) for s in states])
         failing = sum(1 for s in states if feed_health(s) == "failing")
         self.query_one("#feeds-title", Static).update(
             Text(f"Feed health: {len(states)} feeds, {failing} failing")
