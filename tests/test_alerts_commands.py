@@ -89,7 +89,8 @@ def test_alerts_lists_each_rule_with_its_channel_and_the_alerts_newest_first(tmp
 def test_alerts_shows_the_next_try_a_channel_asked_for_with_retry_after(tmp_path: Path, server: FixtureServer) -> None:
     server.routes["/busy"] = Reply(429, b"", {"Retry-After": "120"})
     busy = server.url("/busy").replace("http://", "json://")
-    config = write(tmp_path, TOPIC + wire(server) + f'[[alerts]]\nname = "busy"\non = ["new_story"]\nnotify = "{busy}"\n')
+    config = write(tmp_path, TOPIC + wire(server)
+                   + f'[[alerts]]\nname = "busy"\non = ["new_story"]\nnotify = "{busy}"\n')
     before = datetime.now(UTC).replace(microsecond=0)
     assert monitor("run", "--once", "--config", str(config), cwd=tmp_path).returncode == 0
     after = datetime.now(UTC)
