@@ -15,8 +15,9 @@ from monitor.alerts import ChannelState, channel_states
 from monitor.config import AlertRule
 from monitor.storyreads import stories_at, story_at
 from monitor.tui.prefs import Prefs
+from monitor.workerlines import recent_workers
 from storage.store import Store
-from storage.types import Alert, DaemonInfo, FeedState, Stats, StoredPost, Story
+from storage.types import Alert, DaemonInfo, FeedState, InboxLag, Stats, StoredPost, Story, WorkerInfo
 
 STORY_ROWS = 50
 POST_ROWS = 50
@@ -44,10 +45,19 @@ class Health:
     stats: Stats | None
     daemon: DaemonInfo | None
     now: datetime
+    workers: tuple[WorkerInfo, ...] = ()
+    """On PostgreSQL, the workers sharing it (recent ones); empty for one daemon."""
+    lag: InboxLag | None = None
 
     @property
     def alive(self) -> bool:
+        if self.workers:
+            return self.workers_alive > 0
         return self.daemon is not None and self.daemon.alive(self.now)
+
+    @property
+    def workers_alive(self) -> int:
+        return sum(worker.alive(self.now) for worker in self.workers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +124,11 @@ class BoardLoader:
         return self.store.revision()
 
     def health(self, now: datetime, stats: Stats | None = None) -> Health:
-        return Health(stats if stats is not None else self.store.stats(now), self.store.daemon(), now)
+        stats = stats if stats is not None else self.store.stats(now)
+        if not self.store.shared():
+            return Health(stats, self.store.daemon(), now)
+        work = self.store.work()
+        return Health(stats, self.store.daemon(), now, tuple(recent_workers(work.workers(now), now)), work.lag())
 
     def feed_states(self) -> Sequence[FeedState]:
         return self.store.feed_states()

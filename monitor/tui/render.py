@@ -10,6 +10,7 @@ from rich.text import Text
 
 from monitor.textsafe import one_line, printable, truncate
 from monitor.tui.board import Health, PostRow, StoryRow
+from monitor.workerlines import workers_fact
 from storage.types import LEARNED, StoredPost
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -145,6 +146,8 @@ def status_facts(health: Health, topic: str | None, notes: Sequence[str]) -> lis
     """In the line's order: the daemon, the feeds, the last hour's posts, freshness, the topic (also in
     the stories' title), the filters; `keep` ranks which stay longest."""
     alive = ("● daemon alive", "● alive", "bold green") if health.alive else ("○ daemon down", "○ down", "bold red")
+    if health.workers:  # several daemons share PostgreSQL: how many are alive, how far the stories lag
+        alive = (*workers_fact(health.workers, health.lag, health.now), alive[2])
     facts = [Fact(Text(alive[0], style=alive[2]), Text(alive[1], style=alive[2]), keep=9)]
     st = health.stats
     if st is not None:
