@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, update
+from sqlalchemy import Connection, Dialect, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import tables as t
@@ -38,9 +38,35 @@ def _upsert(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str
 
 def _insert_returning_pks(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[Key, int]:
     """Insert-or-ignore posts; the keys and primary keys of those actually inserted."""
+    if conn.dialect.name == "sqlite":
+        return _insert_posts_sqlite(conn, rows)
     p = t.posts.c
     stmt = _insert(conn, t.posts).on_conflict_do_nothing().returning(p.pk, p.source, p.post_id)
     return {(source, post_id): pk for pk, source, post_id in conn.execute(stmt, list(rows))}
+
+
+def _insert_posts_sqlite(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[Key, int]:
+    """SQLite: one prepared insert-or-ignore stepped over every row (executemany), where SQLAlchemy's
+    multi-row INSERT ... RETURNING is rendered and bound in Python: a third of a post's write. The
+    rows it inserted are those past the largest primary key before it: posts.pk is the rowid, and
+    this transaction is the only writer."""
+    columns, sql, processors = _posts_insert(conn.dialect)
+    before = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) FROM posts").scalar_one()
+    params = [tuple(proc(row[c]) if proc else row[c] for c, proc in zip(columns, processors, strict=True))
+              for row in rows]
+    conn.exec_driver_sql(sql, params)
+    found = conn.exec_driver_sql("SELECT pk, source, post_id FROM posts WHERE pk > ?", (before,))
+    return {(source, post_id): pk for pk, source, post_id in found}
+
+
+@functools.cache
+def _posts_insert(dialect: Dialect) -> tuple[tuple[str, ...], str, tuple[Callable[[Any], Any] | None, ...]]:
+    """The columns _post_row fills, the insert-or-ignore for them, and each column's bind processor
+    (the dialect's own, so times are stored exactly as SQLAlchemy stores them)."""
+    columns = ("source", "post_id", "author", "url", "title", "text", "published", "seen", "kind", "lang",
+               "claimed_published")
+    sql = f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT DO NOTHING"
+    return columns, sql, tuple(t.posts.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
