@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, bindparam, update
+from sqlalchemy import Connection, Dialect, Integer, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import tables as t
@@ -273,14 +273,19 @@ def _link_duplicates(conn: Connection, fresh: Sequence[NewPost], pks: Mapping[Ke
 
 
 def apply_merges(conn: Connection, merged: Mapping[int, int]) -> None:
-    """Move each merged-away story's matches to the story it joined, and retire it."""
-    for gone, into in merged.items():
-        if gone == into:
-            continue
-        conn.execute(update(t.matches).where(t.matches.c.story == gone).values(story=into))
-        conn.execute(update(t.stories).where(t.stories.c.id == gone).values(merged_into=into, live=False))
-        # Stories merged into `gone` earlier now point at the survivor, so chains never dangle.
-        conn.execute(update(t.stories).where(t.stories.c.merged_into == gone).values(merged_into=into))
+    """Move each merged-away story's matches to the story it joined, and retire it.
+
+    Each statement runs over every pair (executemany), in the pairs' order: a chain merged within the
+    batch (A into B, then B into C) ends as the pairs one by one would leave it, all of it in C."""
+    pairs = [{"b_gone": gone, "b_into": into} for gone, into in merged.items() if gone != into]
+    if not pairs:
+        return
+    m, s = t.matches.c, t.stories.c
+    gone, into = bindparam("b_gone", type_=Integer), bindparam("b_into", type_=Integer)
+    conn.execute(update(t.matches).where(m.story == gone).values(story=into), pairs)
+    conn.execute(update(t.stories).where(s.id == gone).values(merged_into=into, live=False), pairs)
+    # Stories merged into `gone` earlier now point at the survivor, so chains never dangle.
+    conn.execute(update(t.stories).where(s.merged_into == gone).values(merged_into=into), pairs)
 
 
 def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
