@@ -291,9 +291,13 @@ class Daemon:
         """Match, fold and store a poll's posts with the feed's new state (a worker sends them to the inbox)."""
         return await self._write(self.pipeline.process, posts, now=self.clock(), feed=state)
 
+    async def _state_of(self, name: str) -> FeedState:
+        """The feed's stored state, which its poll starts from (a worker has it from its lease)."""
+        return await self._write(self.store.feed_state, name)
+
     async def _poll_feed(self, feed: Feed) -> tuple[list[Post], FeedState]:
         """The feed's posts and its new state, as the pure after_success / after_failure decide it."""
-        state = await self._write(self.store.feed_state, feed.name)
+        state = await self._state_of(feed.name)
         now = self.clock()
         try:
             posts, polled = await self._fetch(feed, state, now)
