@@ -5,14 +5,19 @@
 Generates a JSONL file in a temp directory (posts spread over 30 days, every one matching the
 topic, one in ten a near-duplicate of an earlier one, so dedup and clustering do their real work),
 runs `python -m monitor.cli ingest` on it as one process, and while it runs reads the process's
-VmRSS from /proc and the stored post count from the database (a read-only reader, as `monitor
-status` is). Goal: RSS flat within 10 % after warm-up (the first `--every` posts).
+VmRSS and CPU time from /proc and the stored post count from the database (a read-only reader, as
+`monitor status` is). Goals: RSS flat within 10 % after warm-up (the first `--every` posts); the
+last `--every` posts at >= 70 % of the first's rate. Each interval's rate is given per second of
+wall clock and per second of the ingest's CPU time (a shared machine's load blurs the first, not
+the second); the first interval starts at the first stored post (the command first reads the whole
+file once, to refuse a malformed one before storing anything).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import subprocess
@@ -58,10 +63,22 @@ def rss_of(pid: int) -> int | None:
     return None
 
 
-def stored(db: Path) -> int:
+def cpu_of(pid: int) -> float | None:
+    """User + system CPU seconds of the process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stored(db: Path, *, exact: bool = False) -> int:
+    """Stored posts: the count the store keeps (meta.posts), or count(*) at the end."""
+    query = "SELECT count(*) FROM posts" if exact else "SELECT posts FROM meta"
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute("SELECT count(*) FROM posts").fetchone()[0])
+            row = conn.execute(query).fetchone()
+            return int(row[0]) if row else 0
     except sqlite3.Error:
         return 0
 
@@ -86,24 +103,34 @@ def main() -> None:
                               cwd=work, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
                               stderr=subprocess.PIPE, text=True)
     marks: list[tuple[int, int]] = []
+    rates: list[tuple[float, float]] = []  # per interval: posts/s of wall clock, of the ingest's CPU
     next_mark, peak = args.every, 0
-    print(f"{'posts':>10} {'RSS MB':>8} {'elapsed s':>10} {'posts/s':>8}")
+    last: tuple[int, float, float] | None = None  # posts, wall, CPU at the previous mark
+    print(f"{'posts':>10} {'RSS MB':>8} {'elapsed s':>10} {'posts/s':>8} {'interval/s':>11} {'per CPU s':>10}")
     while ingest.poll() is None:
-        rss = rss_of(ingest.pid)
+        rss, cpu = rss_of(ingest.pid), cpu_of(ingest.pid)
         count = stored(db)
+        now = time.perf_counter()
         if rss:
             peak = max(peak, rss)
-        if rss and count >= next_mark:
-            elapsed = time.perf_counter() - started
-            print(f"{count:>10,} {rss / 2**20:>8.1f} {elapsed:>10.1f} {count / elapsed:>8.0f}", flush=True)
+        if last is None and count > 0 and cpu is not None:
+            last = (count, now, cpu)
+        if rss and cpu is not None and last is not None and count >= next_mark:
+            wall_rate = (count - last[0]) / max(now - last[1], 1e-9)
+            cpu_rate = (count - last[0]) / max(cpu - last[2], 1e-9)
+            elapsed = now - started
+            print(f"{count:>10,} {rss / 2**20:>8.1f} {elapsed:>10.1f} {count / elapsed:>8.0f} {wall_rate:>11.0f} "
+                  f"{cpu_rate:>10.0f}", flush=True)
             marks.append((count, rss))
+            rates.append((wall_rate, cpu_rate))
+            last = (count, now, cpu)
             next_mark = (count // args.every + 1) * args.every
         time.sleep(0.2)
     err = ingest.stderr.read() if ingest.stderr else ""
     if ingest.returncode != 0:
         sys.exit(f"ingest failed ({ingest.returncode}): {err[-2000:]}")
     elapsed = time.perf_counter() - started
-    total = stored(db)
+    total = stored(db, exact=True)
     size = sum(p.stat().st_size for p in work.glob("monitor.db*"))
     print(f"ingested {total:,} stored posts in {elapsed:.0f} s ({total / elapsed:.0f} posts/s), peak RSS "
           f"{peak / 2**20:.0f} MB")
@@ -115,6 +142,10 @@ def main() -> None:
         verdict = "flat (goal: within 10 %)" if spread <= 10 else "NOT flat (goal: within 10 %)"
         low, high = min(warm) / 2**20, max(warm) / 2**20
         print(f"RSS after warm-up: {low:.0f}-{high:.0f} MB, spread {spread:.1f} % — {verdict}")
+    if len(rates) >= 2:
+        (first_wall, first_cpu), (last_wall, last_cpu) = rates[0], rates[-1]
+        print(f"last {args.every:,} at {last_cpu / first_cpu:.0%} of the first's rate per CPU second "
+              f"({last_wall / first_wall:.0%} per wall second; goal >= 70 %)")
     print(err.strip().splitlines()[-1] if err.strip() else "")
     if args.keep:
         print(f"kept {work}")

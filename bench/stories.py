@@ -381,6 +381,7 @@ def via_cli(items: list[Labelled]) -> None:
         _monitor("ingest", str(posts), "--config", str(config))
         elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
         stories = json.loads(_monitor("clusters", "--json", "--config", str(config)))
+        inner_elapsed, inner_cpu = in_process(posts, workdir / "in-process")
     story_of = {(p["source"], p["id"]): s["id"] for s in stories for p in s["posts"]}
     missing = sum(1 for i in items if (i.post.source, i.post.id) not in story_of)
     labels = [story_of.get((i.post.source, i.post.id), -n) for n, i in enumerate(items, 1)]
@@ -392,8 +393,41 @@ def via_cli(items: list[Labelled]) -> None:
         f"{len(items) / elapsed:,.0f} posts/s wall (the whole command: start-up, parsing, matching, the store)",
         flush=True,
     )
+    print(
+        f"{'the pipeline in process':<22} n={len(items):>5} {len(items) / inner_cpu:,.0f} posts/s CPU, "
+        f"{len(items) / inner_elapsed:,.0f} posts/s wall (the same posts, already read, through Pipeline.process "
+        f"into a new SQLite store, {INGEST_CHUNK:,} a transaction as `monitor ingest` does)", flush=True,
+    )
+    print(f"monitor ingest (CLI) / in process: {inner_cpu / cpu:.2f} per CPU second, "
+          f"{inner_elapsed / elapsed:.2f} per wall second (goal >= 0.6)", flush=True)
     if missing:
         print(f"{missing} posts missing from `monitor clusters --json`", flush=True)
+
+
+INGEST_CHUNK = 2000
+
+
+def in_process(posts: Path, workdir: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of the `monitor ingest` pipeline run in this process on `posts` (read
+    before the clock starts): a new store, the same `*` topic, chunks of INGEST_CHUNK posts."""
+    from monitor.config import parse
+    from monitor.pipeline import Pipeline
+    from monitor.records import read_posts
+    from storage.store import open_store
+
+    workdir.mkdir()
+    config_path = workdir / "feeds.toml"
+    config_path.write_text('[[topics]]\nname = "all"\nquery = "*"\n', encoding="utf-8")
+    config = parse(config_path.read_text(encoding="utf-8"), config_path, environ={})
+    read = list(read_posts(posts))
+    started, cpu_before = time.perf_counter(), time.process_time()
+    now = datetime.now(UTC)
+    with open_store(config.storage_url) as store:
+        store.lock_writer(now)
+        pipeline = Pipeline(store, config.topics, now=now)
+        for start in range(0, len(read), INGEST_CHUNK):
+            pipeline.process(read[start : start + INGEST_CHUNK], now=now, replay=True)
+    return time.perf_counter() - started, time.process_time() - cpu_before
 
 
 def _children_cpu() -> float:

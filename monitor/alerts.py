@@ -23,6 +23,7 @@ from typing import Any
 
 from monitor.config import AlertRule
 from monitor.output import iso, post_json, short_time, story_fields
+from monitor.schedule import parse_retry_after
 from monitor.textsafe import one_line
 from storage.types import Alert, NewPost, QueuedAlert, StoredPost, Story
 
@@ -36,6 +37,11 @@ DIGEST_AFTER = timedelta(minutes=10)
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MOST = timedelta(hours=1)
 """A failing channel is retried after 30 s, then twice as long each time, never more than an hour apart."""
+RETRY_AFTER_MOST = timedelta(hours=24)
+"""A channel's Retry-After is honoured up to a day: more (a typo, a date in 2099) would park its alerts for good."""
+RETRY_AFTER_LEAST = RETRY_FIRST / 2
+"""The shortest wait even when a channel asks for less ("Retry-After: 0"): our own backoff never waits less either,
+so a receiver that keeps saying "now" is not hit on every pass of the sender."""
 BUDGET_WINDOW = timedelta(hours=1)
 TEXT_WIDTH = 200
 
@@ -267,11 +273,29 @@ def plan(rule: AlertRule, queue: Sequence[QueuedAlert], sent_last_hour: int, now
     return Plan(hold, digest, send, ready)
 
 
-def retry_at(attempts: int, now: datetime, rng: random.Random | None = None) -> datetime:
-    """When to try a failing channel again after `attempts` failures: doubling, capped, jittered
-    over its upper half so channels that failed together do not retry together."""
+def retry_at(attempts: int, now: datetime, rng: random.Random | None = None,
+             asked: timedelta | None = None) -> datetime:
+    """When to try a failing channel again after `attempts` failures.
+
+    A channel that said when (`asked`, its Retry-After) gets exactly that, but never under
+    RETRY_AFTER_LEAST: never sooner than it asked, never later than max(asked, our backoff). After a
+    long outage our backoff may have grown to an hour while the receiver says "in 2 minutes"; it knows
+    best. Otherwise: doubling, capped, jittered over its upper half so channels that failed together do
+    not retry together.
+    """
+    if asked is not None:
+        return now + max(asked, RETRY_AFTER_LEAST)
     ceiling: timedelta = min(RETRY_FIRST * 2 ** min(max(attempts - 1, 0), 20), RETRY_MOST)
     return now + ceiling * (rng or random.Random()).uniform(0.5, 1.0)
+
+
+def asked_wait(retry_after: str | None, now: datetime) -> timedelta | None:
+    """How long a channel's Retry-After header asks us to wait, as of `now` (the sender's clock): delay-seconds
+    ("120") or an HTTP-date, read as the feeds read it (schedule.parse_retry_after), a date already past
+    asking for no wait, capped at RETRY_AFTER_MOST. None for no header or an unreadable one ("soon"):
+    then our own backoff decides."""
+    when = parse_retry_after(retry_after, now) if retry_after else None
+    return None if when is None else min(when - now, RETRY_AFTER_MOST)
 
 
 # -- how a rule's channel is doing ----------------------------------------------------------------------

@@ -5,6 +5,11 @@ notifications) through one URL per channel. Those URLs often hold tokens (in the
 host, the path or the query), so a channel is shown as its scheme alone, every answer is redacted
 against every part of its URL, and Apprise's own log, which quotes URLs at DEBUG, never reaches ours.
 
+Apprise never shows us the receiver's answer beyond delivered-or-not, so a webhook's Retry-After
+would be lost: `json://` and `jsons://` are sent by WebhookChannel here instead, on httpx, with
+the request Apprise would send (its URL parsed by Apprise, its JSON body byte for byte), and the
+answer's Retry-After handed to the sender.
+
 A command (`exec`) reads the alert's JSON on stdin; its title and text are in MONITOR_ALERT_TITLE and
 MONITOR_ALERT_TEXT, so `sh -c 'notify-send "$MONITOR_ALERT_TITLE" "$MONITOR_ALERT_TEXT"'` works. It runs
 without a shell (argv as written) and is killed after EXEC_TIMEOUT.
@@ -21,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
+
+import httpx
 
 from monitor.alerts import render, scheme_only
 from monitor.config import AlertRule, Config, ConfigError
@@ -45,6 +52,7 @@ class Answer:
 
     delivered: bool
     text: str
+    retry_after: str | None = None  # the receiver's Retry-After, as it wrote it (the sender reads it on its clock)
 
 
 class Channel(Protocol):
@@ -79,7 +87,71 @@ class AppriseChannel:
         return Answer(False, self._said(said.getvalue()) or f"{self.shown} did not take it")
 
     def _said(self, log: str) -> str:
-        return one_line(redact(" ".join(log.split()), self._secrets), ANSWER_LENGTH)
+        return redacted(log, self._secrets)
+
+    def webhook(self) -> WebhookChannel | None:
+        """This channel sent by us, when it is a json:// or jsons:// webhook Apprise parsed as it does today."""
+        plugin = self._apprise[0]
+        if getattr(plugin, "protocol", None) != "json":
+            return None
+        try:
+            return WebhookChannel(plugin, self._secrets, self.shown)
+        except AttributeError:  # another Apprise keeps its parsed URL elsewhere: Apprise sends it, no Retry-After
+            return None
+
+
+class WebhookChannel:
+    """A json:// (jsons://) webhook sent on httpx as Apprise sends it, so the answer's Retry-After is seen.
+
+    The URL is Apprise's to parse (user:password, port, path, `+Header=`, `-param=`, `:field=`,
+    `method=`, `verify=`, `cto=`/`rto=`, `redirects=`), so a URL means what Apprise's documentation says.
+    """
+
+    def __init__(self, plugin: Any, secrets: dict[str, str], shown: str) -> None:
+        port = f":{plugin.port}" if isinstance(plugin.port, int) else ""
+        self._url = f"{'https' if plugin.secure else 'http'}://{plugin.host}{port}{plugin.fullpath or '/'}"
+        self._method = str(plugin.method)
+        self._version = str(plugin.json_version)
+        self._params = dict(plugin.params)
+        self._headers = {"User-Agent": str(plugin.app_id), "Content-Type": "application/json", **plugin.headers}
+        self._extras = dict(plugin.payload_extras)
+        self._auth = (str(plugin.user), str(plugin.password or "")) if plugin.user else None
+        self._verify = bool(plugin.verify_certificate)
+        self._timeout = httpx.Timeout(float(plugin.socket_read_timeout), connect=float(plugin.socket_connect_timeout))
+        self._redirects = bool(plugin.redirects)
+        self._secrets = secrets
+        self.shown = shown
+
+    def send(self, alert: Mapping[str, Any]) -> Answer:
+        title, body = render(alert)
+        try:
+            answer = httpx.request(self._method, self._url, content=self.body(title, body), params=self._params or None,
+                                   headers=self._headers, auth=self._auth, verify=self._verify, timeout=self._timeout,
+                                   follow_redirects=self._redirects)
+        except httpx.HTTPError as e:
+            return Answer(False, self._said(f"A connection error occurred sending JSON notification: {e}"))
+        if 200 <= answer.status_code < 300:
+            return Answer(True, f"delivered by {self.shown}")
+        asked = answer.headers.get("Retry-After")
+        said = (f"Failed to send JSON {self._method} notification: {answer.reason_phrase}, error={answer.status_code}."
+                + (f" Retry-After: {asked}" if asked else ""))
+        return Answer(False, self._said(said), asked)
+
+    def body(self, title: str, body: str) -> bytes:
+        """Apprise's JSON (custom_json.py): the same keys in the same order, `:field=` renames, drops or adds."""
+        payload: dict[str, Any] = {"version": self._version, "title": title, "message": body, "attachments": [],
+                                   "type": "info"}
+        for key, value in self._extras.items():
+            if key in payload:
+                if value:
+                    payload[value] = payload[key]
+                del payload[key]  # Apprise's order of steps, even for ":title=title"
+            else:
+                payload[key] = value
+        return json.dumps(payload).encode()
+
+    def _said(self, text: str) -> str:
+        return redacted(text, self._secrets)
 
 
 class ExecChannel:
@@ -121,11 +193,12 @@ def channel_for(rule: AlertRule, config_path: object, environ: Mapping[str, str]
     where = f'{config_path}: [[alerts]] "{rule.name}": key "{"notify_env" if rule.notify_env else "notify"}"'
     if rule.exec:
         return ExecChannel(rule.exec)
-    if rule.notify_env:
-        url = environ.get(rule.notify_env, "").strip()
-        return AppriseChannel(url, where) if url else UnsetChannel(rule.notify_env)
-    assert rule.notify is not None
-    return AppriseChannel(rule.notify, where)
+    url = environ.get(rule.notify_env, "").strip() if rule.notify_env else rule.notify
+    if not url:
+        assert rule.notify_env is not None
+        return UnsetChannel(rule.notify_env)
+    channel = AppriseChannel(url, where)
+    return channel.webhook() or channel
 
 
 def channels(config: Config, environ: Mapping[str, str] = os.environ) -> dict[str, Channel]:
@@ -145,6 +218,11 @@ def url_secrets(url: str) -> dict[str, str]:
     # Longest first: a piece inside another ("tok" in "tok-1234") must not leave the rest behind.
     ordered = sorted(pieces | {url, rest}, key=len, reverse=True)
     return {str(i): piece for i, piece in enumerate(ordered) if piece}
+
+
+def redacted(said: str, secrets: dict[str, str]) -> str:
+    """What a channel said, in one printable line with no piece of its URL in it."""
+    return one_line(redact(" ".join(said.split()), secrets), ANSWER_LENGTH)
 
 
 def _apprise_log() -> Any:

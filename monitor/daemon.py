@@ -7,13 +7,15 @@ import functools
 import logging
 import os
 import signal
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from monitor.clock import Clock
 from monitor.config import Config, ConfigError, Feed, load
@@ -21,8 +23,8 @@ from monitor.configchange import ConfigChange, changes
 from monitor.feedstate import Polled, after_failure, after_success
 from monitor.fetch import Fetcher
 from monitor.output import short_time
-from monitor.pipeline import Pipeline, Processed
 from monitor.pollerrors import InternalError, NotConfigured, PollError
+from monitor.processed import Processed
 from monitor.query.pushdown import search_text
 from monitor.sdnotify import Notifier
 from monitor.sender import AlertSender
@@ -31,6 +33,9 @@ from monitor.sources.base import PollContext, Request, Validators
 from monitor.streams.runner import Lent, StreamRunner
 from storage.store import Store
 from storage.types import Batch, FeedState, Post
+
+if TYPE_CHECKING:  # imported when first built: a poll that brings no post never loads the text models
+    from monitor.pipeline import Pipeline
 
 log = logging.getLogger("monitor.daemon")
 
@@ -93,13 +98,30 @@ class Daemon:
         self._stopping = False
         # One thread does every database write, in order, so the event loop keeps fetching.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-writer")
-        self.pipeline = Pipeline(store, config.topics, now=self.clock(), alerts=config.alerts)
+        self._pipeline: Pipeline | None = None
+        self._building = threading.Lock()
+        self._states: deque[tuple[FeedState, asyncio.Future[None]]] = deque()
+        """Feed states of polls that brought no post, waiting for the writer to store them together."""
         self.sender = self._sender(config)
         self._sending: asyncio.Task[None] | None = None
         store.sync_feeds(list(self.feeds), self.clock())
         # Streamed feeds are read by long-lived tasks beside the tick, through the same pipeline and writer.
         self.streams = StreamRunner(Lent(store, fetcher, clock, self._story_write, lambda: self.pipeline,
                                          self._fetch, self._secrets))
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline, built on first use: `run --once` over unchanged feeds never loads its text
+        models nor restores its state (the running daemon builds it at its start)."""
+        with self._building:
+            if self._pipeline is None:
+                self._pipeline = _new_pipeline(self.store, self.config, self.clock())
+            return self._pipeline
+
+    @pipeline.setter
+    def pipeline(self, pipeline: Pipeline) -> None:
+        with self._building:
+            self._pipeline = pipeline
 
     def _sender(self, config: Config) -> AlertSender | None:
         """The outbox's sender, each rule's channel checked first (ConfigError for a URL Apprise cannot use)."""
@@ -117,7 +139,9 @@ class Daemon:
         """Poll every feed once, whatever its schedule, and wait for all of them (streams are read
         only by the running daemon)."""
         self.tally.streams_left_out = [name for name, feed in self.feeds.items() if is_live(feed.type)]
-        await asyncio.gather(*(self.poll(feed) for feed in self.feeds.values() if not is_live(feed.type)))
+        feeds = [feed for feed in self.feeds.values() if not is_live(feed.type)]
+        states = await self._write(self._feed_states, [feed.name for feed in feeds])
+        await asyncio.gather(*(self.poll(feed, states[feed.name]) for feed in feeds))
         await self.send_alerts()
 
     async def run_forever(self) -> None:
@@ -141,6 +165,7 @@ class Daemon:
         scheduler.add_job(self.send_alerts, "interval", seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
                           next_run_time=self.clock())
         scheduler.start()
+        await self._story_write(lambda: self.pipeline)  # built before the first poll needs it
         log.info("monitor run: %d feeds, %d topics, store %s", len(self.feeds), len(self.config.topics),
                  self.store.shown)
         try:
@@ -171,9 +196,11 @@ class Daemon:
         if self._stopping:  # stopped while we asked: start nothing the drain would not wait for
             return
         self.streams.sync(self._streamed())
-        for name in due:
-            if name not in self.in_flight:
-                task = asyncio.create_task(self.poll(self.feeds[name]))
+        starting = [name for name in due if name not in self.in_flight]
+        states = await self._write(self._feed_states, starting) if starting else {}
+        for name in starting:
+            if name not in self.in_flight and name in self.feeds:
+                task = asyncio.create_task(self.poll(self.feeds[name], states[name]))
                 self.in_flight[name] = task
                 task.add_done_callback(functools.partial(self._finished, name))
         self.notifier.tick(f"polling {len(self.feeds)} feeds for {len(self.config.topics)} topics")
@@ -234,7 +261,7 @@ class Daemon:
             await self._write(self._start_afresh, feed.name, now)
         if change.topics or change.alerts:
             self.topics = {t.name: t for t in config.topics}
-            self.pipeline = await self._story_write(Pipeline, self.store, config.topics, now=now, alerts=config.alerts)
+            self.pipeline = await self._story_write(_new_pipeline, self.store, config, now)
         self.sender = sender
         self.config = config
         if change:
@@ -274,10 +301,13 @@ class Daemon:
             self.sender.close()
         self._writer.shutdown(wait=True)
 
-    async def poll(self, feed: Feed) -> None:
-        """One poll of one feed. Never raises: every failure becomes the feed's recorded error."""
+    async def poll(self, feed: Feed, state: FeedState | None = None) -> None:
+        """One poll of one feed from its stored `state` (read now when not given). Never raises:
+        every failure becomes the feed's recorded error."""
         started = time.perf_counter()
-        posts, state = await self._poll_feed(feed)
+        if state is None:
+            state = await self._write(self.store.feed_state, feed.name)
+        posts, state = await self._poll_feed(feed, state)
         try:
             done = await self._store_poll(posts, state)
         except Exception as e:  # a bad post or a full disk must not stop the other feeds
@@ -288,16 +318,45 @@ class Daemon:
         log_poll(feed.name, state, done.stored, (time.perf_counter() - started) * 1000)
 
     async def _store_poll(self, posts: list[Post], state: FeedState) -> Processed:
-        """Match, fold and store a poll's posts with the feed's new state (a worker sends them to the inbox)."""
-        return await self._write(self.pipeline.process, posts, now=self.clock(), feed=state)
+        """Match, fold and store a poll's posts with the feed's new state, in one transaction (a worker
+        sends them to the inbox). A poll that brought no post has only its state to store: it waits
+        with the other such polls' states for the writer, which stores them together."""
+        now = self.clock()
+        if not posts:
+            saved: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._states.append((state, saved))
+            await self._write(self._save_states, now, asyncio.get_running_loop())
+            await saved
+            return Processed(fresh=0, stored=0)
+        return await self._write(lambda: self.pipeline.process(posts, now=now, feed=state))
 
-    async def _state_of(self, name: str) -> FeedState:
-        """The feed's stored state, which its poll starts from (a worker has it from its lease)."""
-        return await self._write(self.store.feed_state, name)
+    def _save_states(self, now: datetime, loop: asyncio.AbstractEventLoop) -> None:
+        """In the writer: every feed state waiting, in one transaction (with the pipeline's own
+        housekeeping when it runs: quiet stories closed as a poll of each feed would). Each waiting
+        poll hears how its state fared."""
+        waiting = [self._states.popleft() for _ in range(len(self._states))]
+        if not waiting:
+            return
+        states = [state for state, _ in waiting]
+        try:
+            if self._pipeline is not None:
+                self._pipeline.process([], now=now, feeds=states)
+            else:
+                self.store.write(Batch(feeds=states), now)
+        except Exception as e:
+            for _, saved in waiting:
+                loop.call_soon_threadsafe(_settle, saved, e)
+            return
+        for _, saved in waiting:
+            loop.call_soon_threadsafe(_settle, saved, None)
 
-    async def _poll_feed(self, feed: Feed) -> tuple[list[Post], FeedState]:
+    def _feed_states(self, names: list[str]) -> dict[str, FeedState]:
+        """The stored state of each of `names`, in one read (a fresh one for a feed never synced)."""
+        stored = {state.name: state for state in self.store.feed_states()}
+        return {name: stored.get(name) or FeedState(name=name) for name in names}
+
+    async def _poll_feed(self, feed: Feed, state: FeedState) -> tuple[list[Post], FeedState]:
         """The feed's posts and its new state, as the pure after_success / after_failure decide it."""
-        state = await self._state_of(feed.name)
         now = self.clock()
         try:
             posts, polled = await self._fetch(feed, state, now)
@@ -377,6 +436,21 @@ class Daemon:
     async def _story_write(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Where the pipeline runs: the one writer thread here; a worker's own story thread."""
         return await self._write(fn, *args, **kwargs)
+
+
+def _new_pipeline(store: Store, config: Config, now: datetime) -> Pipeline:
+    from monitor.pipeline import Pipeline
+
+    return Pipeline(store, config.topics, now=now, alerts=config.alerts)
+
+
+def _settle(saved: asyncio.Future[None], error: Exception | None) -> None:
+    if saved.done():  # the poll waiting on it was cancelled
+        return
+    if error is None:
+        saved.set_result(None)
+    else:
+        saved.set_exception(error)
 
 
 def log_poll(name: str, state: FeedState, new: int, ms: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -13,6 +13,7 @@ from monitor.adaptive import AdaptiveMatcher
 from monitor.alerts import Alerter, Trigger, alert_json, stored_view
 from monitor.config import AlertRule, Topic
 from monitor.dedup import Deduper
+from monitor.processed import Processed
 from monitor.storybuilder import StoryBuilder
 from monitor.textfeatures import Featurizer
 from storage.errors import StorageError
@@ -29,16 +30,6 @@ def dated_by_fetch(post: Post, fetched: datetime) -> Post:
     if post.published - fetched <= FUTURE_SLACK:
         return post
     return replace(post, published=fetched, claimed_published=post.published)
-
-
-@dataclass(frozen=True, slots=True)
-class Processed:
-    """What one call of `Pipeline.process` did."""
-
-    fresh: int
-    """Posts not stored before (matched or not: posts that match no topic are never stored)."""
-    stored: int
-    """Matched posts newly stored."""
 
 
 class PipelineStore(Protocol):
@@ -103,13 +94,14 @@ class Pipeline:
 
     def process(
         self, posts: Iterable[Post], *, now: datetime, feed: FeedState | None = None, replay: bool = False,
-        inbox_done: Sequence[int] = (),
+        inbox_done: Sequence[int] = (), feeds: Sequence[FeedState] = (),
     ) -> Processed:
         """Store what is new among `posts` (and the feed's state); say how many were new and stored.
 
         `replay` uses each post's own time as the clock (archives, benchmarks); live polls use the
         arrival time, capped by the post's own time so a feed's backlog is not mistaken for a spike.
         `inbox_done`: the inbox rows `posts` came from, deleted in the same transaction (storage/work.py).
+        `feeds`: the new states of other feeds whose polls brought no post, stored in the same transaction.
         """
         fresh = [dated_by_fetch(post, now) for post in self._fresh(posts)]
         new: list[NewPost] = []
@@ -139,7 +131,7 @@ class Pipeline:
         triggers = self.alerter.decide(stories, new, merged)
         alerts = [self._alert(trigger, new, clock) for trigger in triggers]
         batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, learned=self._learned(), alerts=alerts,
-                      inbox_done=inbox_done)
+                      inbox_done=inbox_done, feeds=feeds)
         try:
             stored = self.store.write(batch, now)
         except StorageError:

@@ -2,7 +2,8 @@
 
 Each pass plans every rule's queue (monitor.alerts.plan), holds what is past the hourly budget,
 folds held alerts into a digest when one is due, and sends what is due, oldest first, stopping at
-a rule's first failure: that channel then waits out its retry time, and the others go on. Sends run
+a rule's first failure: that channel then waits out its retry time (its own Retry-After when it gave
+one, else our backoff: monitor.alerts.retry_at), and the others go on. Sends run
 in a thread of their own, so a slow channel never holds up a poll; every database step is handed to
 `db` (the daemon's one writer thread). An alert is marked sent only once its channel took it, so a
 crash before that sends it again after the restart (at least once), and one marked sent never goes again.
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from monitor.alerts import BUDGET_WINDOW, DIGEST, DIGEST_AFTER, digest_json, plan, retry_at
+from monitor.alerts import BUDGET_WINDOW, DIGEST, DIGEST_AFTER, asked_wait, digest_json, plan, retry_at
 from monitor.channels import Answer, Channel
 from monitor.clock import Clock
 from monitor.config import AlertRule
@@ -98,8 +99,9 @@ class AlertSender:
                 await self._db(self.store.alert_sent, alert.id, answer.text, now)
                 log.info("alert #%d (%s, %s) sent: %s", alert.id, rule.name, alert.event, answer.text)
                 continue
-            again = retry_at(alert.attempts + 1, now)
+            asked = asked_wait(answer.retry_after, now)  # on our clock, as the channel answered just now
+            again = retry_at(alert.attempts + 1, now, asked=asked)
             await self._db(self.store.alert_failed, alert.id, answer.text, again, now)
-            log.warning("alert #%d (%s, %s) not sent: %s (retry at %s)", alert.id, rule.name, alert.event,
-                        answer.text, again.strftime("%H:%M:%SZ"))
+            log.warning("alert #%d (%s, %s) not sent: %s (retry at %s%s)", alert.id, rule.name, alert.event,
+                        answer.text, again.strftime("%H:%M:%SZ"), ", as the channel asked" if asked is not None else "")
             return  # the channel is failing: the rule's other alerts wait for its retry

@@ -35,8 +35,9 @@ from monitor.feedstate import Polled
 from monitor.fetch import Fetcher
 from monitor.leases import DEFAULT_LEASE, choose, feed_host, poll_deadline, until, wanted
 from monitor.match import Matcher, compile_topics, vocabulary
-from monitor.pipeline import Pipeline, Processed, dated_by_fetch
+from monitor.pipeline import Pipeline, dated_by_fetch
 from monitor.pollerrors import FetchError
+from monitor.processed import Processed
 from monitor.sdnotify import Notifier
 from monitor.sources import is_live
 from storage.store import Store
@@ -100,9 +101,11 @@ class Worker(Daemon):
         self._leased.update((state.name, state) for state in states)
         return [state.name for state in states]
 
-    async def _state_of(self, name: str) -> FeedState:
-        leased = self._leased.pop(name, None)
-        return leased if leased is not None else await super()._state_of(name)
+    def _feed_states(self, names: list[str]) -> dict[str, FeedState]:
+        """The states the lease read (in the writer thread, like the daemon's own read)."""
+        leased = {name: self._leased.pop(name) for name in names if name in self._leased}
+        missing = [name for name in names if name not in leased]
+        return leased | (super()._feed_states(missing) if missing else {})
 
     async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> tuple[list[Post], Polled]:
         """The daemon's fetch, cut short before the lease runs out: no other worker may take the feed

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from storage.errors import NoDatabaseYet, StorageError
+from storage.text_search import CONTAINS, holds
 
 BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536
@@ -80,6 +81,8 @@ def _sqlite_engine(url: URL, *, readonly: bool) -> Engine:
         if not readonly:  # the writer's index inserts; readers (dashboards) keep SQLite's small default
             cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         cur.close()
+        # The search's check on the trigram index's candidates (storage/text_search.py).
+        dbapi_conn.create_function(CONTAINS, -1, holds, deterministic=True)
         # Take transaction control from the sqlite3 module, which would not BEGIN before DDL or
         # SELECT; the "begin" hook below opens every SQLAlchemy transaction for real.
         dbapi_conn.isolation_level = None

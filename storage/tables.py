@@ -183,8 +183,8 @@ post_minutes = Table(
     Column("posts", BigInteger, nullable=False),
 )
 
-# Not in this metadata, made by migration 0002 only: SQLite's posts_fts (FTS5 trigram, external
-# content on posts, triggers keep it) and PostgreSQL's optional ix_posts_*_trgm GIN indexes.
+# Not in this metadata, made by migrations only: SQLite's posts_fts (0002, lean since 0010: FTS5 trigram,
+# detail=none, external content on posts, triggers keep it) and PostgreSQL's optional ix_posts_*_trgm GIN indexes.
 FTS_TABLE = "posts_fts"
 
 

@@ -1,17 +1,21 @@
 """Case-insensitive substring search over a post's text, title and author, per database.
 
-SQLite: the FTS5 trigram index posts_fts (migration 0002) finds the posts holding the needle; it
-needs at least three characters, so shorter needles scan with LIKE. PostgreSQL: ILIKE, which the
-pg_trgm GIN indexes serve when the server had the extension (otherwise it scans, correctly).
+SQLite: the FTS5 trigram index posts_fts (migration 0010: detail=none, which records only which
+posts hold each trigram) gives the posts holding every trigram of the needle, and
+`monitor_contains` (registered on every SQLite connection, storage/engine.py) keeps those whose
+text, title or author holds the needle itself, folded as the trigram tokenizer folds. A needle
+under three characters has no trigram and scans with LIKE. PostgreSQL: ILIKE, which the pg_trgm
+GIN indexes serve when the server had the extension (otherwise it scans, correctly).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Integer, column, or_, text
+from sqlalchemy import ColumnElement, Integer, and_, column, func, or_, text
 
 from storage import tables as t
 
 TRIGRAM = 3  # the shortest needle a trigram index can answer
+CONTAINS = "monitor_contains"  # the SQL name of `holds`
 
 
 def contains(needle: str, dialect: str, *, indexed: bool) -> ColumnElement[bool]:
@@ -21,14 +25,34 @@ def contains(needle: str, dialect: str, *, indexed: bool) -> ColumnElement[bool]
         pattern = f"%{escape_like(needle)}%"
         return or_(*(col.ilike(pattern, escape="\\") for col in (p.text, p.title, p.author)))
     if dialect == "sqlite" and indexed and len(needle) >= TRIGRAM:
-        found = text(f"SELECT rowid FROM {t.FTS_TABLE} WHERE {t.FTS_TABLE} MATCH :fts_phrase")
-        return p.pk.in_(found.bindparams(fts_phrase=fts_phrase(needle)).columns(column("rowid", Integer)))
+        found = text(f"SELECT rowid FROM {t.FTS_TABLE} WHERE {t.FTS_TABLE} MATCH :fts_query")
+        candidates = p.pk.in_(found.bindparams(fts_query=fts_query(needle)).columns(column("rowid", Integer)))
+        return and_(candidates, getattr(func, CONTAINS)(needle, p.text, p.title, p.author) == 1)
     return or_(*(col.icontains(needle, autoescape=True) for col in (p.text, p.title, p.author)))
 
 
-def fts_phrase(needle: str) -> str:
-    """`needle` as one FTS5 string: the query syntax of anything a user types stays inert."""
-    return '"' + needle.replace('"', '""') + '"'
+def trigrams(needle: str) -> list[str]:
+    """The distinct three-character pieces of `needle`, in order of first appearance."""
+    return list(dict.fromkeys(needle[i : i + TRIGRAM] for i in range(len(needle) - TRIGRAM + 1)))
+
+
+def fts_query(needle: str) -> str:
+    """Posts holding every trigram of `needle`, as an FTS5 query: each trigram one quoted string,
+    so the query syntax of anything a user types stays inert."""
+    return " AND ".join(fts_string(piece) for piece in trigrams(needle))
+
+
+def fts_string(piece: str) -> str:
+    return '"' + piece.replace('"', '""') + '"'
+
+
+def holds(needle: str | None, *fields: str | None) -> int:
+    """1 when one of `fields` contains `needle` ignoring case (Unicode lower case, as FTS5's trigram
+    tokenizer folds), else 0: the check on the index's candidates."""
+    if not needle:
+        return 1
+    folded = needle.lower()
+    return int(any(field is not None and folded in field.lower() for field in fields))
 
 
 def escape_like(value: str) -> str:

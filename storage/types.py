@@ -133,6 +133,7 @@ class Batch:
 
     posts: Sequence[NewPost] = ()
     feed: FeedState | None = None  # the polled feed's new state (ingest has none)
+    feeds: Sequence[FeedState] = ()  # more feeds' new states: polls that brought no post, stored together
     stories: Sequence[Story] = ()  # upserted by id: new, grown, closed
     merged: Mapping[int, int] = field(default_factory=dict)  # story id -> the story it merged into
     learned: Mapping[str, Sequence[LearnedTerm]] | None = None  # topic -> all it has learned now (None: unchanged)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,14 @@ from monitor.alerts import (
     MATCH,
     NEW_STORY,
     PENDING,
+    RETRY_AFTER_LEAST,
+    RETRY_AFTER_MOST,
     RETRY_MOST,
     SPIKE,
     Alerter,
     Trigger,
     alert_json,
+    asked_wait,
     digest_json,
     plan,
     render,
@@ -207,6 +211,41 @@ def test_retries_double_from_30_seconds_to_at_most_an_hour() -> None:
     assert timedelta(seconds=15) <= waits[0] <= timedelta(seconds=30)
     assert all(w <= RETRY_MOST for w in waits)
     assert waits[-1] >= RETRY_MOST / 2
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [
+        ("120", timedelta(seconds=120)),
+        (" 120 ", timedelta(seconds=120)),
+        (format_datetime(T0 + timedelta(minutes=5), usegmt=True), timedelta(minutes=5)),
+        ("Fri, 01 Mar 2024 12:05:00 -0000", timedelta(minutes=5)),  # a zone-less date is GMT
+        ("Thu, 29 Feb 2024 12:00:00 GMT", timedelta(0)),  # already past: no wait asked
+        ("0", timedelta(0)),
+        ("31536000", RETRY_AFTER_MOST),  # a year: capped at a day
+        ("9" * 5000, RETRY_AFTER_MOST),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", RETRY_AFTER_MOST),
+    ],
+)
+def test_retry_after_is_read_as_seconds_or_an_http_date_on_the_senders_clock(header: str, wait: timedelta) -> None:
+    assert asked_wait(header, T0) == wait
+
+
+@pytest.mark.parametrize("header", [None, "", "soon", "-5", "in 2 minutes", "Fri, 99 Mar 2024 12:05:00 GMT", "\x1b[2J"])
+def test_a_missing_or_garbage_retry_after_asks_nothing(header: str | None) -> None:
+    assert asked_wait(header, T0) is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("attempts", [1, 2, 5, 12])
+@pytest.mark.parametrize("asked", [0, 5, 20, 120, 3000, 86400])
+def test_a_channel_that_asked_is_retried_no_sooner_and_no_later_than_max_of_asked_and_backoff(
+        seed: int, attempts: int, asked: int) -> None:
+    backoff = retry_at(attempts, T0, random.Random(seed)) - T0
+    again = retry_at(attempts, T0, random.Random(seed), asked=timedelta(seconds=asked)) - T0
+    assert again >= timedelta(seconds=asked), "never sooner than it asked"
+    assert again <= max(timedelta(seconds=asked), backoff), "never later than our backoff or its ask"
+    assert again == max(timedelta(seconds=asked), RETRY_AFTER_LEAST), "what it asked, not less than 15 s"
 
 
 # -- what an alert says ------------------------------------------------------------------------------------

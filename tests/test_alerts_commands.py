@@ -4,6 +4,7 @@ bad rules are one line naming the table and key, and exit 2."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -83,6 +84,27 @@ def test_alerts_lists_each_rule_with_its_channel_and_the_alerts_newest_first(tmp
     assert [(a["rule"], a["event"], a["state"]) for a in listed["alerts"]] == [
         ("down", "new_story", "pending"), ("ok", "new_story", "sent")]
     assert listed["alerts"][1]["alert"]["story"]["size"] == 3
+
+
+def test_alerts_shows_the_next_try_a_channel_asked_for_with_retry_after(tmp_path: Path, server: FixtureServer) -> None:
+    server.routes["/busy"] = Reply(429, b"", {"Retry-After": "120"})
+    busy = server.url("/busy").replace("http://", "json://")
+    config = write(tmp_path, TOPIC + wire(server)
+                   + f'[[alerts]]\nname = "busy"\non = ["new_story"]\nnotify = "{busy}"\n')
+    before = datetime.now(UTC).replace(microsecond=0)
+    assert monitor("run", "--once", "--config", str(config), cwd=tmp_path).returncode == 0
+    after = datetime.now(UTC)
+    asked = timedelta(seconds=120)
+
+    line = monitor("alerts", "--config", str(config), cwd=tmp_path).stdout.splitlines()[0]
+    assert line.startswith("busy  json://…  new_story in every topic  FAILING: ")
+    assert "error=429" in line and "Retry-After: 120" in line
+    shown = re.search(r"\(1 try, next at (\S+ \S+Z)\)", line)
+    assert shown is not None, line
+    next_at = datetime.strptime(shown.group(1), "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=UTC)
+    assert before + asked <= next_at <= after + asked, "two minutes after the 429, as asked, not our 15-30 s"
+    [rule] = json.loads(monitor("alerts", "--json", "--config", str(config), cwd=tmp_path).stdout)["rules"]
+    assert before + asked <= datetime.fromisoformat(rule["next_try"]) <= after + asked
 
 
 def test_status_shows_a_failing_alert_channel(tmp_path: Path, server: FixtureServer) -> None:

@@ -188,7 +188,8 @@ def test_a_token_in_an_apprise_url_stays_out_of_logs_status_errors_and_the_datab
                                                                                    server: FixtureServer) -> None:
     token = f"tok-{uuid.uuid4().hex}"
     server.routes["/wire"] = Reply(200, rss_of(just_now(3)))
-    echo = lambda seen: Reply(500, f"bad token {seen.path} {seen.headers.get('authorization')}".encode())  # noqa: E731
+    echo = lambda seen: Reply(500, f"bad token {seen.path} {seen.headers.get('authorization')}".encode(),  # noqa: E731
+                              {"Retry-After": f"not {seen.path}"})  # a garbage Retry-After quoting the token
     server.routes[f"/hook/{token}"] = echo
     url = f"json://user:{token}@{server.url('/hook/' + token).removeprefix('http://')}?secret={token}"
     config = bridge_news(tmp_path, server, "", f"""

@@ -11,21 +11,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import Message
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from monitor.alerts import DIGEST, DIGEST_AFTER, MATCH, NEW_STORY
-from monitor.channels import channel_for
+from monitor.alerts import DIGEST, DIGEST_AFTER, MATCH, NEW_STORY, sample
+from monitor.channels import AppriseChannel, WebhookChannel, channel_for
 from monitor.config import AlertRule, Topic
 from monitor.pipeline import Pipeline
 from monitor.sender import AlertSender
 from storage.store import Store, open_store
 from storage.types import Post
 from tests.support.feeds import T0
-from tests.support.server import FixtureServer, Reply
+from tests.support.server import FixtureServer, Reply, Seen
 
 TOPICS = [Topic("bridge", keywords=("bridge",))]
 
@@ -108,6 +109,88 @@ async def test_a_webhook_answering_500_then_200_gets_the_alert_once_later(server
     assert {"version", "title", "message", "type"} <= set(body), "Apprise's own JSON format"
     assert body["title"] == "monitor: new story in bridge"
     assert "Port Alder bridge closed" in body["message"] and "https://news.example/2" in body["message"]
+
+
+# -- Retry-After: a webhook that says when -----------------------------------------------------------------------
+
+
+def hook_rule(server: FixtureServer) -> AlertRule:
+    return AlertRule("hook", on=(NEW_STORY,), notify=server.url("/hook").replace("http://", "json://"))
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+async def test_a_webhook_answering_429_with_retry_after_gets_the_alert_once_and_not_before_it_asked(
+        form: str, server: FixtureServer, outbox: Any) -> None:
+    box = outbox(hook_rule(server))
+    wait = timedelta(seconds=120)
+
+    def answer(seen: Seen) -> Reply:  # the date is written when the receiver answers, on the sender's clock
+        if len(server.requests_to("/hook")) > 1:
+            return Reply(200, b"ok")
+        asked = "120" if form == "seconds" else format_datetime(box.now[0] + wait, usegmt=True)
+        return Reply(429, b"slow down", {"Retry-After": asked})
+
+    server.routes["/hook"] = answer
+    new_story_in(box)
+    failed_at = box.now[0]
+    await box.send()
+    [failed] = box.store.recent_alerts()
+    assert (failed.state, failed.attempts, failed.next_attempt) == ("pending", 1, failed_at + wait)
+    assert failed.answer is not None and "error=429" in failed.answer and "Retry-After: " in failed.answer
+
+    await box.send(after=timedelta(seconds=30))  # our own backoff retries a first failure within 30 s
+    await box.send(after=timedelta(seconds=89))  # 119 s after the 429
+    assert len(server.requests_to("/hook")) == 1, "not before the receiver asked"
+    await box.send(after=timedelta(seconds=1))
+    await box.send(after=timedelta(hours=2))
+    hits = server.requests_to("/hook")
+    assert len(hits) == 2, "tried twice, taken once, never again"
+    assert box.states() == [(NEW_STORY, "sent")]
+    assert json.loads(hits[1].body)["title"] == "monitor: new story in bridge"
+
+
+@pytest.mark.parametrize(
+    ("header", "least", "most"),
+    [
+        ("soon", 15, 30),  # garbage: our backoff, 30 s jittered over its upper half
+        ("Fri, 99 Mar 2024 12:00:00 GMT", 15, 30),
+        ("31536000", 86400, 86400),  # a year: capped at a day
+        ("0", 15, 15),  # "now": not sooner than our shortest wait
+    ],
+)
+async def test_a_garbage_retry_after_falls_back_to_our_backoff_and_an_absurd_one_is_capped(
+        header: str, least: int, most: int, server: FixtureServer, outbox: Any) -> None:
+    server.routes["/hook"] = Reply(503, b"", {"Retry-After": header})
+    box = outbox(hook_rule(server))
+    new_story_in(box)
+    failed_at = box.now[0]
+    await box.send()
+    [failed] = box.store.recent_alerts()
+    assert failed.next_attempt is not None and failed.answer is not None and "error=503" in failed.answer
+    assert timedelta(seconds=least) <= failed.next_attempt - failed_at <= timedelta(seconds=most)
+    server.routes["/hook"] = Reply(200, b"ok")
+    await box.send(after=failed.next_attempt - failed_at)
+    assert box.states() == [(NEW_STORY, "sent")] and len(server.requests_to("/hook")) == 2
+
+
+def test_the_webhook_sends_the_request_apprise_sends(server: FixtureServer) -> None:
+    """Same URL, same alert: once through Apprise, once through our own sender; the receiver sees the same body,
+    path, query and headers (user:password, a `+Header`, a `-param`, `:field` added and dropped)."""
+    server.routes["/hook"] = Reply(200, b"ok")
+    place = server.url("/hook").removeprefix("http://")
+    url = f"json://someone:pa55-word@{place}?+X-Token=abc123&-key=v1&:extra=more&:attachments="
+    rule = AlertRule("hook", on=(NEW_STORY,), notify=url)
+    alert = sample(rule, ["bridge · pont"], T0)
+    ours = channel_for(rule, "feeds.toml")
+    assert isinstance(ours, WebhookChannel)
+    assert AppriseChannel(url).send(alert).delivered and ours.send(alert).delivered
+    by_apprise, by_us = server.requests_to("/hook")
+    assert by_us.body == by_apprise.body, "byte for byte"
+    assert json.loads(by_us.body)["extra"] == "more" and "attachments" not in json.loads(by_us.body)
+    assert (by_us.method, by_us.query) == (by_apprise.method, by_apprise.query) == ("POST", {"key": ["v1"]})
+    same = ("content-type", "authorization", "x-token", "user-agent")
+    assert {h: by_us.headers.get(h) for h in same} == {h: by_apprise.headers.get(h) for h in same}
+    assert by_us.headers["x-token"] == "abc123" and by_us.headers["content-type"] == "application/json"
 
 
 # -- mailto:// to an SMTP server ---------------------------------------------------------------------------

@@ -7,12 +7,13 @@ import json
 import logging
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from monitor import logs
-from tests.support.cli import monitor, start_daemon, wait_for
+from tests.support.cli import clean_env, monitor, start_daemon, wait_for
 from tests.support.feeds import feeds_toml, rss
 from tests.support.server import FixtureServer, Reply
 
@@ -181,3 +182,21 @@ def test_the_dashboards_log_file_is_rotated(tmp_path: Path) -> None:
     assert files == ["monitor.log", "monitor.log.1", "monitor.log.2"]
     assert all((tmp_path / name).stat().st_size <= 2000 for name in files)
     assert "poll feed-199" in path.read_text() and "Running job" not in path.read_text()
+
+
+def test_once_over_unchanged_feeds_never_loads_the_pipeline(two_feeds: Path) -> None:
+    """issue 17: a warm `run --once` spent most of its time loading the text models of a pipeline
+    that had nothing to do; it loads them only for a poll that brings posts (the first run does)."""
+    script = ("import sys; from monitor.cli import main; code = main(sys.argv[1:]); "
+              "print('pipeline' if 'monitor.pipeline' in sys.modules else 'no pipeline'); sys.exit(code)")
+
+    def once() -> list[str]:
+        done = subprocess.run([sys.executable, "-c", script, "run", "--once", "--config", str(two_feeds)],
+                              cwd=two_feeds.parent, env=clean_env(), capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    assert once() == ["polled 2 feeds: 3 new posts, 2 new matches, 1 failing (bad)", "pipeline"]
+    assert once() == ["polled 2 feeds: 0 new posts, 0 new matches, 1 failing (bad)", "no pipeline"]
+    assert feed_of(status(two_feeds), "good")["last_status"] == 200

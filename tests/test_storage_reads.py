@@ -81,6 +81,47 @@ def test_search_text_is_never_query_syntax(store: Store) -> None:
         assert ids(store, text=needle) == expected, needle
 
 
+def test_search_finds_the_needle_itself_not_its_pieces_scattered(store: Store) -> None:
+    # The SQLite index (0010) only knows which posts hold each three-letter piece: these posts hold
+    # every piece of "harbour" (har arb rbo bou our), apart or split between text and author.
+    store.write(Batch(posts=[
+        new(post("apart", 0, text="har arbo rbou our")),
+        new(post("split", 1, text="the harb", author="bour")),
+        new(post("inside", 2, text="Reykjavik HARBOURMASTER speaks")),
+        new(post("title", 3, text="x", title="Old harbour")),
+        new(post("fold", 4, text="Ärzte in ÅRHUS")),
+    ]), T0)
+    assert ids(store, text="harbour") == ["title", "inside"]
+    assert ids(store, text="arbou") == ["title", "inside"]
+    assert ids(store, text="årh") == ["fold"]
+    assert ids(store, text="ärzte in å") == ["fold"]
+    assert ids(store, text="our our") == []
+
+
+def test_search_on_sqlite_asks_the_trigram_index(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    with open_store(url) as store:
+        store.write(Batch(posts=[new(post("1", text="harbour"))]), T0)
+        statements: list[str] = []
+        event.listen(store._engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        assert ids(store, text="harbour", topic="gaza", limit=5) == ["1"]
+    assert any("posts_fts MATCH" in s for s in statements)
+
+
+def test_known_posts_are_found_by_the_unique_index_not_a_scan(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    with open_store(url) as store:
+        store.write(Batch(posts=[new(post(str(n), source=f"rss-{n % 3}")) for n in range(30)]), T0)
+        statements: list[tuple[str, Any]] = []
+        event.listen(store._engine, "before_cursor_execute", lambda *a: statements.append((a[2], a[3])))
+        asked = {(f"rss-{n % 3}", str(n)) for n in range(20, 40)} | {("rss-9", "1")}
+        assert store.known(asked) == {(f"rss-{n % 3}", str(n)) for n in range(20, 30)}
+        sql, params = next((s, p) for s, p in statements if "FROM k JOIN posts" in s)
+        with store._engine.connect() as conn:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert "SEARCH posts USING COVERING INDEX" in plan and "SCAN posts" not in plan
+
+
 def test_recent_published_gives_each_storys_newest_posts_in_one_query(store: Store) -> None:
     store.write(Batch(
         posts=[new(post(f"a{i}", i), story=1) for i in range(5)] + [new(post("b0", 30), story=2)],

@@ -18,13 +18,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from monitor.clock import Clock
 from monitor.config import Feed
 from monitor.feedstate import Polled, after_stream_batch, after_stream_failure
 from monitor.fetch import Fetcher
-from monitor.pipeline import Pipeline, Processed
 from monitor.pollerrors import FetchError, InternalError, NotConfigured, PollError
 from monitor.schedule import reconnect_delay
 from monitor.sources import source_for
@@ -35,6 +34,10 @@ from monitor.streams.backlog import Backlog, Waiting
 from monitor.streams.meter import Meter
 from storage.store import Store
 from storage.types import FeedState, Post
+
+if TYPE_CHECKING:  # the pipeline's text models load when it is first built, not with the daemon
+    from monitor.pipeline import Pipeline
+    from monitor.processed import Processed
 
 log = logging.getLogger("monitor.streams")
 T = TypeVar("T")
