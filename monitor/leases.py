@@ -22,6 +22,7 @@ __all__ = ["DEFAULT_LEASE", "choose", "feed_host", "poll_deadline", "until", "wa
 
 PER_HOST = 2
 """Feeds of one host:port polled at once, over all workers (each poll sends one request at a time)."""
+FOLDER_SHARE = 4
 MARGIN = 0.25
 """The share of a lease kept back for storing the poll's result after the fetching stopped."""
 
@@ -43,10 +44,14 @@ def choose(candidates: Sequence[LeaseCandidate], busy: Mapping[str, int], *, wan
     return chosen
 
 
-def wanted(capacity: int, in_flight: int) -> int:
+def wanted(capacity: int, in_flight: int, *, folding: bool = False, others: int = 0) -> int:
     """Leases to ask for now: the polls this worker can run at once, less those it runs.
 
-    Taking no more than it can fetch leaves the rest of the due feeds to the other workers."""
+    Taking no more than it can fetch leaves the rest of the due feeds to the other workers. The worker
+    that folds the stories polls a quarter as much while `others` workers poll beside it: folding is
+    the one job no one else can do, so its CPU goes there first."""
+    if folding and others:
+        capacity = max(1, capacity // FOLDER_SHARE)
     return max(0, capacity - in_flight)
 
 

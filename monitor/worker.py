@@ -49,6 +49,8 @@ CAPACITY = 16
 """Polls one worker runs at once (the fetcher's own limit): it leases no more than that."""
 FOLD_BATCH = 500
 """Inbox rows folded in one transaction at most."""
+FOLD_SECONDS = 0.2
+"""How often the story worker looks for new inbox rows (and another worker tries the story lock)."""
 LEARNED_SECONDS = 10.0
 """How often a worker re-reads the learned terms it pre-matches with (the story worker learns them)."""
 T = TypeVar("T")
@@ -71,6 +73,8 @@ class Worker(Daemon):
         self.story_lock = store.story_lock(holder="monitor run")
         self._folding: asyncio.Task[None] | None = None
         self._drained = False
+        self._leased: dict[str, FeedState] = {}  # leased and not yet polled: the states the lease read
+        self._others = 0  # workers alive beside this one, as the last beat saw them (when it folds)
         self._matcher = compile_topics(config.topics)
         self._learned: dict[str, dict[str, float]] = {}
         self._learned_at = 0.0
@@ -89,11 +93,19 @@ class Worker(Daemon):
 
     async def _due(self, pollable: list[str]) -> list[str]:
         now = self.clock()
-        want = wanted(self.capacity, len(self.in_flight))
+        want = wanted(self.capacity, len(self.in_flight), folding=self.clustering, others=self._others)
         if not want:
             return []
         pick = functools.partial(choose, want=want)
-        return await self._write(self.work.lease, self.me.id, pollable, now, until(now, self.lease), pick)
+        states = await self._write(self.work.lease, self.me.id, pollable, now, until(now, self.lease), pick)
+        self._leased.update((state.name, state) for state in states)
+        return [state.name for state in states]
+
+    def _feed_states(self, names: list[str]) -> dict[str, FeedState]:
+        """The states the lease read (in the writer thread, like the daemon's own read)."""
+        leased = {name: self._leased.pop(name) for name in names if name in self._leased}
+        missing = [name for name in names if name not in leased]
+        return leased | (super()._feed_states(missing) if missing else {})
 
     async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> tuple[list[Post], Polled]:
         """The daemon's fetch, cut short before the lease runs out: no other worker may take the feed
@@ -106,19 +118,14 @@ class Worker(Daemon):
             raise FetchError(f"the poll took longer than its lease allows ({deadline:g} s)") from None
 
     async def _store_poll(self, posts: list[Post], state: FeedState) -> Processed:
+        """The posts any topic matches (with the learned terms as stored) go to the inbox, those not
+        stored yet; the story worker matches them again with its own learning."""
         now = self.clock()
-        fresh, matched = await self._write(self._matching, posts, now)
-        state = replace(state, posts_matched=state.posts_matched + len(matched))
-        await self._write(self.work.deliver, self.me.id, state, matched, now)
-        return Processed(fresh=len(fresh), stored=len(matched))
-
-    def _matching(self, posts: list[Post], now: datetime) -> tuple[list[Post], list[Post]]:
-        """The posts not stored yet, and those of them any topic matches (with the learned terms as
-        stored): only these go to the inbox, where the story worker matches them again with its own."""
-        unique = {(p.source, p.id): p for p in posts}
-        known = self.store.known(unique)
-        fresh = [dated_by_fetch(p, now) for key, p in unique.items() if key not in known]
-        return fresh, [p for p in fresh if self._matcher.match(p)]
+        matched = [dated_by_fetch(p, now) for p in {(p.source, p.id): p for p in posts}.values()
+                   if self._matcher.match(p)]
+        done = await self._write(self.work.deliver, self.me.id, state, matched, now)
+        self.me = replace(self.me, polls=self.me.polls + 1)
+        return Processed(fresh=done.posts, stored=done.posts)
 
     async def tick(self) -> None:
         await super().tick()
@@ -128,7 +135,7 @@ class Worker(Daemon):
             self._learned_at = time.monotonic()
             await self._write(self._read_learned)
         if self._folding is None or self._folding.done():
-            self._folding = asyncio.ensure_future(self.fold())
+            self._folding = asyncio.ensure_future(self._fold_often())
 
     def _read_learned(self) -> None:
         learned: dict[str, dict[str, float]] = {}
@@ -143,12 +150,23 @@ class Worker(Daemon):
 
     # the story lock and the inbox
 
+    async def _fold_often(self) -> None:
+        """Fold every FOLD_SECONDS, not once a tick: a post waits in the inbox less than a tick."""
+        while not self._stopping:
+            await self.fold()
+            await asyncio.sleep(FOLD_SECONDS)
+
     async def fold(self) -> None:
         """Take (or keep) the story lock; while held, fold the inbox until it is empty."""
         had = self.story_lock.held
         held = await self._story_write(self.story_lock.take)
         if held and not had:
-            await self._story_write(self._take_over)
+            try:
+                await self._story_write(self._take_over)
+            except Exception as e:  # no pipeline to fold with: let another worker try
+                log.warning("could not take over the stories: %s", e)
+                await self._story_write(self.story_lock.release)
+                return
         elif had and not held:
             log.warning("lost the story lock (its database session ended); another worker folds the inbox")
         while held and not self._stopping:
@@ -196,6 +214,9 @@ class Worker(Daemon):
         now = self.clock()
         self.me = replace(self.me, beat=now, clustering=self.clustering)
         await self._write(self.work.beat, self.me)
+        if self.clustering:
+            workers = await self._write(self.work.workers, now)
+            self._others = sum(w.alive(now) and w.id != self.me.id for w in workers)
         if self.clustering:  # the daemon row names the story worker, for readers that know one daemon
             await self._write(self.store.heartbeat, now)
 

@@ -53,6 +53,11 @@ def _json_list(raw: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
+def feed_state_of(row: Row[Any]) -> FeedState:
+    """A feeds row as the daemon's FeedState."""
+    return _feed_state(row)
+
+
 def _feed_state(row: Row[Any]) -> FeedState:
     cursor = json.loads(row.cursor) if row.cursor else {}
     return FeedState(

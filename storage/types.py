@@ -292,3 +292,13 @@ class InboxLag:
 
     def seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.oldest).total_seconds()) if self.oldest is not None else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What a worker's delivery of one poll stored."""
+
+    state: bool
+    """The feed's new state was stored (False: its lease had run out and another worker holds it)."""
+    posts: int
+    """Matched posts put in the inbox (those not stored already)."""

@@ -14,15 +14,16 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select, text, update
 
+from storage import reads, writes
 from storage import tables as t
-from storage import writes
 from storage.store import Store, _wrapped
-from storage.types import FeedState, InboxItem, InboxLag, LeaseCandidate, Post, WorkerInfo
+from storage.types import Delivered, FeedState, InboxItem, InboxLag, LeaseCandidate, Post, WorkerInfo
 
 SCAN = 400
 """Due, unleased feeds read per lease call at most: enough to skip past busy hosts."""
@@ -51,7 +52,8 @@ class SharedWork:
                 w = t.workers.c
                 conn.execute(update(t.workers).where(w.id != worker.id, w.clustering).values(clustering=False))
             row = {"id": worker.id, "host": worker.host, "pid": worker.pid, "started": worker.started,
-                   "beat": worker.beat, "stopped": worker.stopped, "clustering": worker.clustering}
+                   "beat": worker.beat, "stopped": worker.stopped, "clustering": worker.clustering,
+                   "polls": worker.polls}
             writes._upsert(conn, t.workers, "id", [row])
 
         self._write(body)
@@ -102,14 +104,15 @@ class SharedWork:
 
     @_wrapped
     def lease(self, worker_id: str, names: Sequence[str], now: datetime, until: datetime,
-              choose: Choose) -> list[str]:
+              choose: Choose) -> list[FeedState]:
         """Lease to `worker_id`, until `until`, the feeds `choose` picks among those of `names` that are
-        due at `now` and held by no live lease; returns them. One transaction, and one at a time per
-        schema (a transaction-level advisory lock), so the leases counted per host are never stale."""
+        due at `now` and held by no live lease; returns their stored states (what their polls start from).
+        One transaction, and one at a time per schema (a transaction-level advisory lock), so the leases
+        counted per host are never stale."""
         if not names:
             return []
 
-        def body(conn: Connection) -> list[str]:
+        def body(conn: Connection) -> list[FeedState]:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self._key(conn)})
             f = t.feeds.c
             free = or_(f.lease_until.is_(None), f.lease_until < now)
@@ -123,10 +126,11 @@ class SharedWork:
             busy = conn.execute(select(f.host, func.count()).where(f.lease_until >= now, f.host.is_not(None))
                                 .group_by(f.host)).all()
             chosen = list(choose(candidates, {host: int(n) for host, n in busy}))
-            if chosen:
-                conn.execute(update(t.feeds).where(f.name.in_(chosen)).values(lease_owner=worker_id,
-                                                                                lease_until=until))
-            return chosen
+            if not chosen:
+                return []
+            taken = update(t.feeds).where(f.name.in_(chosen)).values(lease_owner=worker_id, lease_until=until)
+            states = {row.name: reads.feed_state_of(row) for row in conn.execute(taken.returning(t.feeds))}
+            return [states[name] for name in chosen]
 
         return self._write(body)
 
@@ -137,24 +141,24 @@ class SharedWork:
         return self._lease_key
 
     @_wrapped
-    def deliver(self, worker_id: str, state: FeedState, posts: Sequence[Post], now: datetime) -> bool:
-        """One poll's result, in one transaction: the matched posts into the inbox, and the feed's new
-        state with its lease released — unless the lease ran out and another worker holds it now
-        (then only the posts go in: that worker's state wins). Whether the state was stored."""
+    def deliver(self, worker_id: str, state: FeedState, posts: Sequence[Post], now: datetime) -> Delivered:
+        """One poll's result, in one transaction: its matched posts not stored yet into the inbox, and
+        the feed's new state (their count added) with its lease released — unless the lease ran out
+        and another worker holds it now (then only the posts go in: that worker's state wins)."""
 
-        def body(conn: Connection) -> bool:
+        def body(conn: Connection) -> Delivered:
+            known = writes.pks_of(conn, ((p.source, p.id) for p in posts)) if posts else {}
+            new = [p for p in posts if (p.source, writes.without_nul(p.id)) not in known]
             f = t.feeds.c
-            owner = conn.execute(select(f.lease_owner).where(f.name == state.name).with_for_update()).first()
-            mine = owner is None or owner.lease_owner in (None, worker_id)
-            if mine:
-                row = {**writes.feed_row(state), "lease_owner": None, "lease_until": None}
-                writes._upsert(conn, t.feeds, "name", [row])
-            if posts:
+            row = writes.feed_row(replace(state, posts_matched=state.posts_matched + len(new)))
+            ours = or_(f.lease_owner.is_(None), f.lease_owner == worker_id)
+            stored = conn.execute(update(t.feeds).where(f.name == state.name, ours)
+                                  .values({**row, "lease_owner": None, "lease_until": None})).rowcount
+            if new:
                 conn.execute(t.inbox.insert(), [{"feed": state.name, "worker": worker_id, "at": now,
-                                                 "post": post_json(p)} for p in posts])
-            conn.execute(update(t.workers).where(t.workers.c.id == worker_id).values(polls=t.workers.c.polls + 1))
+                                                 "post": post_json(p)} for p in new])
             writes.bump_revision(conn, now)
-            return mine
+            return Delivered(bool(stored), len(new))
 
         return self._write(body)
 

@@ -35,7 +35,9 @@ def stores(postgres_url: str) -> Iterator[list[Store]]:
 def lease(store: Store, worker: str, *, at: timedelta = timedelta(0), want: int = 16, lease: float = 60,
           names: list[str] = FEEDS) -> list[str]:
     now = T0 + at
-    return store.work().lease(worker, names, now, now + timedelta(seconds=lease), functools.partial(choose, want=want))
+    pick = functools.partial(choose, want=want)
+    states = store.work().lease(worker, names, now, now + timedelta(seconds=lease), pick)
+    return [state.name for state in states]
 
 
 def test_workers_leasing_at_once_never_share_a_feed_nor_pass_two_per_host(stores: list[Store]) -> None:
@@ -71,10 +73,13 @@ def test_a_delivered_poll_frees_its_lease_and_puts_its_posts_in_the_inbox_in_ord
     [name] = lease(stores[0], "w0", want=1)
     posts = [post(name, n) for n in range(3)]
     state = FeedState(name, etag='"v2"', next_check=T0 + timedelta(minutes=5), last_poll=T0, posts_seen=3)
-    assert work.deliver("w0", state, posts, T0)
+    assert work.deliver("w0", state, posts, T0).state
+    assert stores[1].feed_state(name).posts_matched == 3
     assert stores[1].feed_state(name).etag == '"v2"'
     assert lease(stores[1], "w1", names=[name]) == [], "not due again before its next check"
-    assert lease(stores[1], "w1", at=timedelta(minutes=5), names=[name]) == [name], "its lease is gone"
+    now = T0 + timedelta(minutes=5)
+    [again] = stores[1].work().lease("w1", [name], now, now + timedelta(minutes=1), functools.partial(choose, want=1))
+    assert again == stores[1].feed_state(name), "its lease is gone, and the next poll starts from the stored state"
     assert [(i.feed, i.post) for i in work.inbox(10)] == [(name, p) for p in posts]
     assert work.lag().waiting == 3 and work.lag().oldest == T0
 
@@ -83,7 +88,7 @@ def test_a_poll_delivered_after_its_lease_was_taken_over_keeps_the_new_holders_s
     [name] = lease(stores[0], "w0", want=1, lease=10)
     assert name in lease(stores[1], "w1", at=timedelta(seconds=11), want=200)
     late = FeedState(name, etag='"late"', next_check=T0 + timedelta(minutes=5))
-    assert not stores[0].work().deliver("w0", late, [post(name, 1)], T0 + timedelta(seconds=12))
+    assert not stores[0].work().deliver("w0", late, [post(name, 1)], T0 + timedelta(seconds=12)).state
     assert stores[0].feed_state(name).etag is None
     assert len(stores[0].work().inbox(10)) == 1, "its posts still count (the story worker drops repeats)"
 
@@ -97,6 +102,8 @@ def test_inbox_rows_are_stored_once_even_by_a_worker_that_lost_the_story_lock_un
     with pytest.raises(StorageError, match="folded by another worker"):
         stores[2].write(batch, T0)
     assert work.inbox(10) == [] and len(stores[2].posts()) == 2
+    again = work.deliver("w0", FeedState("f000"), [post("f000", 1), post("f000", 3)], T0)
+    assert again.posts == 1 and [i.post.id for i in work.inbox(10)] == ["f000-3"], "a stored post is not sent again"
 
 
 def test_the_story_lock_has_one_holder_and_excludes_a_lone_writer(stores: list[Store]) -> None:
@@ -115,9 +122,10 @@ def test_the_registry_lists_workers_with_their_leases_and_one_clusterer(stores: 
     for i, clustering in enumerate((True, False, True)):
         work.beat(WorkerInfo(f"w{i}", "box", 100 + i, T0, T0 + timedelta(seconds=i), clustering=clustering))
     lease(stores[0], "w1", want=3)
+    work.beat(WorkerInfo("w0", "box", 100, T0, T0, polls=7))
     rows = {w.id: w for w in work.workers(T0)}
     assert [rows[w].clustering for w in ("w0", "w1", "w2")] == [False, False, True]
-    assert rows["w1"].leased == 3 and rows["w0"].leased == 0
+    assert rows["w1"].leased == 3 and rows["w0"].leased == 0 and rows["w0"].polls == 7
     work.stopped("w1")
     rows = {w.id: w for w in work.workers(T0)}
     assert rows["w1"].stopped and rows["w1"].leased == 0 and not rows["w1"].alive(T0)

@@ -20,6 +20,7 @@ from storage.store import open_store
 from tests.support.cli import monitor, start_daemon, wait_for
 from tests.support.farm import farm
 from tests.support.feeds import feeds_toml
+from tests.support.server import Reply
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 """Items are dated from two hours ago, a minute apart: live stories, none in the future."""
@@ -74,6 +75,7 @@ def test_three_workers_poll_every_feed_once_per_interval_and_store_every_post_on
         tmp_path: Path, postgres_url: str) -> None:
     interval = 10.0
     with farm(30, START) as f:
+        f.latency = (0.05, 0.3)  # answers take a while, so that polls of one host overlap
         config = worker_config(tmp_path, postgres_url, f.add([f"f{i:03d}" for i in range(300)]),
                                interval="10s", lease="8s")
         with workers(config, 3) as running:
@@ -84,10 +86,24 @@ def test_three_workers_poll_every_feed_once_per_interval_and_store_every_post_on
             gaps = [b - a for a, b in itertools.pairwise(times)]
             # next check = poll time + interval ± 10 % jitter; the poll's request leaves a moment after it
             assert min(gaps, default=interval) >= 0.9 * interval - 0.5, (name, gaps)
+    assert max(f.busiest.values()) == 2, f"politeness over all workers: {f.busiest}"
     keys = stored(postgres_url)
     assert len(keys) == len(set(keys)), "a post stored twice"
     assert set(keys) == f.served(), "every item served was stored"
     assert rows(postgres_url, "SELECT count(*) FROM inbox") == [(0,)]
+
+
+def test_a_retry_after_holds_whichever_worker_polls_next(tmp_path: Path, postgres_url: str) -> None:
+    with farm(3, START) as f:
+        urls = f.add([f"r{i}" for i in range(6)])
+        f.refuse_first["r0"] = Reply(429, b"slow down", {"Retry-After": "8"})
+        config = worker_config(tmp_path, postgres_url, urls, interval="2s", lease="6s")
+        with workers(config, 3):
+            wait_for(lambda: len(f.requests["r0"]) >= 2, timeout=60, what="r0 polled again")
+            others = min(len(f.requests[name]) for name in urls if name != "r0")
+        first, second = f.requests["r0"][:2]
+    assert second - first >= 8 - 0.5, second - first
+    assert others >= 3, "the other feeds went on at their 2 s interval meanwhile"
 
 
 def test_a_sigkilled_workers_feeds_are_polled_again_within_a_lease_and_an_interval(

@@ -24,7 +24,7 @@ def two_workers_and_a_waiting_post(url: str, now: datetime) -> None:
     with open_store(url) as store:
         store.sync_feeds(["a", "b"], now)
         work = store.work()
-        work.beat(WorkerInfo("alpha:11:x", "alpha", 11, now - timedelta(hours=1), now, clustering=True))
+        work.beat(WorkerInfo("alpha:11:x", "alpha", 11, now - timedelta(hours=1), now, clustering=True, polls=1234))
         work.beat(WorkerInfo("beta:22:y", "beta", 22, now - timedelta(hours=1), now - timedelta(seconds=2)))
         work.beat(WorkerInfo("gamma:33:z", "gamma", 33, now - timedelta(days=2), now - timedelta(days=1)))
         work.lease("beta:22:y", ["a"], now, now + timedelta(minutes=2), functools.partial(choose, want=5))
@@ -44,7 +44,7 @@ def test_status_lists_the_workers_which_one_folds_and_the_inbox_lag(tmp_path: Pa
     workers = [line for line in lines if line.startswith("worker ")]
     assert len(workers) == 2, "the worker silent for a day is history"
     assert workers[0].startswith("worker alpha pid 11: alive, folds the stories, last beat ")
-    assert workers[0].endswith(", 0 feeds leased, 1 polls")
+    assert workers[0].endswith(", 0 feeds leased, 1,234 polls")
     assert workers[1].startswith("worker beta pid 22: alive, last beat ") and ", 1 feeds leased" in workers[1]
     [inbox] = [line for line in lines if line.startswith("inbox: ")]
     assert inbox.startswith("inbox: 1 posts waiting, the oldest ") and inbox.endswith("; folded by pid 11 on alpha")

@@ -32,6 +32,11 @@ class Farm:
     """Feeds whose answers wait until their event is set (a poll caught in the middle)."""
     requests: dict[str, list[float]] = field(default_factory=dict)
     """Per feed, the monotonic time of every request it got."""
+    refuse_first: dict[str, Reply] = field(default_factory=dict)
+    """Feeds whose first request gets this answer instead (a 429 with Retry-After)."""
+    busiest: dict[str, int] = field(default_factory=dict)
+    """Per server (host:port), the most requests it was answering at once."""
+    _busy: dict[str, int] = field(default_factory=dict)
     fixed: dict[str, int] = field(default_factory=dict)
     """Feeds that serve items 1..N whatever the requests (a stream the test moves on by hand)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,16 +47,29 @@ class Farm:
         for i, name in enumerate(names):
             server = self.servers[i % len(self.servers)]
             path = f"/{name}.xml"
-            server.routes[path] = self._route(name)
+            server.routes[path] = self._route(name, server.base)
             self.requests[name] = []
             self.urls[name] = server.url(path)
         return {name: self.urls[name] for name in names}
 
-    def _route(self, name: str) -> Callable[[Seen], Reply]:
-        def reply(_: Seen) -> Reply:
+    def _route(self, name: str, host: str) -> Callable[[Seen], Reply]:
+        def reply(seen: Seen) -> Reply:
+            with self._lock:
+                self._busy[host] = self._busy.get(host, 0) + 1
+                self.busiest[host] = max(self.busiest.get(host, 0), self._busy[host])
+            try:
+                return answer(seen)
+            finally:
+                with self._lock:
+                    self._busy[host] -= 1
+
+        def answer(_: Seen) -> Reply:
             with self._lock:
                 self.requests[name].append(time.monotonic())
                 count = len(self.requests[name])
+                refusal = self.refuse_first.pop(name, None)
+            if refusal is not None:
+                return refusal
             if name in self.hold:
                 self.hold[name].wait(timeout=60)
             low, high = self.latency
