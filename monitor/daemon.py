@@ -98,6 +98,8 @@ class Daemon:
         self._stopping = False
         # One thread does every database write, in order, so the event loop keeps fetching.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-writer")
+        # Parsing a page (pure, over bytes) runs beside the event loop, which keeps fetching meanwhile.
+        self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-parser")
         self._pipeline: Pipeline | None = None
         self._building = threading.Lock()
         self._states: deque[tuple[FeedState, asyncio.Future[None]]] = deque()
@@ -300,6 +302,7 @@ class Daemon:
         if self.sender is not None:
             self.sender.close()
         self._writer.shutdown(wait=True)
+        self._parser.shutdown(wait=True)
 
     async def poll(self, feed: Feed, state: FeedState | None = None) -> None:
         """One poll of one feed from its stored `state` (read now when not given). Never raises:
@@ -396,7 +399,7 @@ class Daemon:
             retry_at = fetched.retry_at or retry_at
             if fetched.response is None:
                 break
-            page = source.parse(ctx, fetched.response)
+            page = await asyncio.get_running_loop().run_in_executor(self._parser, source.parse, ctx, fetched.response)
             posts.extend(page.posts)
             ctx = replace(ctx, cursor={**ctx.cursor, **page.cursor}, session={**ctx.session, **page.session})
             request = page.next

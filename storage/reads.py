@@ -157,7 +157,8 @@ def _stored(row: Row[Any], matches: Sequence[_MatchRow], dups: dict[int, Key], f
     )
 
 
-def _filtered(flt: PostFilter, dialect: str) -> Select[Any]:
+def _filtered(flt: PostFilter, dialect: str, *, walk: bool = False) -> Select[Any]:
+    """The posts query; `walk`: a common needle, found by walking posts newest first (text_search)."""
     p, m = t.posts.c, t.matches.c
     query = select(t.posts)
     searched = bool(flt.text) and flt.story is None
@@ -175,13 +176,15 @@ def _filtered(flt: PostFilter, dialect: str) -> Select[Any]:
         query = query.where(p.published >= flt.since)
     if flt.text:
         # Within one story a scan of its few posts is cheapest; across the store, the index.
-        query = query.where(text_search.contains(flt.text, dialect, indexed=searched))
+        query = query.where(text_search.contains(flt.text, dialect, indexed=searched, walk=walk))
     query = query.order_by(p.published.desc(), p.pk.desc())
     return query.limit(flt.limit) if flt.limit is not None else query
 
 
 def posts(conn: Connection, flt: PostFilter) -> list[StoredPost]:
-    rows = conn.execute(_filtered(flt, conn.dialect.name)).all()
+    searched = bool(flt.text) and flt.story is None
+    walk = bool(flt.text and searched and flt.limit is not None and text_search.common(conn, flt.text))
+    rows = conn.execute(_filtered(flt, conn.dialect.name, walk=walk)).all()
     matches = _matches_of(conn, [row.pk for row in rows])
     dups = _keys_of(conn, (row.duplicate_of for row in rows if row.duplicate_of is not None))
     return [_stored(row, matches.get(row.pk, []), dups, flt) for row in rows]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, update
+from sqlalchemy import Connection, Dialect, Integer, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import tables as t
@@ -38,9 +38,35 @@ def _upsert(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str
 
 def _insert_returning_pks(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[Key, int]:
     """Insert-or-ignore posts; the keys and primary keys of those actually inserted."""
+    if conn.dialect.name == "sqlite":
+        return _insert_posts_sqlite(conn, rows)
     p = t.posts.c
     stmt = _insert(conn, t.posts).on_conflict_do_nothing().returning(p.pk, p.source, p.post_id)
     return {(source, post_id): pk for pk, source, post_id in conn.execute(stmt, list(rows))}
+
+
+def _insert_posts_sqlite(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[Key, int]:
+    """SQLite: one prepared insert-or-ignore stepped over every row (executemany), where SQLAlchemy's
+    multi-row INSERT ... RETURNING is rendered and bound in Python: a third of a post's write. The
+    rows it inserted are those past the largest primary key before it: posts.pk is the rowid, and
+    this transaction is the only writer."""
+    columns, sql, processors = _posts_insert(conn.dialect)
+    before = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) FROM posts").scalar_one()
+    params = [tuple(proc(row[c]) if proc else row[c] for c, proc in zip(columns, processors, strict=True))
+              for row in rows]
+    conn.exec_driver_sql(sql, params)
+    found = conn.exec_driver_sql("SELECT pk, source, post_id FROM posts WHERE pk > ?", (before,))
+    return {(source, post_id): pk for pk, source, post_id in found}
+
+
+@functools.cache
+def _posts_insert(dialect: Dialect) -> tuple[tuple[str, ...], str, tuple[Callable[[Any], Any] | None, ...]]:
+    """The columns _post_row fills, the insert-or-ignore for them, and each column's bind processor
+    (the dialect's own, so times are stored exactly as SQLAlchemy stores them)."""
+    columns = ("source", "post_id", "author", "url", "title", "text", "published", "seen", "kind", "lang",
+               "claimed_published")
+    sql = f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT DO NOTHING"
+    return columns, sql, tuple(t.posts.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -247,14 +273,19 @@ def _link_duplicates(conn: Connection, fresh: Sequence[NewPost], pks: Mapping[Ke
 
 
 def apply_merges(conn: Connection, merged: Mapping[int, int]) -> None:
-    """Move each merged-away story's matches to the story it joined, and retire it."""
-    for gone, into in merged.items():
-        if gone == into:
-            continue
-        conn.execute(update(t.matches).where(t.matches.c.story == gone).values(story=into))
-        conn.execute(update(t.stories).where(t.stories.c.id == gone).values(merged_into=into, live=False))
-        # Stories merged into `gone` earlier now point at the survivor, so chains never dangle.
-        conn.execute(update(t.stories).where(t.stories.c.merged_into == gone).values(merged_into=into))
+    """Move each merged-away story's matches to the story it joined, and retire it.
+
+    Each statement runs over every pair (executemany), in the pairs' order: a chain merged within the
+    batch (A into B, then B into C) ends as the pairs one by one would leave it, all of it in C."""
+    pairs = [{"b_gone": gone, "b_into": into} for gone, into in merged.items() if gone != into]
+    if not pairs:
+        return
+    m, s = t.matches.c, t.stories.c
+    gone, into = bindparam("b_gone", type_=Integer), bindparam("b_into", type_=Integer)
+    conn.execute(update(t.matches).where(m.story == gone).values(story=into), pairs)
+    conn.execute(update(t.stories).where(s.id == gone).values(merged_into=into, live=False), pairs)
+    # Stories merged into `gone` earlier now point at the survivor, so chains never dangle.
+    conn.execute(update(t.stories).where(s.merged_into == gone).values(merged_into=into), pairs)
 
 
 def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:

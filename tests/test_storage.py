@@ -123,6 +123,16 @@ def test_merge_moves_posts_and_hides_the_merged_story(store: Store) -> None:
     assert store.posts()[0].story == 1
 
 
+def test_a_chain_of_merges_in_one_batch_ends_in_the_last_survivor(store: Store) -> None:
+    four = range(1, 5)
+    store.write(Batch(posts=[new(post(str(n), n), story=n) for n in four], stories=[story(n) for n in four]), T0)
+    store.write(Batch(merged={4: 1}), T0)  # earlier: 4 joined 1
+    store.write(Batch(merged={1: 2, 2: 3}), T0)  # then 1 joined 2, and 2 joined 3, in one poll
+    assert ids(store, story=3) == ["4", "3", "2", "1"]
+    assert [s.id for s in store.stories()] == [3]
+    assert [(g.merged_into, g.live) for g in map(store.story, (1, 2, 4)) if g] == [(3, False)] * 3
+
+
 def test_stories_newest_first_with_topic_live_and_active_filters(store: Store) -> None:
     stories = [story(1), story(2), story(3, minutes=9), story(4, "israel", live=False)]
     store.write(Batch(stories=stories), T0)

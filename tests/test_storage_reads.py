@@ -98,6 +98,25 @@ def test_search_finds_the_needle_itself_not_its_pieces_scattered(store: Store) -
     assert ids(store, text="our our") == []
 
 
+def test_a_common_needle_gives_the_same_newest_page_as_a_rare_one_would(store: Store) -> None:
+    # Past text_search.COMMON candidates SQLite walks posts newest first instead of sorting them all.
+    from storage.text_search import COMMON
+
+    count = COMMON + 100
+    store.write(Batch(posts=[
+        new(post(f"h{n}", (n * 7919) % count, text=f"harbour report {n}", source=f"rss-{n % 2}"),
+            topic="gaza" if n % 3 else "israel")
+        for n in range(count)
+    ] + [new(post(f"x{n}", n, text="nothing")) for n in range(50)]), T0)
+    everything = ids(store, text="HARBOUR")
+    assert len(everything) == count
+    assert ids(store, text="harbour", limit=7) == everything[:7]
+    in_gaza = ids(store, text="arbour rep", topic="gaza")
+    assert ids(store, text="arbour rep", topic="gaza", limit=5) == in_gaza[:5]
+    assert ids(store, text="harbour report 2", source="rss-0", limit=3) == ids(store, text="harbour report 2",
+                                                                              source="rss-0")[:3]
+
+
 def test_search_on_sqlite_asks_the_trigram_index(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'monitor.db'}"
     with open_store(url) as store:

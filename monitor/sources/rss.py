@@ -29,9 +29,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote_plus, urljoin, urlsplit
 
-import fastfeedparser
-import feedparser
-
 from monitor.clock import utc_now
 from monitor.pollerrors import FeedError
 from monitor.query.pushdown import Dialect
@@ -223,6 +220,8 @@ def _declared_or_utf8_or_cp1252(body: bytes, content_type: str) -> bytes:
 
 
 def _fastfeedparser(body: bytes) -> tuple[Sequence[Entry], Entry] | None:
+    import fastfeedparser  # here, not at the top: a poll whose body did not change parses nothing
+
     try:
         parsed = fastfeedparser.parse(body, include_tags=False, include_media=False, include_enclosures=False)
     except Exception:  # its errors vary by input (ValueError, KeyError, lxml's); feedparser decides
@@ -233,6 +232,8 @@ def _fastfeedparser(body: bytes) -> tuple[Sequence[Entry], Entry] | None:
 def _feedparser(body: bytes, content_type: str) -> tuple[Sequence[Entry], Entry]:
     # No content-location: feedparser would turn a relative <guid> or <id> into a URL, changing
     # the id; links are resolved against the feed URL afterwards instead.
+    import feedparser  # the fallback: most runs never need it
+
     headers = {"content-type": content_type or "application/xml"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
