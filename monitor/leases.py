@@ -18,7 +18,7 @@ from monitor.sources import source_for
 from monitor.sources.base import PollContext
 from storage.types import LeaseCandidate
 
-__all__ = ["DEFAULT_LEASE", "choose", "feed_host", "poll_deadline", "until", "wanted"]
+__all__ = ["DEFAULT_LEASE", "choose", "feed_host", "poll_deadline", "scan", "until", "wanted"]
 
 PER_HOST = 2
 """Feeds of one host:port polled at once, over all workers (each poll sends one request at a time)."""
@@ -53,6 +53,12 @@ def wanted(capacity: int, in_flight: int, *, folding: bool = False, others: int 
     if folding and others:
         capacity = max(1, capacity // FOLDER_SHARE)
     return max(0, capacity - in_flight)
+
+
+def scan(want: int) -> int:
+    """Candidates to read for `want` leases: enough to pass over the feeds of busy hosts, few enough
+    that a tick's lease stays cheap (they are read and locked)."""
+    return min(400, max(32, 8 * want))
 
 
 def until(now: datetime, lease: float) -> datetime:

@@ -33,7 +33,7 @@ from monitor.configchange import ConfigChange
 from monitor.daemon import Daemon
 from monitor.feedstate import Polled
 from monitor.fetch import Fetcher
-from monitor.leases import DEFAULT_LEASE, choose, feed_host, poll_deadline, until, wanted
+from monitor.leases import DEFAULT_LEASE, choose, feed_host, poll_deadline, scan, until, wanted
 from monitor.match import Matcher, compile_topics, vocabulary
 from monitor.pipeline import Pipeline, dated_by_fetch
 from monitor.pollerrors import FetchError
@@ -97,7 +97,8 @@ class Worker(Daemon):
         if not want:
             return []
         pick = functools.partial(choose, want=want)
-        states = await self._write(self.work.lease, self.me.id, pollable, now, until(now, self.lease), pick)
+        states = await self._write(self.work.lease, self.me.id, pollable, now, until(now, self.lease), pick,
+                                   scan=scan(want))
         self._leased.update((state.name, state) for state in states)
         return [state.name for state in states]
 

@@ -18,7 +18,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, text, update
+from sqlalchemy import Connection, String, any_, bindparam, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql
 
 from storage import reads, writes
 from storage import tables as t
@@ -26,7 +27,7 @@ from storage.store import Store, _wrapped
 from storage.types import Delivered, FeedState, InboxItem, InboxLag, LeaseCandidate, Post, WorkerInfo
 
 SCAN = 400
-"""Due, unleased feeds read per lease call at most: enough to skip past busy hosts."""
+"""Due, unleased feeds read per lease call at most, by default: enough to skip past busy hosts."""
 
 Choose = Callable[[Sequence[LeaseCandidate], Mapping[str, int]], Sequence[str]]
 """The candidates (soonest due first) and the leases held now per host → the feeds to lease."""
@@ -104,11 +105,11 @@ class SharedWork:
 
     @_wrapped
     def lease(self, worker_id: str, names: Sequence[str], now: datetime, until: datetime,
-              choose: Choose) -> list[FeedState]:
+              choose: Choose, *, scan: int = SCAN) -> list[FeedState]:
         """Lease to `worker_id`, until `until`, the feeds `choose` picks among those of `names` that are
         due at `now` and held by no live lease; returns their stored states (what their polls start from).
         One transaction, and one at a time per schema (a transaction-level advisory lock), so the leases
-        counted per host are never stale."""
+        counted per host are never stale. `scan`: how many candidates, soonest due first, to choose from."""
         if not names:
             return []
 
@@ -117,8 +118,10 @@ class SharedWork:
             f = t.feeds.c
             free = or_(f.lease_until.is_(None), f.lease_until < now)
             due = or_(f.next_check.is_(None), f.next_check <= now)
-            query = (select(f.name, f.host, f.next_check).where(f.name.in_(list(names)), free, due)
-                     .order_by(f.next_check.asc().nulls_first(), f.name).limit(SCAN)
+            # One array parameter, not an IN list: thousands of names would be compiled at every tick.
+            mine = f.name == any_(bindparam("names", list(names), type_=postgresql.ARRAY(String)))
+            query = (select(f.name, f.host, f.next_check).where(mine, free, due)
+                     .order_by(f.next_check.asc().nulls_first(), f.name).limit(scan)
                      .with_for_update(skip_locked=True))
             candidates = [LeaseCandidate(r.name, r.host, r.next_check) for r in conn.execute(query)]
             if not candidates:

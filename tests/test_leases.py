@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from monitor.config import parse
-from monitor.leases import choose, feed_host, poll_deadline, wanted
+from monitor.leases import choose, feed_host, poll_deadline, scan, wanted
 from storage.types import LeaseCandidate
 from tests.support.feeds import T0
 
@@ -49,3 +49,7 @@ def test_a_feeds_host_is_where_its_first_request_goes(tmp_path: Path) -> None:
         tmp_path / "feeds.toml", environ={})
     hosts = {feed.name: feed_host(feed) for feed in config.feeds}
     assert hosts == {"r": "example.org:80", "s": "example.org:8443", "m": "mastodon.social:443"}
+
+
+def test_a_lease_reads_a_few_candidates_per_wanted_feed_within_bounds() -> None:
+    assert scan(1) == 32 and scan(10) == 80 and scan(100) == 400
