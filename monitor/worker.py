@@ -51,8 +51,9 @@ FOLD_BATCH = 500
 """Inbox rows folded in one transaction at most."""
 REFILL_SECONDS = 0.05
 """After a poll ends, how long the worker waits for others to end before it leases again."""
-FOLD_SECONDS = 0.2
-"""How often the story worker looks for new inbox rows (and another worker tries the story lock)."""
+FOLD_SECONDS = 0.5
+"""How often the story worker looks for new inbox rows (and another worker tries the story lock):
+well under a tick, and seldom enough that each fold stores a batch, not a post or two."""
 LEARNED_SECONDS = 10.0
 """How often a worker re-reads the learned terms it pre-matches with (the story worker learns them)."""
 T = TypeVar("T")
