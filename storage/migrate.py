@@ -1,7 +1,8 @@
 """Bring a database to this code's schema with Alembic, configured in code (no alembic.ini).
 
 Alembic is imported only when a database is behind: opening an up-to-date one (every start after
-the first) reads the stamped revision with one query and costs no Alembic import.
+the first) reads the stamped revision with one query and costs no Alembic import. An empty SQLite
+file is made at the head revision in one step (storage/fresh.py), without Alembic either.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from storage import fresh
 from storage.errors import NoDatabaseYet, StorageError
 
 if TYPE_CHECKING:
@@ -58,6 +60,9 @@ def upgrade(engine: Engine, shown: str) -> None:
         revision = current(connection)
         check_known(revision, shown)
         if revision == HEAD:
+            return
+        if revision is None and fresh.can_create(connection):
+            fresh.create_at_head(connection, HEAD)
             return
         from alembic import command
 

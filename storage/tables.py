@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.sql.naming import conv
 from sqlalchemy.types import TypeDecorator
 
 
@@ -159,7 +160,7 @@ meta = Table(
     Column("revision", Integer, nullable=False, default=0),  # bumped by every write
     Column("last_write", UTCDateTime),
     Column("posts", BigInteger, nullable=False, default=0, server_default="0"),  # count(*) of posts, kept by writes
-    CheckConstraint("id = 1", name="single_row"),
+    CheckConstraint("id = 1", name=conv("ck_meta_ck_meta_single_row")),  # as migration 0001 named it
 )
 
 # What each learning topic has learned (monitor/learning.py); the daemon replaces a topic's rows
@@ -202,7 +203,7 @@ daemon = Table(
     Column("started", UTCDateTime, nullable=False),
     Column("beat", UTCDateTime, nullable=False),
     Column("stopped", Boolean, nullable=False, default=False, server_default=false()),  # it said it exited
-    CheckConstraint("id = 1", name="single_row"),
+    CheckConstraint("id = 1", name=conv("ck_daemon_ck_daemon_single_row")),  # as migration 0001 named it
 )
 
 # The alerts outbox: rows go in with the story change that caused them (one transaction), and the

@@ -44,6 +44,48 @@ def test_open_creates_the_schema_at_head(database_url: str) -> None:
     assert {"feeds", "posts", "topics", "matches", "stories", "meta", "daemon"} <= tables
 
 
+def schema_of(url: str) -> dict[str, object]:
+    """Everything SQLite says of a database's schema and its fixed rows, comparable between files."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = inspect(conn)
+        shape: dict[str, object] = {}
+        for table in found.get_table_names():
+            where = [str(i.get("dialect_options", {}).get("sqlite_where")) for i in found.get_indexes(table)]
+            shape[table] = (
+                [(c["name"], str(c["type"]), c["nullable"], c["default"]) for c in found.get_columns(table)],
+                sorted((i["name"], tuple(i["column_names"]), i["unique"]) for i in found.get_indexes(table)),
+                sorted(where), found.get_unique_constraints(table), found.get_foreign_keys(table),
+                found.get_check_constraints(table), found.get_pk_constraint(table),
+            )
+        search = conn.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'posts_fts%' AND sql IS NOT NULL ORDER BY name")
+        shape["search index"] = [(kind, name, " ".join(sql.split())) for kind, name, sql in search]
+        shape["rows"] = [conn.exec_driver_sql("SELECT * FROM meta").all(), migrate.current(conn)]
+    engine.dispose()
+    return shape
+
+
+def test_a_new_sqlite_file_made_in_one_step_is_what_the_migrations_make(tmp_path: Path) -> None:
+    """issue 17: an empty file skips the migrations (0.7 s of a first start) and gets the same database."""
+    from alembic import command
+
+    migrated = f"sqlite:///{tmp_path / 'migrated.db'}"
+    engine = create_engine(migrated)
+    with engine.begin() as conn:
+        config = migrate._config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    engine.dispose()
+    made = f"sqlite:///{tmp_path / 'made.db'}"
+    open_store(made).close()
+    assert schema_of(made) == schema_of(migrated)
+    assert "posts_fts_insert" in str(schema_of(made)["search index"])
+    with open_store(made) as store:  # and it works: written, searched, re-opened without migrating
+        store.write(one_post("1"), T0)
+        assert [sp.post.id for sp in store.posts(text="CEASE")] == ["1"]
+
+
 def test_reopen_keeps_data(database_url: str) -> None:
     with open_store(database_url) as store:
         store.sync_feeds(["rss"], T0)
