@@ -49,8 +49,11 @@ CAPACITY = 16
 """Polls one worker runs at once (the fetcher's own limit): it leases no more than that."""
 FOLD_BATCH = 500
 """Inbox rows folded in one transaction at most."""
-FOLD_SECONDS = 0.2
-"""How often the story worker looks for new inbox rows (and another worker tries the story lock)."""
+REFILL_SECONDS = 0.05
+"""After a poll ends, how long the worker waits for others to end before it leases again."""
+FOLD_SECONDS = 0.5
+"""How often the story worker looks for new inbox rows (and another worker tries the story lock):
+well under a tick, and seldom enough that each fold stores a batch, not a post or two."""
 LEARNED_SECONDS = 10.0
 """How often a worker re-reads the learned terms it pre-matches with (the story worker learns them)."""
 T = TypeVar("T")
@@ -72,6 +75,9 @@ class Worker(Daemon):
                              os.getpid(), started=now, beat=now)
         self.story_lock = store.story_lock(holder="monitor run")
         self._folding: asyncio.Task[None] | None = None
+        self._refilling: asyncio.Task[None] | None = None
+        self._slot_free = asyncio.Event()
+        self._one_tick = asyncio.Lock()
         self._drained = False
         self._leased: dict[str, FeedState] = {}  # leased and not yet polled: the states the lease read
         self._others = 0  # workers alive beside this one, as the last beat saw them (when it folds)
@@ -129,7 +135,8 @@ class Worker(Daemon):
         return Processed(fresh=done.posts, stored=done.posts)
 
     async def tick(self) -> None:
-        await super().tick()
+        async with self._one_tick:  # the scheduler's tick and the refill below never overlap
+            await super().tick()
         if self._stopping:
             return
         if time.monotonic() - self._learned_at >= LEARNED_SECONDS:
@@ -137,6 +144,22 @@ class Worker(Daemon):
             await self._write(self._read_learned)
         if self._folding is None or self._folding.done():
             self._folding = asyncio.ensure_future(self._fold_often())
+        if self._refilling is None or self._refilling.done():
+            self._refilling = asyncio.ensure_future(self._refill())
+
+    def _finished(self, name: str, task: asyncio.Task[None]) -> None:
+        super()._finished(name, task)
+        self._slot_free.set()
+
+    async def _refill(self) -> None:
+        """Lease again as soon as polls end, not at the next tick: a slot that waited for the tick
+        would poll once a second at most, however fast the feeds answer."""
+        while not self._stopping:
+            await self._slot_free.wait()
+            await asyncio.sleep(REFILL_SECONDS)  # the polls ending together share one lease
+            self._slot_free.clear()
+            if not self._stopping:
+                await self.tick()
 
     def _read_learned(self) -> None:
         learned: dict[str, dict[str, float]] = {}
@@ -235,8 +258,10 @@ class Worker(Daemon):
             return
         self._drained = True
         self._stopping = True
-        if self._folding is not None:
-            await asyncio.gather(self._folding, return_exceptions=True)
+        self._slot_free.set()  # the refill loop wakes, sees the stop and ends
+        for loop in (self._folding, self._refilling):
+            if loop is not None:
+                await asyncio.gather(loop, return_exceptions=True)
         await super().drain()
         # What the last polls delivered is stored before the last worker goes (the lock is free by then).
         had = self.story_lock.held
