@@ -37,13 +37,7 @@ def _mark_ranges() -> str:
     return "".join(spans)
 
 
-@functools.cache
-def _non_word() -> re.Pattern[str]:
-    """Runs of characters that are no part of a word; made at first use, not import (the marks'
-    table walks 130k code points: 36 ms of every command's start)."""
-    return re.compile(f"[^\\w{_mark_ranges()}#@]+")
-
-
+_NON_WORD = re.compile(f"[^\\w{_mark_ranges()}#@]+")
 # ASCII fast path: bytes.translate is a plain table lookup in C, ten times faster than
 # str.translate with a dict or a regex; collapsing spaces by halving beats split/join.
 _HASH, _AT = ord("#"), ord("@")
@@ -72,7 +66,7 @@ def _ascii_run(run: str) -> str | None:
 
     Cached: in English text the runs are a few typographic marks (’ “ ” — … NBSP) and accented
     letters, over and over."""
-    folded = _non_word().sub(" ", fold(run))
+    folded = _NON_WORD.sub(" ", fold(run))
     return folded if folded.isascii() else None
 
 
@@ -129,7 +123,7 @@ def _fold_words_unicode(text: str) -> str:
     folded = fold(text)
     if "#" in folded or "@" in folded:  # the look-behind regex is slow; most text has no sigil
         folded = _STRAY_SIGILS.sub(" ", folded)
-    return _padded(_non_word().sub(" ", folded))
+    return _padded(_NON_WORD.sub(" ", folded))
 
 
 def _padded(spaced: str) -> str:
