@@ -43,6 +43,9 @@ TICK_SECONDS = 1.0
 HEARTBEAT_SECONDS = 5.0
 ALERT_SECONDS = 2.0
 MAX_PAGES = 5
+STATES_WAIT = 0.05
+"""How long the first state of a poll that brought no post waits for others to store with it (a
+SIGKILL in that time loses only validators and a last-poll time: the feed is polled again)."""
 T = TypeVar("T")
 
 
@@ -104,6 +107,7 @@ class Daemon:
         self._building = threading.Lock()
         self._states: deque[tuple[FeedState, asyncio.Future[None]]] = deque()
         """Feed states of polls that brought no post, waiting for the writer to store them together."""
+        self._saving: asyncio.Future[None] | None = None
         self.sender = self._sender(config)
         self._sending: asyncio.Task[None] | None = None
         store.sync_feeds(list(self.feeds), self.clock())
@@ -328,10 +332,17 @@ class Daemon:
         if not posts:
             saved: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._states.append((state, saved))
-            await self._write(self._save_states, now, asyncio.get_running_loop())
+            if self._saving is None or self._saving.done():
+                self._saving = asyncio.ensure_future(self._save_soon())
             await saved
             return Processed(fresh=0, stored=0)
         return await self._write(lambda: self.pipeline.process(posts, now=now, feed=state))
+
+    async def _save_soon(self) -> None:
+        """After STATES_WAIT, the states waiting then (and those that join while the writer is busy)
+        go in one transaction: the states of a tick's unchanged feeds arrive within milliseconds."""
+        await asyncio.sleep(STATES_WAIT)
+        await self._write(self._save_states, self.clock(), asyncio.get_running_loop())
 
     def _save_states(self, now: datetime, loop: asyncio.AbstractEventLoop) -> None:
         """In the writer: every feed state waiting, in one transaction (with the pipeline's own
