@@ -233,6 +233,13 @@ class Worker(Daemon):
             await super().send_alerts()
 
     async def heartbeat(self) -> None:
+        try:
+            await self._beat()
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise  # cancelled by the stop: the worker's row says so in drain
+
+    async def _beat(self) -> None:
         if self._stopping:
             return
         now = self.clock()
