@@ -86,8 +86,10 @@ def test_three_workers_poll_every_feed_once_per_interval_and_store_every_post_on
             assert all(process.poll() is None for process in running)
         for name, times in f.requests.items():
             gaps = [b - a for a, b in itertools.pairwise(times)]
-            # next check = poll time + interval ± 10 % jitter; the poll's request leaves a moment after it
-            assert min(gaps, default=interval) >= 0.9 * interval - 0.5, (name, gaps)
+            # Next check = the poll's start + interval ± 10 % (the scheduler's jitter), and the server logs
+            # a request a moment after its poll starts: up to ~1.5 s on a machine this loaded (seen 0.6 s
+            # under the full suite). Two workers on one feed would show as gaps near 0.
+            assert min(gaps, default=interval) >= 0.9 * interval - 2, (name, gaps)
     assert max(f.busiest.values()) == 2, f"politeness over all workers: {f.busiest}"
     keys = stored(postgres_url)
     assert len(keys) == len(set(keys)), "a post stored twice"
