@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from monitor.clock import Clock
@@ -56,6 +56,8 @@ FOLD_SECONDS = 0.5
 well under a tick, and seldom enough that each fold stores a batch, not a post or two."""
 LEARNED_SECONDS = 10.0
 """How often a worker re-reads the learned terms it pre-matches with (the story worker learns them)."""
+FORGET_AFTER = timedelta(days=7)
+"""Rows of workers silent this long are dropped when a worker starts."""
 T = TypeVar("T")
 
 
@@ -85,6 +87,7 @@ class Worker(Daemon):
         self._learned: dict[str, dict[str, float]] = {}
         self._learned_at = 0.0
         self.work.set_hosts(self._hosts(config.feeds))
+        self.work.forget_workers(now - FORGET_AFTER)  # one row per start: keep a week of them
         self.work.beat(self.me)
 
     @staticmethod
@@ -233,6 +236,13 @@ class Worker(Daemon):
             await super().send_alerts()
 
     async def heartbeat(self) -> None:
+        try:
+            await self._beat()
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise  # cancelled by the stop: the worker's row says so in drain
+
+    async def _beat(self) -> None:
         if self._stopping:
             return
         now = self.clock()

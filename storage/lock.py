@@ -118,28 +118,40 @@ class StoryLock:
 
     def take(self) -> bool:
         """Hold the lock if it is free (or check that it is still ours); whether it is held now."""
-        try:
-            if self._connection is not None:
+        if self._connection is not None:
+            try:
                 self._connection.execute(text("SELECT 1")).scalar_one()  # a lost session lost the lock
+                self._connection.commit()  # not left idle in a transaction
                 return True
-            self._connection = self._engine.connect()
-            key = writer_key(self._connection)
-            got = self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
+            except SQLAlchemyError:
+                self.release()
+                return False
+        # `held` is read from other threads: the connection is ours to keep only once the lock is got.
+        connection = self._engine.connect()
+        try:
+            key = writer_key(connection)
+            got = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one())
             if got:
-                self._connection.execute(text("SELECT set_config('application_name', :h, false)"),
-                                         {"h": self._holder})
-            self._connection.commit()  # session-level lock: it outlives this transaction
+                connection.execute(text("SELECT set_config('application_name', :h, false)"), {"h": self._holder})
+            connection.commit()  # session-level lock: it outlives this transaction
         except SQLAlchemyError:
             got = False
-        if not got:
-            self.release()
-        return bool(got)
+        if got:
+            self._connection = connection
+        else:
+            _close(connection)
+        return got
 
     def release(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            try:  # closing the session (not returning it to the pool) releases the advisory lock
-                connection.invalidate()
-                connection.close()
-            except SQLAlchemyError:
-                pass
+            _close(connection)
+
+
+def _close(connection: Connection) -> None:
+    """Close the session itself (not back to the pool): that releases any advisory lock it holds."""
+    try:
+        connection.invalidate()
+        connection.close()
+    except SQLAlchemyError:
+        pass

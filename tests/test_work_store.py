@@ -129,6 +129,8 @@ def test_the_registry_lists_workers_with_their_leases_and_one_clusterer(stores: 
     work.stopped("w1")
     rows = {w.id: w for w in work.workers(T0)}
     assert rows["w1"].stopped and rows["w1"].leased == 0 and not rows["w1"].alive(T0)
+    work.forget_workers(T0 + timedelta(seconds=2))
+    assert [w.id for w in work.workers(T0)] == ["w2"], "only the one that beat since is kept"
 
 
 def post(feed: str, n: int) -> Post:

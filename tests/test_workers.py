@@ -5,8 +5,10 @@ SIGKILLed worker's feeds taken over, and a SIGKILLed story worker replaced witho
 from __future__ import annotations
 
 import itertools
+import json
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -84,8 +86,10 @@ def test_three_workers_poll_every_feed_once_per_interval_and_store_every_post_on
             assert all(process.poll() is None for process in running)
         for name, times in f.requests.items():
             gaps = [b - a for a, b in itertools.pairwise(times)]
-            # next check = poll time + interval ± 10 % jitter; the poll's request leaves a moment after it
-            assert min(gaps, default=interval) >= 0.9 * interval - 0.5, (name, gaps)
+            # Next check = the poll's start + interval ± 10 % (the scheduler's jitter), and the server logs
+            # a request a moment after its poll starts: up to ~1.5 s on a machine this loaded (seen 0.6 s
+            # under the full suite). Two workers on one feed would show as gaps near 0.
+            assert min(gaps, default=interval) >= 0.9 * interval - 2, (name, gaps)
     assert max(f.busiest.values()) == 2, f"politeness over all workers: {f.busiest}"
     keys = stored(postgres_url)
     assert len(keys) == len(set(keys)), "a post stored twice"
@@ -192,6 +196,39 @@ def test_a_sigkilled_story_worker_is_replaced_within_10_s_and_the_stories_are_a_
     theirs = partition(f"sqlite:///{single / 'monitor.db'}")
     assert len(theirs) >= len(STORIES), "the stream makes distinct stories (else the comparison says little)"
     assert ours == theirs
+
+
+SENT = ("import json, os, sys; alert = json.load(sys.stdin); "
+        "open(sys.argv[1], 'a').write(json.dumps([os.getppid(), alert['story']['id']]) + '\\n')")
+
+
+def test_alerts_are_decided_and_sent_once_by_the_story_worker(tmp_path: Path, postgres_url: str) -> None:
+    names = [f"s{i:02d}" for i in range(12)]
+    sent = tmp_path / "sent.jsonl"
+    alert = (f'[[alerts]]\nname = "script"\non = ["new_story"]\nmin_size = 2\n'
+             f'exec = {json.dumps([sys.executable, "-c", SENT, str(sent)])}\n\n')
+    with farm(3, START) as f:
+        f.texts = story_text
+        urls = f.add(names)
+        f.fixed.update(dict.fromkeys(names, 4))
+        config = tmp_path / "feeds.toml"
+        config.write_text(feeds_toml(urls, keywords=("volcano",), interval="2s",
+                                     extra=f'[storage]\nurl = "{postgres_url}"\nlease = "6s"\n\n{alert}'))
+        with workers(config, 3):
+            wait_for(lambda: len(stored(postgres_url)) == 12 * 4, timeout=60, what="every post stored")
+
+            def all_sent() -> bool:
+                states = rows(postgres_url, "SELECT state FROM alerts")
+                return bool(states) and all(state == ("sent",) for state in states)
+            wait_for(all_sent, timeout=60, what="every alert sent")
+            wait_for(lambda: sent.exists() and len(sent.read_text().splitlines()) == len(rows(
+                postgres_url, "SELECT id FROM alerts")), what="every alert's command ran")
+            [(folder,)] = rows(postgres_url, "SELECT id FROM workers WHERE clustering")
+    alerted = sorted(story for (story,) in rows(postgres_url, "SELECT story FROM alerts"))
+    lines = [json.loads(line) for line in sent.read_text().splitlines()]
+    assert len(alerted) >= len(STORIES) and alerted == sorted(set(alerted)), "one alert per story"
+    assert sorted(story for _, story in lines) == alerted, "each sent once"
+    assert {pid for pid, _ in lines} == {pid_of(folder)}, "by the worker that folds the stories"
 
 
 def test_sqlite_keeps_one_daemon_with_the_same_refusal(tmp_path: Path) -> None:
