@@ -44,13 +44,14 @@ def choose(candidates: Sequence[LeaseCandidate], busy: Mapping[str, int], *, wan
     return chosen
 
 
-def wanted(capacity: int, in_flight: int, *, folding: bool = False, others: int = 0) -> int:
+def wanted(capacity: int, in_flight: int, *, folding_behind: bool = False, others: int = 0) -> int:
     """Leases to ask for now: the polls this worker can run at once, less those it runs.
 
     Taking no more than it can fetch leaves the rest of the due feeds to the other workers. The worker
-    that folds the stories polls a quarter as much while `others` workers poll beside it: folding is
-    the one job no one else can do, so its CPU goes there first."""
-    if folding and others:
+    that folds the stories polls a quarter as much while its inbox is behind and `others` workers poll
+    beside it: folding is the one job no one else can do, so its CPU goes there first; while the inbox
+    keeps up it polls as much as any worker (else two workers would poll barely more than one)."""
+    if folding_behind and others:
         capacity = max(1, capacity // FOLDER_SHARE)
     return max(0, capacity - in_flight)
 

@@ -83,6 +83,7 @@ class Worker(Daemon):
         self._drained = False
         self._leased: dict[str, FeedState] = {}  # leased and not yet polled: the states the lease read
         self._others = 0  # workers alive beside this one, as the last beat saw them (when it folds)
+        self._behind = False  # the last fold took a full batch: the inbox holds more than one fold's worth
         self._matcher = compile_topics(config.topics)
         self._learned: dict[str, dict[str, float]] = {}
         self._learned_at = 0.0
@@ -102,7 +103,8 @@ class Worker(Daemon):
 
     async def _due(self, pollable: list[str]) -> list[str]:
         now = self.clock()
-        want = wanted(self.capacity, len(self.in_flight), folding=self.clustering, others=self._others)
+        want = wanted(self.capacity, len(self.in_flight), folding_behind=self.clustering and self._behind,
+                      others=self._others)
         if not want:
             return []
         pick = functools.partial(choose, want=want)
@@ -216,6 +218,7 @@ class Worker(Daemon):
     def _fold_some(self) -> int:
         """One transaction: the oldest inbox rows through the pipeline, and those rows deleted."""
         items = self.work.inbox(FOLD_BATCH)
+        self._behind = len(items) == FOLD_BATCH
         if items:
             self.pipeline.process([item.post for item in items], now=self.clock(),
                                   inbox_done=[item.seq for item in items])

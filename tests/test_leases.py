@@ -29,10 +29,10 @@ def test_no_more_than_wanted_soonest_due_first_and_a_feed_without_a_known_host_g
     assert wanted(16, 10) == 6 and wanted(16, 16) == 0 and wanted(16, 20) == 0
 
 
-def test_the_worker_that_folds_the_stories_polls_less_while_others_poll() -> None:
-    assert wanted(16, 0, folding=True, others=2) == 4 and wanted(16, 3, folding=True, others=1) == 1
-    assert wanted(16, 0, folding=True, others=0) == 16, "alone, it polls as much as any worker"
-    assert wanted(16, 0, folding=False, others=2) == 16
+def test_the_worker_that_folds_the_stories_polls_less_while_its_inbox_is_behind_and_others_poll() -> None:
+    assert wanted(16, 0, folding_behind=True, others=2) == 4 and wanted(16, 3, folding_behind=True, others=1) == 1
+    assert wanted(16, 0, folding_behind=True, others=0) == 16, "alone, it polls as much as any worker"
+    assert wanted(16, 0, folding_behind=False, others=2) == 16, "an inbox that keeps up leaves it all its polls"
 
 
 def test_a_poll_is_cut_short_before_its_lease_runs_out() -> None:
