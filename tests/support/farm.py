@@ -73,7 +73,7 @@ class Farm:
             if name in self.hold:
                 self.hold[name].wait(timeout=60)
             low, high = self.latency
-            if high:
+            if high:  # the farm's answer time (a slow server is what it stands in for), not a test's wait
                 time.sleep(random.uniform(low, high))
             newest = self.fixed.get(name, count)
             first = max(1, newest - WINDOW + 1)
