@@ -187,7 +187,7 @@ async def test_polls_waiting_for_the_writer_share_one_transaction_and_keep_their
     world, server: FixtureServer
 ) -> None:
     """issue 17: a cold start's 200 polls were 200 pipeline transactions; those that wait go in one."""
-    server.routes["/a"] = Reply(200, rss([("a1", "Volcano near Grindavik erupts"), ("a2", "Volcano lava reaches the road")]))
+    server.routes["/a"] = Reply(200, rss([("a1", "Volcano near Grindavik erupts"), ("a2", "Volcano lava on the road")]))
     server.routes["/b"] = Reply(200, rss([("b1", "Volcano ash grounds flights"), ("b2", "Bakery news")]))
     server.routes["/c"] = Reply(200, rss([]))
     w = world({"a": "/a", "b": "/b", "c": "/c"})
