@@ -24,6 +24,7 @@ from storage import tables as t
 from storage.engine import normalize_url
 from storage.store import Store, open_store
 from storage.types import Batch, Match, NewPost, Post, Story
+from storage.writes import INDEX_NEW_POSTS
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -76,6 +77,8 @@ def per_row(conn: Connection, batch: Batch) -> None:
         ).inserted_primary_key
         assert inserted is not None
         pk = inserted[0]
+        if conn.dialect.name == "sqlite":  # the search index, as the store fills it (migration 0011)
+            conn.exec_driver_sql(INDEX_NEW_POSTS, (pk - 1,))
         for m in item.matches:
             conn.execute(
                 t.matches.insert().values(

@@ -15,11 +15,10 @@ from sqlalchemy import Connection, insert, inspect
 from storage import tables as t
 
 SEARCH_INDEX = (
-    # As migration 0010 makes it (an empty posts table: nothing to rebuild).
+    # As migration 0010 makes it (an empty posts table: nothing to rebuild), without the insert
+    # trigger 0011 drops (the writer indexes its posts itself, storage/writes.py).
     "CREATE VIRTUAL TABLE posts_fts USING fts5(text, title, author, content='posts', content_rowid='pk', "
     "tokenize='trigram', detail=none, columnsize=0)",
-    "CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN "
-    "INSERT INTO posts_fts(rowid, text, title, author) VALUES (new.pk, new.text, new.title, new.author); END",
     "CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN "
     "INSERT INTO posts_fts(posts_fts, rowid, text, title, author) "
     "VALUES ('delete', old.pk, old.text, old.title, old.author); END",

@@ -185,7 +185,8 @@ post_minutes = Table(
 )
 
 # Not in this metadata, made by migrations only: SQLite's posts_fts (0002, lean since 0010: FTS5 trigram,
-# detail=none, external content on posts, triggers keep it) and PostgreSQL's optional ix_posts_*_trgm GIN indexes.
+# detail=none, external content on posts; storage/writes.py indexes new posts since 0011, triggers the
+# deletes and updates) and PostgreSQL's optional ix_posts_*_trgm GIN indexes.
 FTS_TABLE = "posts_fts"
 
 

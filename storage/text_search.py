@@ -1,11 +1,12 @@
 """Case-insensitive substring search over a post's text, title and author, per database.
 
 SQLite: the FTS5 trigram index posts_fts (migration 0010: detail=none, which records only which
-posts hold each trigram) gives the posts holding every trigram of the needle, and
-`monitor_contains` (registered on every SQLite connection, storage/engine.py) keeps those whose
-text, title or author holds the needle itself, folded as the trigram tokenizer folds. A needle
-under three characters has no trigram and scans with LIKE. PostgreSQL: ILIKE, which the pg_trgm
-GIN indexes serve when the server had the extension (otherwise it scans, correctly).
+posts hold each trigram; since 0011 the writer fills it in each batch's own transaction) gives the
+posts holding every trigram of the needle, and `monitor_contains` (registered on every SQLite
+connection, storage/engine.py) keeps those whose text, title or author holds the needle itself,
+folded as the trigram tokenizer folds. A needle under three characters has no trigram and scans
+with LIKE. PostgreSQL: ILIKE, which the pg_trgm GIN indexes serve when the server had the
+extension (otherwise it scans, correctly).
 
 Which way SQLite goes matters on a big store. A rare needle: the index's few candidates are read and
 sorted. A common one (a word in one post of 13 is 77k candidates in 1M posts): reading and sorting

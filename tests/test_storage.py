@@ -72,6 +72,24 @@ def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
     assert store.revision() == before
 
 
+def test_every_stored_post_is_found_by_search_and_nothing_else_is(store: Store) -> None:
+    """SQLite indexes each batch's new posts in the batch's transaction (migration 0011): re-sent
+    posts are not indexed twice, a failed batch leaves no entry, and the index agrees with the posts."""
+    store.write(Batch(posts=[new(post("1", text="alpha harbour")), new(post("2", text="bravo harbour"))]), T0)
+    store.write(Batch(posts=[new(post("2", text="bravo harbour")), new(post("3", text="charlie harbour"))]), T0)
+    broken = Post("bad", "rss-a", "x", "u", "delta harbour", None)  # type: ignore[arg-type]
+    with pytest.raises(StorageError):
+        store.write(Batch(posts=[new(post("4", text="delta harbour")), new(broken)]), T0)
+    store.write(Batch(posts=[new(post("5", text="echo harbour", title="Foxtrot"))]), T0)
+    assert sorted(ids(store, text="HARBOUR")) == ["1", "2", "3", "5"]
+    assert ids(store, text="bravo") == ["2"]
+    assert ids(store, text="delta") == []
+    assert ids(store, text="foxtrot") == ["5"]
+    if store._engine.dialect.name == "sqlite":
+        with store._engine.begin() as conn:  # FTS5 compares its index with the posts it indexes
+            conn.exec_driver_sql("INSERT INTO posts_fts(posts_fts, rank) VALUES ('integrity-check', 1)")
+
+
 def test_posts_come_newest_first_with_limit(store: Store) -> None:
     # Same published time for "b" and "c": the later arrival comes first.
     store.write(Batch(posts=[new(post("a", 0)), new(post("b", 5)), new(post("c", 5)), new(post("d", -3))]), T0)
