@@ -46,6 +46,7 @@ MAX_PAGES = 5
 STATES_WAIT = 0.05
 """How long the first state of a poll that brought no post waits for others to store with it (a
 SIGKILL in that time loses only validators and a last-poll time: the feed is polled again)."""
+NO_POST = Processed(fresh=0, stored=0)
 T = TypeVar("T")
 
 
@@ -105,8 +106,8 @@ class Daemon:
         self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-parser")
         self._pipeline: Pipeline | None = None
         self._building = threading.Lock()
-        self._states: deque[tuple[FeedState, asyncio.Future[None]]] = deque()
-        """Feed states of polls that brought no post, waiting for the writer to store them together."""
+        self._waiting: deque[Waiting] = deque()
+        """Polls waiting for the writer, which stores all that wait when it comes to them together."""
         self._saving: asyncio.Future[None] | None = None
         self.sender = self._sender(config)
         self._sending: asyncio.Task[None] | None = None
@@ -147,6 +148,8 @@ class Daemon:
         self.tally.streams_left_out = [name for name, feed in self.feeds.items() if is_live(feed.type)]
         feeds = [feed for feed in self.feeds.values() if not is_live(feed.type)]
         states = await self._write(self._feed_states, [feed.name for feed in feeds])
+        if any(state.last_poll is None for state in states.values()):  # a first poll brings posts:
+            self._writer.submit(lambda: self.pipeline)  # build the pipeline while the feeds are fetched
         await asyncio.gather(*(self.poll(feed, states[feed.name]) for feed in feeds))
         await self.send_alerts()
 
@@ -325,44 +328,51 @@ class Daemon:
         log_poll(feed.name, state, done.stored, (time.perf_counter() - started) * 1000)
 
     async def _store_poll(self, posts: list[Post], state: FeedState) -> Processed:
-        """Match, fold and store a poll's posts with the feed's new state, in one transaction (a worker
-        sends them to the inbox). A poll that brought no post has only its state to store: it waits
-        with the other such polls' states for the writer, which stores them together."""
-        now = self.clock()
-        if not posts:
-            saved: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._states.append((state, saved))
-            if self._saving is None or self._saving.done():
-                self._saving = asyncio.ensure_future(self._save_soon())
-            await saved
-            return Processed(fresh=0, stored=0)
-        return await self._write(lambda: self.pipeline.process(posts, now=now, feed=state))
+        """Match, fold and store a poll's posts with the feed's new state (a worker sends them to the
+        inbox). The writer stores every poll waiting when it comes to them in one transaction: polls
+        that end while it is busy share one. A poll that brought no post waits STATES_WAIT for others."""
+        loop = asyncio.get_running_loop()
+        waiting = Waiting(posts, state, self.clock(), loop.create_future())
+        self._waiting.append(waiting)
+        if posts:
+            self._writer.submit(self._store_waiting, loop)
+        elif self._saving is None or self._saving.done():
+            self._saving = asyncio.ensure_future(self._save_soon())
+        return await waiting.done
 
     async def _save_soon(self) -> None:
         """After STATES_WAIT, the states waiting then (and those that join while the writer is busy)
         go in one transaction: the states of a tick's unchanged feeds arrive within milliseconds."""
         await asyncio.sleep(STATES_WAIT)
-        await self._write(self._save_states, self.clock(), asyncio.get_running_loop())
+        await self._write(self._store_waiting, asyncio.get_running_loop())
 
-    def _save_states(self, now: datetime, loop: asyncio.AbstractEventLoop) -> None:
-        """In the writer: every feed state waiting, in one transaction (with the pipeline's own
-        housekeeping when it runs: quiet stories closed as a poll of each feed would). Each waiting
-        poll hears how its state fared."""
-        waiting = [self._states.popleft() for _ in range(len(self._states))]
-        if not waiting:
-            return
-        states = [state for state, _ in waiting]
+    def _store_waiting(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the writer: every poll waiting, in one transaction (with the pipeline's own housekeeping
+        when it runs: quiet stories closed as a poll of each feed would). Each poll hears how it fared;
+        when the group fails, each is tried alone, so one bad poll fails no other."""
+        group = [self._waiting.popleft() for _ in range(len(self._waiting))]
+        for waiting, result in self._stored(group):  # empty when an earlier call took them
+            loop.call_soon_threadsafe(_settle, waiting.done, result)
+
+    def _stored(self, group: list[Waiting]) -> list[tuple[Waiting, Processed | Exception]]:
         try:
-            if self._pipeline is not None:
-                self._pipeline.process([], now=now, feeds=states)
-            else:
-                self.store.write(Batch(feeds=states), now)
+            return list(zip(group, self._store_group(group), strict=True))
         except Exception as e:
-            for _, saved in waiting:
-                loop.call_soon_threadsafe(_settle, saved, e)
-            return
-        for _, saved in waiting:
-            loop.call_soon_threadsafe(_settle, saved, None)
+            if len(group) == 1:
+                return [(group[0], e)]
+            return [pair for waiting in group for pair in self._stored([waiting])]
+
+    def _store_group(self, group: list[Waiting]) -> list[Processed]:
+        if not group:
+            return []
+        now = max(waiting.now for waiting in group)
+        polls = [(waiting.posts, waiting.state) for waiting in group if waiting.posts]
+        states = [waiting.state for waiting in group if not waiting.posts]
+        if not polls and self._pipeline is None:
+            self.store.write(Batch(feeds=states), now)
+            return [NO_POST] * len(group)
+        done = iter(self.pipeline.process_polls(polls, now=now, feeds=states))
+        return [next(done) if waiting.posts else NO_POST for waiting in group]
 
     def _feed_states(self, names: list[str]) -> dict[str, FeedState]:
         """The stored state of each of `names`, in one read (a fresh one for a feed never synced)."""
@@ -458,13 +468,23 @@ def _new_pipeline(store: Store, config: Config, now: datetime) -> Pipeline:
     return Pipeline(store, config.topics, now=now, alerts=config.alerts)
 
 
-def _settle(saved: asyncio.Future[None], error: Exception | None) -> None:
-    if saved.done():  # the poll waiting on it was cancelled
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A poll's posts and new state, waiting for the writer; `done` tells the poll what it did."""
+
+    posts: list[Post]
+    state: FeedState
+    now: datetime
+    done: asyncio.Future[Processed]
+
+
+def _settle(done: asyncio.Future[Processed], result: Processed | Exception) -> None:
+    if done.done():  # the poll waiting on it was cancelled
         return
-    if error is None:
-        saved.set_result(None)
+    if isinstance(result, Exception):
+        done.set_exception(result)
     else:
-        saved.set_exception(error)
+        done.set_result(result)
 
 
 def log_poll(name: str, state: FeedState, new: int, ms: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -103,10 +104,26 @@ class Pipeline:
         `inbox_done`: the inbox rows `posts` came from, deleted in the same transaction (storage/work.py).
         `feeds`: the new states of other feeds whose polls brought no post, stored in the same transaction.
         """
-        fresh = [dated_by_fetch(post, now) for post in self._fresh(posts)]
+        (done,) = self._process([(posts, feed)], now=now, replay=replay, inbox_done=inbox_done, feeds=feeds)
+        return done
+
+    def process_polls(
+        self, polls: Sequence[tuple[Iterable[Post], FeedState]], *, now: datetime, feeds: Sequence[FeedState] = ()
+    ) -> list[Processed]:
+        """Several polls' posts and states in one transaction, each poll told its own counts: the
+        polls that arrived while the writer was busy cost one transaction, not one each. Their posts
+        are taken in order of publication across the polls, as one poll's are."""
+        return self._process(polls, now=now, feeds=feeds)
+
+    def _process(
+        self, polls: Sequence[tuple[Iterable[Post], FeedState | None]], *, now: datetime, replay: bool = False,
+        inbox_done: Sequence[int] = (), feeds: Sequence[FeedState] = (),
+    ) -> list[Processed]:
+        fresh = [(dated_by_fetch(post, now), index) for post, index in self._fresh(polls)]
         new: list[NewPost] = []
+        matched = [0] * len(polls)
         merged: dict[int, int] = {}
-        for post in sorted(fresh, key=lambda p: p.published):
+        for post, index in sorted(fresh, key=lambda pair: pair[0].published):
             matches = self.topics.match(post)
             if not matches:
                 continue
@@ -121,24 +138,26 @@ class Pipeline:
                 story_of[match.topic] = assignment.story_id
                 merged.update(dict.fromkeys(assignment.merged, assignment.story_id))
             new.append(NewPost(post, matches, story_of, duplicate_of))
+            matched[index] += 1
         clock = max((p.post.published for p in new), default=now) if replay else now
         for builder in self.builders.values():
             builder.close_quiet(clock)
         stories = [s for c in self.builders.values() for s in c.changed()]
-        if feed is not None:
-            feed = replace(feed, posts_matched=feed.posts_matched + len(new))
+        polled = [replace(feed, posts_matched=feed.posts_matched + matched[i])
+                  for i, (_, feed) in enumerate(polls) if feed is not None]
         self.topics.refresh(clock)
         triggers = self.alerter.decide(stories, new, merged)
         alerts = [self._alert(trigger, new, clock) for trigger in triggers]
-        batch = Batch(posts=new, feed=feed, stories=stories, merged=merged, learned=self._learned(), alerts=alerts,
-                      inbox_done=inbox_done, feeds=feeds)
+        batch = Batch(posts=new, feeds=[*polled, *feeds], stories=stories, merged=merged, learned=self._learned(),
+                      alerts=alerts, inbox_done=inbox_done)
         try:
             stored = self.store.write(batch, now)
         except StorageError:
             self.restore(now)
             raise
         self.topics.changed = False
-        return Processed(fresh=len(fresh), stored=stored)
+        counts = Counter(index for _, index in fresh)
+        return [Processed(fresh=counts[i], stored=n) for i, n in enumerate(_shared(matched, stored))]
 
     def _learned(self) -> dict[str, list[LearnedTerm]] | None:
         """Every learning topic's terms, when they changed since the last write."""
@@ -163,12 +182,23 @@ class Pipeline:
         payload = json.dumps(alert_json(trigger, posts, now), ensure_ascii=False)
         return NewAlert(trigger.rule.name, trigger.event, trigger.subject, trigger.topic, story_id, payload)
 
-    def _fresh(self, posts: Iterable[Post]) -> list[Post]:
-        unique = {(p.source, p.id): p for p in posts}
+    def _fresh(self, polls: Sequence[tuple[Iterable[Post], object]]) -> list[tuple[Post, int]]:
+        """The posts not stored yet, each once, with the index of the poll that brought it."""
+        unique = {(p.source, p.id): (p, index) for index, (posts, _) in enumerate(polls) for p in posts}
         known = self.store.known(unique)
-        return [p for key, p in unique.items() if key not in known]
+        return [pair for key, pair in unique.items() if key not in known]
 
     def _builder(self, topic: str) -> StoryBuilder:
         if topic not in self.builders:
             self.builders[topic] = StoryBuilder(topic, self._ids, featurizer=self.featurizer)
         return self.builders[topic]
+
+
+def _shared(matched: Sequence[int], stored: int) -> list[int]:
+    """Each poll's share of the `stored` posts: its matches, in order, while they last (fewer are
+    stored than matched only when another writer stored some of the same posts first)."""
+    shares = []
+    for count in matched:
+        shares.append(min(count, stored))
+        stored -= shares[-1]
+    return shares

@@ -154,12 +154,70 @@ async def test_polls_that_bring_no_post_store_their_states_in_one_transaction(wo
     w.daemon._writer.submit(gate.wait, 30)  # the writer is busy: the polls' states wait for it
     polls = [asyncio.create_task(w.daemon.poll(w.daemon.feeds[name], FeedState(name))) for name in names]
     for _ in range(500):  # until every poll has fetched and queued its state (bounded)
-        if len(w.daemon._states) == len(names):
+        if len(w.daemon._waiting) == len(names):
             break
         await asyncio.sleep(0.01)
-    assert len(w.daemon._states) == len(names)
+    assert len(w.daemon._waiting) == len(names)
     gate.set()
     await asyncio.gather(*polls)
     assert w.store.revision() == before + 1
     assert all((w.state(n).last_status, w.state(n).last_poll, w.state(n).last_error) == (200, T0, None) for n in names)
     assert w.daemon.tally.line() == "polled 5 feeds: 0 new posts, 0 new matches, 0 failing"
+
+
+async def _behind_a_busy_writer(w, names: list[str]) -> None:
+    """Poll `names` while the writer is busy, so every poll waits for it; then let it go."""
+    import asyncio
+
+    from storage.types import FeedState
+
+    gate = threading.Event()
+    w.daemon._writer.submit(gate.wait, 30)
+    polls = [asyncio.create_task(w.daemon.poll(w.daemon.feeds[name], FeedState(name))) for name in names]
+    for _ in range(500):  # until every poll has fetched and queued its posts (bounded)
+        if len(w.daemon._waiting) == len(names):
+            break
+        await asyncio.sleep(0.01)
+    assert len(w.daemon._waiting) == len(names)
+    gate.set()
+    await asyncio.gather(*polls)
+
+
+async def test_polls_waiting_for_the_writer_share_one_transaction_and_keep_their_own_counts(
+    world, server: FixtureServer
+) -> None:
+    """issue 17: a cold start's 200 polls were 200 pipeline transactions; those that wait go in one."""
+    server.routes["/a"] = Reply(200, rss([("a1", "Volcano near Grindavik erupts"), ("a2", "Volcano lava on the road")]))
+    server.routes["/b"] = Reply(200, rss([("b1", "Volcano ash grounds flights"), ("b2", "Bakery news")]))
+    server.routes["/c"] = Reply(200, rss([]))
+    w = world({"a": "/a", "b": "/b", "c": "/c"})
+    before = w.store.revision()
+    await _behind_a_busy_writer(w, ["a", "b", "c"])
+    assert w.store.revision() == before + 1
+    assert sorted(p.post.id for p in w.store.posts()) == ["a1", "a2", "b1"]
+    assert [(w.state(n).posts_seen, w.state(n).posts_matched) for n in "abc"] == [(2, 2), (2, 1), (0, 0)]
+    assert w.daemon.tally.line() == "polled 3 feeds: 4 new posts, 3 new matches, 0 failing"
+
+
+async def test_a_poll_that_cannot_be_stored_fails_alone_when_it_waited_with_others(
+    world, server: FixtureServer, monkeypatch
+) -> None:
+    from storage.errors import StorageError
+
+    server.routes["/a"] = Reply(200, rss([("a1", "Volcano near Grindavik erupts")]))
+    server.routes["/bad"] = Reply(200, rss([("x1", "Volcano eruption filmed")]))
+    server.routes["/b"] = Reply(200, rss([("b1", "Volcano ash grounds flights")]))
+    w = world({"a": "/a", "bad": "/bad", "b": "/b"})
+    store = w.daemon.pipeline.store
+    write = store.write
+
+    def refusing(batch, now):  # the edge: a store that cannot take this one feed's post
+        if any(new.post.source == "bad" for new in batch.posts):
+            raise StorageError("database or disk is full")
+        return write(batch, now)
+
+    monkeypatch.setattr(store, "write", refusing)
+    await _behind_a_busy_writer(w, ["a", "bad", "b"])
+    assert sorted(p.post.id for p in w.store.posts()) == ["a1", "b1"]
+    assert (w.state("a").posts_matched, w.state("b").posts_matched, w.state("bad").last_poll) == (1, 1, None)
+    assert w.daemon.tally.line() == "polled 3 feeds: 2 new posts, 2 new matches, 1 failing (bad)"
