@@ -5,9 +5,10 @@ Importing wordfreq costs more than its tables: it compiles large tokenizer regex
 langcodes, and finds its own data directory with `inspect.stack()`, which reads the source of every
 frame on the stack (in a daemon's writer thread, dozens). Building the pipeline paid all of it before
 the first post. Here the tables are read from the same files as wordfreq reads them (gzipped msgpack,
-"cBpack"), into the same values; a word not in the table that is plain lower-case ASCII letters has
-frequency 0 (wordfreq's tokenizer would leave it as it is and find nothing), and only the rest (digits
-inside a word, other scripts, punctuation) goes through wordfreq's own tokenizer and number rules.
+"cBpack"), into the same values. An English word not in the table that is lower-case ASCII letters
+and digits is one token to wordfreq's tokenizer, so its answer is worked out here (frequency 0 for
+letters only; wordfreq's number rules where there are digits); only the rest (capitals, other scripts,
+punctuation, other languages) goes through wordfreq's own tokenizer.
 tests/test_wordtables.py keeps the answers equal to wordfreq's.
 """
 
@@ -17,6 +18,7 @@ import functools
 import gzip
 import importlib.util
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +70,62 @@ def frequencies(lang: str) -> dict[str, float]:
 
 def zipf(word: str, lang: str = "en") -> float:
     """wordfreq.zipf_frequency(word, lang), without importing wordfreq for a word its table holds
-    as written or a plain lower-case ASCII word."""
+    as written or a lower-case ASCII word of letters and digits (English)."""
     frequency = frequencies(lang).get(word)
     if frequency:
         return round(math.log10(frequency) + 9.0, 2)
-    if word.isascii() and word.isalpha() and word.islower():
-        return 0.0
-    return round(math.log(_word_frequency(word, lang), 10) + 9, 2)  # wordfreq.freq_to_zipf, as it rounds
+    if lang in REGEX_TOKENIZED and word.isascii() and word.isalnum() and word == word.lower():
+        if word.isalpha():
+            return 0.0
+        frequency = _with_digits(word, frequencies(lang))
+    else:
+        frequency = _word_frequency(word, lang)
+    return round(math.log(frequency, 10) + 9, 2)  # wordfreq.freq_to_zipf, as it rounds
+
+
+# Languages whose words wordfreq splits with its regex tokenizer, which leaves a lower-case ASCII
+# word of letters and digits whole (tests/test_wordtables.py checks both).
+REGEX_TOKENIZED = frozenset({"en"})
+_DIGIT_RUN = re.compile(r"[0-9]{2,}")  # wordfreq.numbers' MULTI_DIGIT_RE where only [a-z0-9] can occur
+_YEAR_LOG_PEAK, _NOT_YEAR, _REFERENCE_YEAR, _PLATEAU = -1.9185, 0.1, 2019, 20
+_DIGIT_FREQS = (0.009, 0.300, 0.175, 0.124, 0.096, 0.078, 0.066, 0.057, 0.050, 0.045)
+
+
+def _with_digits(word: str, table: dict[str, float]) -> float:
+    """wordfreq's frequency of a lower-case ASCII word holding digits (its _word_frequency for one
+    token): runs of two digits or more count as zeros in the table, times how likely that number is."""
+    smashed = _DIGIT_RUN.sub(lambda run: "0" * len(run.group()), word)
+    frequency = table.get(smashed)
+    if frequency is None:
+        return MINIMUM
+    likely = 1.0  # wordfreq.numbers.digit_freq, multiplied in the same order
+    for run in _DIGIT_RUN.findall(word):
+        likely *= _year(run) if len(run) == 4 else _benford(run)
+    return _rounded(1.0 / (1.0 / (frequency * likely)))
+
+
+def _benford(digits: str) -> float:
+    scale: int = 10 ** (len(digits) - 1)
+    return _DIGIT_FREQS[int(digits[0])] / scale
+
+
+def _year(digits: str) -> float:
+    """wordfreq.numbers.year_freq: a four-digit number is most likely a recent year."""
+    year = int(digits)
+    if year <= _REFERENCE_YEAR:
+        log_frequency = _YEAR_LOG_PEAK - 0.0083 * (_REFERENCE_YEAR - year)
+    elif year <= _REFERENCE_YEAR + _PLATEAU:
+        log_frequency = _YEAR_LOG_PEAK
+    else:
+        log_frequency = _YEAR_LOG_PEAK - 0.2 * (year - (_REFERENCE_YEAR + _PLATEAU))
+    as_year: float = 10.0**log_frequency
+    return as_year + _NOT_YEAR * _benford(digits)
+
+
+def _rounded(frequency: float) -> float:
+    """To three significant digits, at least MINIMUM: as wordfreq rounds what it returns."""
+    unrounded = max(frequency, MINIMUM)
+    return round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
 
 
 def _word_frequency(word: str, lang: str) -> float:
@@ -101,6 +152,4 @@ def _word_frequency(word: str, lang: str) -> float:
     frequency = 1.0 / one_over_result
     if get_language_info(lang)["tokenizer"] == "jieba":
         frequency *= wordfreq.INFERRED_SPACE_FACTOR ** -(len(tokens) - 1)
-    unrounded = max(frequency, MINIMUM)
-    leading_zeroes = math.floor(-math.log(unrounded, 10))
-    return round(unrounded, leading_zeroes + 3)
+    return _rounded(frequency)
