@@ -22,19 +22,13 @@ _LATIN_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff
 _STRAY_SIGILS = re.compile(r"(?<=[\w#@])[#@]|[#@](?!\w)")
 
 
-@functools.cache
-def _non_word() -> re.Pattern[str]:
-    """What separates words: not `\\w`, not a combining mark, not '#' or '@'. Built on first use:
-    listing the marks reads 130k code points (30 ms), which a start that folds no text never needs."""
-    return re.compile(f"[^\\w{_mark_ranges()}#@]+")
-
-
 def _mark_ranges() -> str:
     """Regex class body for every combining mark: `\\w` leaves them out, which would cut
     Devanagari or Arabic words apart at each vowel sign."""
     return "".join(f"{chr(start)}-{chr(end)}" for start, end in mark_ranges())
 
 
+_NON_WORD = re.compile(f"[^\\w{_mark_ranges()}#@]+")
 # ASCII fast path: bytes.translate is a plain table lookup in C, ten times faster than
 # str.translate with a dict or a regex; collapsing spaces by halving beats split/join.
 _HASH, _AT = ord("#"), ord("@")
@@ -63,7 +57,7 @@ def _ascii_run(run: str) -> str | None:
 
     Cached: in English text the runs are a few typographic marks (’ “ ” — … NBSP) and accented
     letters, over and over."""
-    folded = _non_word().sub(" ", fold(run))
+    folded = _NON_WORD.sub(" ", fold(run))
     return folded if folded.isascii() else None
 
 
@@ -120,7 +114,7 @@ def _fold_words_unicode(text: str) -> str:
     folded = fold(text)
     if "#" in folded or "@" in folded:  # the look-behind regex is slow; most text has no sigil
         folded = _STRAY_SIGILS.sub(" ", folded)
-    return _padded(_non_word().sub(" ", folded))
+    return _padded(_NON_WORD.sub(" ", folded))
 
 
 def _padded(spaced: str) -> str:
