@@ -106,15 +106,16 @@ MATCH_COLUMNS = ("post_pk", "topic", "terms", "score", "story")
 
 
 @functools.cache
-def _matches_insert(dialect: Dialect) -> str | None:
-    """SQLite: the matches' insert-or-ignore as plain SQL when no column needs a bind processor
-    (SQLAlchemy's executemany binds each row's dict in Python, a tenth of the write); else None."""
-    if dialect.name != "sqlite" or any(
-        t.matches.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in MATCH_COLUMNS
-    ):
+def _matches_insert(dialect: Dialect) -> tuple[str, Processor] | None:
+    """SQLite: the matches' insert-or-ignore as plain SQL and the score's bind processor, when no
+    other column has one (SQLAlchemy's executemany binds each row's dict in Python, a tenth of the
+    write); else None."""
+    processors = {c: t.matches.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in MATCH_COLUMNS}
+    if dialect.name != "sqlite" or any(proc for c, proc in processors.items() if c != "score"):
         return None
     marks = ", ".join("?" for _ in MATCH_COLUMNS)
-    return f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    sql = f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    return sql, processors["score"] or _same
 
 
 @functools.lru_cache(maxsize=4096)
@@ -299,13 +300,14 @@ def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> i
     wanted = [key for key in keys if key not in inserted] + [d for d in map(_dup_key, fresh) if d and d not in inserted]
     pks = inserted | pks_of(conn, wanted) if wanted else inserted
     _link_duplicates(conn, fresh, pks)
+    plain = _matches_insert(conn.dialect)
+    sql, score = plain if plain is not None else ("", _same)
     matches = [
-        (pks[key_of(item)], match.topic, _terms_json(match.terms), match.score, item.stories.get(match.topic))
+        (pks[key_of(item)], match.topic, _terms_json(match.terms), score(match.score), item.stories.get(match.topic))
         for item in items
         for match in item.matches
     ]
-    sql = _matches_insert(conn.dialect)
-    if sql is None:
+    if plain is None:
         _insert_ignore(conn, t.matches, [dict(zip(MATCH_COLUMNS, row, strict=True)) for row in matches])
     elif matches:
         conn.exec_driver_sql(sql, matches)
