@@ -7,8 +7,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from monitor.dedup import Deduper, canonical_url, estimated_jaccard, sketch
+from monitor.dedup import Deduper, _web_parts_by_urlsplit, canonical_url, estimated_jaccard, sketch, web_parts
 from monitor.textfeatures import MAX_SHINGLE_WORDS, Featurizer
 from storage.types import Post
 
@@ -46,6 +48,16 @@ def test_canonical_url_removes_tracking_and_mobile_variants(url: str, expected: 
 def test_canonical_url_keeps_what_identifies_the_page() -> None:
     assert canonical_url("https://example.com/watch?v=abc") != canonical_url("https://example.com/watch?v=xyz")
     assert canonical_url("https://example.com/a") != canonical_url("https://example.com/b")
+
+
+URL_PIECES = st.text(alphabet="abcAZ09.-_/?#&=:;@[]%+~ \t\n\x01é\\", max_size=30)
+
+
+@given(st.sampled_from(["http://", "https://", "HTTP://", "ftp://", "http:/", "//", " http://", ""]), URL_PIECES)
+def test_a_url_is_cut_as_urlsplit_cuts_it(scheme: str, rest: str) -> None:
+    """web_parts cuts plain URLs with string methods: the same host, path and query as urlsplit."""
+    url = scheme + rest
+    assert web_parts(url) == _web_parts_by_urlsplit(url)
 
 
 @pytest.mark.parametrize("url", ["", "ftp://example.com/file", "not a url", "javascript:alert(1)", "http://[::1"])
