@@ -239,7 +239,7 @@ class Featurizer:
         shingled = sketch(" ".join(longer).lower())
         if len(weights) > self.max_terms:
             weights = dict(sorted(weights.items(), key=_weight, reverse=True)[: self.max_terms])
-        return Features(_title_key(title), shingled, weights)
+        return Features(_title_key(title, title_raw), shingled, weights)
 
     def _add_part(self, weights: dict[str, float], raw: list[str], scale: float) -> None:
         raw = raw[: 2 * MAX_BODY_TOKENS]
@@ -289,9 +289,15 @@ def _weight(item: tuple[str, float]) -> float:
     return item[1]
 
 
-def _title_key(title: str) -> str | None:
+def _title_key(title: str, raw: list[str]) -> str | None:
+    """The normalised title when it has MIN_TITLE_WORDS words; `raw` are its tokens as the featurizer
+    found them, the same as normalized_title's unless a site suffix is cut or the title is huge."""
     # Titles only: identical short social texts ("Wow!") from different people are not copies.
     if not title:
         return None
-    normal = normalized_title(title)
+    stripped = title.strip()
+    if len(title) <= MAX_TEXT_CHARS and strip_site_suffix(title) == stripped:
+        normal = " ".join(token.lower() for token in raw)  # tokenised once
+    else:
+        normal = normalized_title(title)
     return normal if normal.count(" ") + 1 >= MIN_TITLE_WORDS else None

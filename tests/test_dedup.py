@@ -214,3 +214,13 @@ def test_dedup_imports_no_heavy_room() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@given(st.text(alphabet="aB c-|:–—@#/.:hé\t\nRT", max_size=60))
+def test_the_title_key_is_the_normalised_title_of_four_words_or_more(title: str) -> None:
+    """The featurizer reuses its title tokens for the key: the same key as normalising the title anew."""
+    from monitor.textfeatures import MIN_TITLE_WORDS, normalized_title
+
+    normal = normalized_title(title)
+    expected = normal if title and normal.count(" ") + 1 >= MIN_TITLE_WORDS else None
+    assert Featurizer()(post("1", title=title)).title_key == expected
