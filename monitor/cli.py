@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -71,6 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def entry() -> NoReturn:
+    """The process's entry (the `monitor` script, `python -m monitor.cli`). The objects the imports
+    made live until the exit, where the interpreter's last collections would walk them all (~80 ms,
+    a tenth of a warm `run --once`): frozen, they are left to the process's end."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 def _path(value: str) -> object:
     from pathlib import Path
 
@@ -78,4 +88,4 @@ def _path(value: str) -> object:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -30,12 +30,12 @@ from monitor.sdnotify import Notifier
 from monitor.sender import AlertSender
 from monitor.sources import is_live, source_for
 from monitor.sources.base import PollContext, Request, Validators
-from monitor.streams.runner import Lent, StreamRunner
 from storage.store import Store
 from storage.types import Batch, FeedState, Post
 
 if TYPE_CHECKING:  # imported when first built: a poll that brings no post never loads the text models
     from monitor.pipeline import Pipeline
+    from monitor.streams.runner import StreamRunner
 
 log = logging.getLogger("monitor.daemon")
 
@@ -112,9 +112,15 @@ class Daemon:
         self.sender = self._sender(config)
         self._sending: asyncio.Task[None] | None = None
         store.sync_feeds(list(self.feeds), self.clock())
-        # Streamed feeds are read by long-lived tasks beside the tick, through the same pipeline and writer.
-        self.streams = StreamRunner(Lent(store, fetcher, clock, self._story_write, lambda: self.pipeline,
-                                         self._fetch, self._secrets))
+
+    @functools.cached_property
+    def streams(self) -> StreamRunner:
+        """Streamed feeds, read by long-lived tasks beside the tick through the same pipeline and
+        writer (made by the first tick: `run --once` reads no stream)."""
+        from monitor.streams.runner import Lent, StreamRunner
+
+        return StreamRunner(Lent(self.store, self.fetcher, self.clock, self._story_write, lambda: self.pipeline,
+                                 self._fetch, self._secrets))
 
     @property
     def pipeline(self) -> Pipeline:
@@ -300,7 +306,8 @@ class Daemon:
         """Let the polls in flight finish and store their results, and the alert in flight its
         answer, then stop the writer."""
         self._stopping = True
-        await self.streams.close()
+        if "streams" in self.__dict__:  # made by a tick
+            await self.streams.close()
         if self.sender is not None:
             self.sender.stop()
         pending = [*self.in_flight.values(), *([self._sending] if self._sending else [])]

@@ -10,6 +10,7 @@ sketch over word-pair shingles, its smallest hashes indexed as probes. Duplicate
 from __future__ import annotations
 
 import heapq
+import re
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,20 +41,51 @@ def canonical_url(url: str) -> str | None:
     """
     if len(url) > MAX_URL_CHARS:
         return None
+    split = web_parts(url.strip())
+    if split is None:
+        return None
+    host, path, query = split
+    if host.startswith(_MOBILE_HOST_PREFIXES):
+        for prefix in _MOBILE_HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix) :]
+    path = _canonical_path(path)
+    query = urlencode(sorted(_kept_params(query))) if query else ""
+    return f"https://{host}{path}?{query}" if query else f"https://{host}{path}"
+
+
+_PLAIN_HOST = re.compile(r"[a-z0-9.-]+")
+_SPLIT_OFF = re.compile(r"[\t\r\n]")  # characters urlsplit removes wherever they are
+
+
+def web_parts(url: str) -> tuple[str, str, str] | None:
+    """(host, path, query) of an http(s) URL as urlsplit and its `hostname` give them; None when
+    it is not one. Every post pays this: a plain URL (lower-case ASCII host, no port, user or
+    control characters) is cut here with string methods, at a fraction of urlsplit's cost."""
+    rest = url[7:] if url.startswith("http://") else url[8:] if url.startswith("https://") else None
+    if rest is None or not url.isascii() or _SPLIT_OFF.search(url):
+        return _web_parts_by_urlsplit(url)
+    end = len(rest)
+    for mark in "/?#":
+        found = rest.find(mark, 0, end)
+        if found >= 0:
+            end = found
+    host, tail = rest[:end], rest[end:]
+    if not _PLAIN_HOST.fullmatch(host):
+        return _web_parts_by_urlsplit(url)
+    path, _, query = tail.partition("#")[0].partition("?")
+    return host, path, query
+
+
+def _web_parts_by_urlsplit(url: str) -> tuple[str, str, str] | None:
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return None
     host = parts.hostname  # a property that parses the netloc (and lower-cases): read it once
     if parts.scheme not in ("http", "https") or not host:  # urlsplit lower-cases the scheme
         return None
-    if host.startswith(_MOBILE_HOST_PREFIXES):
-        for prefix in _MOBILE_HOST_PREFIXES:
-            if host.startswith(prefix) and host.count(".") >= 2:
-                host = host[len(prefix) :]
-    path = _canonical_path(parts.path)
-    query = urlencode(sorted(_kept_params(parts.query))) if parts.query else ""
-    return f"https://{host}{path}?{query}" if query else f"https://{host}{path}"
+    return host, parts.path, parts.query
 
 
 def _kept_params(query: str) -> list[tuple[str, str]]:

@@ -4,7 +4,9 @@ Posts arrive in many languages, so "rare" must mean rare in all of them: "Nova" 
 English reader and the word "new" to a Portuguese one, "Pablo" a typhoon and a first name.
 English is known in full (the articles `init` reads are mostly English, and the clustering room
 holds the same table); for other languages only their common words are kept — the ones that make
-a word ambiguous — read once from wordfreq's small lists (~130k words, ~20 MB, ~0.4 s).
+a word ambiguous — read once from wordfreq's small lists (~130k words, ~20 MB, ~0.15 s). The tables
+are read from wordfreq's files by monitor/wordtables.py, which imports wordfreq only for words a
+lookup cannot answer.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import functools
 import math
 
-import wordfreq
+from monitor import wordtables
 
 # The languages most posted in on the social web, where a Latin, Cyrillic or Arabic word can be
 # everyday vocabulary; wordfreq has a small list for each.
@@ -28,7 +30,7 @@ def zipf_english(word: str) -> float:
         return round(math.log10(frequency) + 9.0, 2)
     if word.isalpha() and word.islower():
         return 0.0  # one plain word that is not in the table: unknown, no need to ask wordfreq
-    return float(wordfreq.zipf_frequency(word, "en"))
+    return wordtables.zipf(word, "en")
 
 
 def zipf_anywhere(word: str) -> float:
@@ -37,17 +39,18 @@ def zipf_anywhere(word: str) -> float:
     return max(zipf_english(key), _common().get(key, 0.0))
 
 
-@functools.cache
 def _english() -> dict[str, float]:
-    return wordfreq.get_frequency_dict("en", "best")  # the table wordfreq itself keeps: one copy
+    return wordtables.frequencies("en")  # the table textfeatures reads too: one copy
 
 
 @functools.cache
 def _common() -> dict[str, float]:
     found: dict[str, float] = {}
-    paths = wordfreq.available_languages("small")
     for lang in LANGUAGES:
-        for centibels, words in enumerate(wordfreq.read_cBpack(paths[lang])):
+        path = wordtables.wordlist(lang, "small")
+        if path is None:
+            raise FileNotFoundError(f"wordfreq has no small word list for {lang!r}")
+        for centibels, words in enumerate(wordtables.read_pack(path)):
             zipf = round(9 - centibels / 100, 2)
             if zipf < COMMON:
                 break

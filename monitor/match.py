@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from monitor.config import ConfigError, Topic
-from monitor.query.matcher import Bank, Compiled, Seen
+from monitor.query.matcher import Bank, Compiled, Seen, holds_for_every_post
 from monitor.query.normalize import collapse_spaces, fold_words, loose_words
 from monitor.query.parse import QuerySyntaxError, parse
 from monitor.query.tree import Node, Or, Phrase, Tag, to_text
@@ -94,12 +94,25 @@ class Matcher:
             for pid in topic.filter.ids:
                 by_pattern.setdefault(pid, set()).add(i)
         self._by_pattern = {pid: frozenset(ts) for pid, ts in by_pattern.items()}
+        # Every topic `*` and unweighted (archives, benchmarks): every post gets the same matches,
+        # worked out once; no post's text needs folding.
+        self._blind = not self._bank.size and all(holds_for_every_post(t.filter) and not t.weights
+                                                  for t in self._topics)
+        self._same_for_all: tuple[Match, ...] | None = None
 
     @property
     def patterns(self) -> int:
         return self._bank.size
 
     def match(self, post: Post) -> tuple[Match, ...]:
+        if self._same_for_all is not None:
+            return self._same_for_all
+        matches = self._match(post)
+        if self._blind:
+            self._same_for_all = matches
+        return matches
+
+    def _match(self, post: Post) -> tuple[Match, ...]:
         raw = f"{post.title}\n{post.text}" if post.title else post.text
         loose = loose_words(raw)
         if loose is None:

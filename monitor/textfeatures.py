@@ -2,8 +2,8 @@
 
 `Featurizer` turns a post into `Features` once; the deduper and every topic's story builder share them.
 
-Pure and stdlib-only apart from `wordfreq`, which gives every word a prior rarity (an IDF that is
-sensible from the very first post, before any online statistics exist).
+Pure and stdlib-only apart from wordfreq's tables (monitor/wordtables.py), which give every word a
+prior rarity (an IDF that is sensible from the very first post, before any online statistics exist).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import wordfreq
-
+from monitor import wordtables
 from storage.types import Post
 
 # Tokens: letters/digits, allowing inner apostrophes (don't, O'Neil) which we then split off.
@@ -101,9 +100,6 @@ class PriorIdf:
     def __init__(self, lang: str = "en") -> None:
         self.lang = lang
         self._cache: dict[str, float] = {}
-        # wordfreq keeps this table in memory anyway; a plain lookup of an already tokenised word
-        # costs far less than zipf_frequency's own tokenising, which stays for words not in it.
-        self._table: dict[str, float] = wordfreq.get_frequency_dict(lang, "best")  # as wordfreq calls it: one copy
 
     def __call__(self, word: str) -> float:
         value = self._cache.get(word)
@@ -115,12 +111,8 @@ class PriorIdf:
         return value
 
     def _zipf(self, word: str) -> float:
-        if word.isdigit():
-            return 3.0
-        frequency = self._table.get(word)
-        if frequency is not None and frequency > 0.0:
-            return round(math.log10(frequency) + 9.0, 2)
-        return wordfreq.zipf_frequency(word, self.lang)
+        # The table is read at the first word, not when a pipeline is built: one copy per process.
+        return 3.0 if word.isdigit() else wordtables.zipf(word, self.lang)
 
 
 class RecentDocFreq:
@@ -247,7 +239,7 @@ class Featurizer:
         shingled = sketch(" ".join(longer).lower())
         if len(weights) > self.max_terms:
             weights = dict(sorted(weights.items(), key=_weight, reverse=True)[: self.max_terms])
-        return Features(_title_key(title), shingled, weights)
+        return Features(_title_key(title, title_raw), shingled, weights)
 
     def _add_part(self, weights: dict[str, float], raw: list[str], scale: float) -> None:
         raw = raw[: 2 * MAX_BODY_TOKENS]
@@ -297,9 +289,15 @@ def _weight(item: tuple[str, float]) -> float:
     return item[1]
 
 
-def _title_key(title: str) -> str | None:
+def _title_key(title: str, raw: list[str]) -> str | None:
+    """The normalised title when it has MIN_TITLE_WORDS words; `raw` are its tokens as the featurizer
+    found them, the same as normalized_title's unless a site suffix is cut or the title is huge."""
     # Titles only: identical short social texts ("Wow!") from different people are not copies.
     if not title:
         return None
-    normal = normalized_title(title)
+    stripped = title.strip()
+    if len(title) <= MAX_TEXT_CHARS and strip_site_suffix(title) == stripped:
+        normal = " ".join(token.lower() for token in raw)  # tokenised once
+    else:
+        normal = normalized_title(title)
     return normal if normal.count(" ") + 1 >= MIN_TITLE_WORDS else None

@@ -36,27 +36,26 @@ def _upsert(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str
     conn.execute(stmt, list(rows))
 
 
-def _insert_returning_pks(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[Key, int]:
+def _insert_returning_pks(conn: Connection, items: Sequence[NewPost], seen: datetime) -> dict[Key, int]:
     """Insert-or-ignore posts; the keys and primary keys of those actually inserted."""
     if conn.dialect.name == "sqlite":
-        return _insert_posts_sqlite(conn, rows)
+        return _insert_posts_sqlite(conn, items, seen)
     p = t.posts.c
     stmt = _insert(conn, t.posts).on_conflict_do_nothing().returning(p.pk, p.source, p.post_id)
-    return {(source, post_id): pk for pk, source, post_id in conn.execute(stmt, list(rows))}
+    rows = [_post_row(item, seen) for item in items]
+    return {(source, post_id): pk for pk, source, post_id in conn.execute(stmt, rows)}
 
 
-def _insert_posts_sqlite(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[Key, int]:
+def _insert_posts_sqlite(conn: Connection, items: Sequence[NewPost], seen: datetime) -> dict[Key, int]:
     """SQLite: one prepared insert-or-ignore stepped over every row (executemany), where SQLAlchemy's
     multi-row INSERT ... RETURNING is rendered and bound in Python: a third of a post's write. The
     rows it inserted are those past the largest primary key before it: posts.pk is the rowid, and
     this transaction is the only writer. Those rows go into the search index here, in one statement
     of this transaction (migration 0011: a trigger per row cost ten times as much), so a post is
     never stored unindexed."""
-    columns, sql, processors = _posts_insert(conn.dialect)
+    sql, processors = _posts_insert(conn.dialect)
     before = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) FROM posts").scalar_one()
-    params = [tuple(proc(row[c]) if proc else row[c] for c, proc in zip(columns, processors, strict=True))
-              for row in rows]
-    conn.exec_driver_sql(sql, params)
+    conn.exec_driver_sql(sql, _post_params(items, seen, processors))
     conn.exec_driver_sql(INDEX_NEW_POSTS, (before,))
     found = conn.exec_driver_sql("SELECT pk, source, post_id FROM posts WHERE pk > ?", (before,))
     return {(source, post_id): pk for pk, source, post_id in found}
@@ -65,16 +64,64 @@ def _insert_posts_sqlite(conn: Connection, rows: Sequence[Mapping[str, Any]]) ->
 INDEX_NEW_POSTS = (f"INSERT INTO {t.FTS_TABLE}(rowid, text, title, author) "
                    "SELECT pk, text, title, author FROM posts WHERE pk > ?")
 """SQLite: the search index entries of the posts past a primary key (storage/text_search.py)."""
+POST_COLUMNS = ("source", "post_id", "author", "url", "title", "text", "published", "seen", "kind", "lang",
+                "claimed_published")
+"""The columns _post_row fills and _post_params gives, in this order."""
+TIME_COLUMNS = ("published", "seen", "claimed_published")
+Processor = Callable[[Any], Any]
+
+
+def _post_params(
+    items: Sequence[NewPost], seen: datetime, processors: Mapping[str, Processor | None],
+) -> list[tuple[Any, ...]]:
+    """The parameters of _posts_insert for each post, in POST_COLUMNS order, through the dialect's
+    bind processors (so times are stored exactly as SQLAlchemy stores them). On SQLite only the time
+    columns have one: they alone are called, and once for `seen`, the same in every row."""
+    if any(proc for column, proc in processors.items() if column not in TIME_COLUMNS):
+        rows = (_post_row(item, seen) for item in items)
+        return [tuple(proc(row[c]) if proc else row[c] for c, proc in processors.items()) for row in rows]
+    published, seen_at, claimed = (processors[c] or _same for c in TIME_COLUMNS)
+    seen_value = seen_at(seen)
+    return [
+        (post.source, without_nul(post.id), without_nul(post.author), without_nul(post.url), without_nul(post.title),
+         without_nul(post.text), published(post.published), seen_value, post.kind, post.lang,
+         claimed(post.claimed_published))
+        for post in (item.post for item in items)
+    ]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 @functools.cache
-def _posts_insert(dialect: Dialect) -> tuple[tuple[str, ...], str, tuple[Callable[[Any], Any] | None, ...]]:
-    """The columns _post_row fills, the insert-or-ignore for them, and each column's bind processor
-    (the dialect's own, so times are stored exactly as SQLAlchemy stores them)."""
-    columns = ("source", "post_id", "author", "url", "title", "text", "published", "seen", "kind", "lang",
-               "claimed_published")
+def _posts_insert(dialect: Dialect) -> tuple[str, dict[str, Processor | None]]:
+    """The insert-or-ignore of POST_COLUMNS, and each column's bind processor (the dialect's own)."""
+    columns = POST_COLUMNS
     sql = f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT DO NOTHING"
-    return columns, sql, tuple(t.posts.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
+    return sql, {c: t.posts.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
+
+
+MATCH_COLUMNS = ("post_pk", "topic", "terms", "score", "story")
+
+
+@functools.cache
+def _matches_insert(dialect: Dialect) -> tuple[str, Processor] | None:
+    """SQLite: the matches' insert-or-ignore as plain SQL and the score's bind processor, when no
+    other column has one (SQLAlchemy's executemany binds each row's dict in Python, a tenth of the
+    write); else None."""
+    processors = {c: t.matches.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in MATCH_COLUMNS}
+    if dialect.name != "sqlite" or any(proc for c, proc in processors.items() if c != "score"):
+        return None
+    marks = ", ".join("?" for _ in MATCH_COLUMNS)
+    sql = f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    return sql, processors["score"] or _same
+
+
+@functools.lru_cache(maxsize=4096)
+def _terms_json(terms: tuple[str, ...]) -> str:
+    """A match's terms as stored: posts of a topic share a few sets of terms, each encoded once."""
+    return json.dumps([without_nul(term) for term in terms], ensure_ascii=False)
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -247,24 +294,23 @@ def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> i
     if not items:
         return 0
     keys = [key_of(i) for i in items]
-    inserted = _insert_returning_pks(conn, [_post_row(item, seen) for item in items])
+    inserted = _insert_returning_pks(conn, items, seen)
     fresh = [item for item, key in zip(items, keys, strict=True) if key in inserted]
     # Usually every post is new and no lookup is left: only re-sent posts and folded originals.
     wanted = [key for key in keys if key not in inserted] + [d for d in map(_dup_key, fresh) if d and d not in inserted]
     pks = inserted | pks_of(conn, wanted) if wanted else inserted
     _link_duplicates(conn, fresh, pks)
+    plain = _matches_insert(conn.dialect)
+    sql, score = plain if plain is not None else ("", _same)
     matches = [
-        {
-            "post_pk": pks[key_of(item)],
-            "topic": match.topic,
-            "terms": json.dumps([without_nul(term) for term in match.terms], ensure_ascii=False),
-            "score": match.score,
-            "story": item.stories.get(match.topic),
-        }
+        (pks[key_of(item)], match.topic, _terms_json(match.terms), score(match.score), item.stories.get(match.topic))
         for item in items
         for match in item.matches
     ]
-    _insert_ignore(conn, t.matches, matches)
+    if plain is None:
+        _insert_ignore(conn, t.matches, [dict(zip(MATCH_COLUMNS, row, strict=True)) for row in matches])
+    elif matches:
+        conn.exec_driver_sql(sql, matches)
     return len(fresh)
 
 

@@ -7,11 +7,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 from tests.support.server import FixtureServer, serve
 
 if TYPE_CHECKING:
     from storage.store import Store
+
+# Property tests assert what is true of every input, not how fast: a first example that loads word
+# tables or builds a lazy table on a loaded machine must not fail on Hypothesis's 200 ms deadline.
+settings.register_profile("untimed", deadline=None)
+settings.load_profile("untimed")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

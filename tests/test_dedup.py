@@ -7,8 +7,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from monitor.dedup import Deduper, canonical_url, estimated_jaccard, sketch
+from monitor.dedup import Deduper, _web_parts_by_urlsplit, canonical_url, estimated_jaccard, sketch, web_parts
 from monitor.textfeatures import MAX_SHINGLE_WORDS, Featurizer
 from storage.types import Post
 
@@ -46,6 +48,16 @@ def test_canonical_url_removes_tracking_and_mobile_variants(url: str, expected: 
 def test_canonical_url_keeps_what_identifies_the_page() -> None:
     assert canonical_url("https://example.com/watch?v=abc") != canonical_url("https://example.com/watch?v=xyz")
     assert canonical_url("https://example.com/a") != canonical_url("https://example.com/b")
+
+
+URL_PIECES = st.text(alphabet="abcAZ09.-_/?#&=:;@[]%+~ \t\n\x01é\\", max_size=30)
+
+
+@given(st.sampled_from(["http://", "https://", "HTTP://", "ftp://", "http:/", "//", " http://", ""]), URL_PIECES)
+def test_a_url_is_cut_as_urlsplit_cuts_it(scheme: str, rest: str) -> None:
+    """web_parts cuts plain URLs with string methods: the same host, path and query as urlsplit."""
+    url = scheme + rest
+    assert web_parts(url) == _web_parts_by_urlsplit(url)
 
 
 @pytest.mark.parametrize("url", ["", "ftp://example.com/file", "not a url", "javascript:alert(1)", "http://[::1"])
@@ -202,3 +214,13 @@ def test_dedup_imports_no_heavy_room() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@given(st.text(alphabet="aB c-|:–—@#/.:hé\t\nRT", max_size=60))
+def test_the_title_key_is_the_normalised_title_of_four_words_or_more(title: str) -> None:
+    """The featurizer reuses its title tokens for the key: the same key as normalising the title anew."""
+    from monitor.textfeatures import MIN_TITLE_WORDS, normalized_title
+
+    normal = normalized_title(title)
+    expected = normal if title and normal.count(" ") + 1 >= MIN_TITLE_WORDS else None
+    assert Featurizer()(post("1", title=title)).title_key == expected

@@ -11,7 +11,7 @@ import pytest
 from monitor.config import Topic
 from monitor.keywords import THRESHOLD, extract, query_for, topic_weights
 from monitor.match import Matcher, compile_topics
-from storage.types import Post
+from storage.types import Match, Post
 
 PROBES = json.loads((Path(__file__).parent / "fixtures" / "seed_probes.json").read_text(encoding="utf-8"))
 TWEETS: list[str] = PROBES["quoted"]
@@ -66,6 +66,18 @@ def test_topics_share_one_scan_and_keep_config_order() -> None:
     found = matcher.match(post("Volcano near Grindavík erupts; earthquakes felt"))
     assert [(m.topic, m.terms) for m in found] == [
         ("volcano", ("Grindavik", "volcano")), ("quakes", ("earthquake*", "volcano"))]
+
+
+@pytest.mark.parametrize("text", ["Lava near Grindavik", "Ünïcödé wörds ✓", "", "#tag @someone http://x.org/1"])
+def test_a_star_topic_matches_every_post_alike_beside_others_or_alone(text: str) -> None:
+    stars = [Topic("all", query="*"), Topic("picky", query="*", threshold=2.0)]
+    alone, mixed = compile_topics(stars), compile_topics([*stars, Topic("volcano", keywords=("Grindavik",))])
+    expected = (Match("all", (), 1.0, True),)
+    for _ in range(2):  # the first post and the ones after it
+        assert alone.match(post(text)) == expected
+        assert mixed.match(post(text))[:1] == expected
+    assert [m.topic for m in mixed.match(post("Grindavik"))] == ["all", "volcano"]
+    assert [m.topic for m in mixed.match(post("Reykjavik"))] == ["all"]
 
 
 def test_core_rooms_do_not_import_io_libraries() -> None:

@@ -13,6 +13,8 @@ import functools
 import re
 import unicodedata
 
+from monitor.query.marks import mark_ranges
+
 # Combining marks of the Latin-oriented blocks only: stripping Devanagari or Thai vowel signs
 # would change the word, stripping an acute accent does not.
 _LATIN_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -23,18 +25,7 @@ _STRAY_SIGILS = re.compile(r"(?<=[\w#@])[#@]|[#@](?!\w)")
 def _mark_ranges() -> str:
     """Regex class body for every combining mark: `\\w` leaves them out, which would cut
     Devanagari or Arabic words apart at each vowel sign."""
-    spans: list[str] = []
-    start = prev = -2
-    for cp in [*range(0x300, 0x20000), *range(0xE0100, 0xE01F0)]:
-        if unicodedata.category(chr(cp))[0] != "M":
-            continue
-        if cp != prev + 1:
-            if start >= 0:
-                spans.append(f"{chr(start)}-{chr(prev)}")
-            start = cp
-        prev = cp
-    spans.append(f"{chr(start)}-{chr(prev)}")
-    return "".join(spans)
+    return "".join(f"{chr(start)}-{chr(end)}" for start, end in mark_ranges())
 
 
 _NON_WORD = re.compile(f"[^\\w{_mark_ranges()}#@]+")

@@ -328,13 +328,17 @@ def _link(entry: Entry, base: str) -> str:
     return ""
 
 
+_ABSOLUTE = ("http://", "https://")
+
+
 def _resolve(link: str, base: str) -> str:
-    """An absolute http(s) URL, or "" (javascript:, data: and friends are dropped)."""
+    """An absolute http(s) URL, or "" (javascript:, data: and friends are dropped). Only a relative
+    link is joined to `base`: joining an absolute one cost most of the time a feed took to read."""
     link = "".join(strip_controls(link).split())
     if not link:
         return ""
     try:
-        resolved = urljoin(base, link) if base else link
+        resolved = urljoin(base, link) if base and not link.startswith(_ABSOLUTE) else link
         scheme = urlsplit(resolved).scheme
     except ValueError:
         return ""
