@@ -4,7 +4,7 @@ Posts arrive in many languages, so "rare" must mean rare in all of them: "Nova" 
 English reader and the word "new" to a Portuguese one, "Pablo" a typhoon and a first name.
 English is known in full (the articles `init` reads are mostly English, and the clustering room
 holds the same table); for other languages only their common words are kept — the ones that make
-a word ambiguous — read once from wordfreq's small lists (~130k words, ~20 MB, ~0.15 s). The tables
+a word ambiguous — read once from wordfreq's small lists (~130k words, ~20 MB, ~0.07 s). The tables
 are read from wordfreq's files by monitor/wordtables.py, which imports wordfreq only for words a
 lookup cannot answer.
 """
@@ -45,16 +45,18 @@ def _english() -> dict[str, float]:
 
 @functools.cache
 def _common() -> dict[str, float]:
-    found: dict[str, float] = {}
+    """Each word common in some language → its highest frequency among them."""
+    common: list[tuple[float, list[str]]] = []
     for lang in LANGUAGES:
         path = wordtables.wordlist(lang, "small")
         if path is None:
             raise FileNotFoundError(f"wordfreq has no small word list for {lang!r}")
-        for centibels, words in enumerate(wordtables.read_pack(path)):
+        for centibels, words in enumerate(wordtables.buckets(path)):  # the common words only are decoded
             zipf = round(9 - centibels / 100, 2)
             if zipf < COMMON:
                 break
-            for word in words:
-                if found.get(word, 0.0) < zipf:
-                    found[word] = zipf
+            common.append((zipf, words))
+    found: dict[str, float] = {}
+    for zipf, words in sorted(common, key=lambda bucket: bucket[0]):  # rarest first: a word's highest wins
+        found.update(dict.fromkeys(words, zipf))
     return found

@@ -19,6 +19,7 @@ import importlib.util
 import math
 import re
 import zlib
+from collections.abc import Iterator
 from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
@@ -47,10 +48,24 @@ def wordlist(lang: str, size: str) -> Path | None:
 def read_pack(path: Path) -> list[list[str]]:
     """A cBpack file as wordfreq.read_cBpack reads it: the words of each centibel of frequency."""
     data: list[Any] = msgpack.unpackb(zlib.decompress(path.read_bytes(), GZIP), raw=False)
-    header = data[0]
+    _check_header(data[0], path)
+    return data[1:]
+
+
+def buckets(path: Path) -> Iterator[list[str]]:
+    """The words of a cBpack file bucket by bucket, most frequent first, each decoded only when asked
+    for: a reader that stops at some frequency spares decoding the long tail of rare words."""
+    unpacker = msgpack.Unpacker(raw=False)
+    unpacker.feed(zlib.decompress(path.read_bytes(), GZIP))
+    count = unpacker.read_array_header()
+    _check_header(unpacker.unpack(), path)
+    for _ in range(count - 1):
+        yield unpacker.unpack()
+
+
+def _check_header(header: Any, path: Path) -> None:
     if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:
         raise ValueError(f"unexpected header in {path}: {header!r}")
-    return data[1:]
 
 
 @functools.cache

@@ -64,3 +64,20 @@ def test_featurizing_and_learning_english_words_never_import_wordfreq() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]
+
+
+def test_the_common_words_of_every_language_are_as_wordfreqs_lists_say() -> None:
+    """lexicon._common decodes only the common buckets and merges them in C: the same table as
+    reading each list with wordfreq and keeping every word's highest frequency."""
+    from monitor import lexicon
+
+    expected: dict[str, float] = {}
+    paths = wordfreq.available_languages("small")
+    for lang in lexicon.LANGUAGES:
+        for centibels, words in enumerate(wordfreq.read_cBpack(paths[lang])):
+            zipf = round(9 - centibels / 100, 2)
+            if zipf < lexicon.COMMON:
+                break
+            for word in words:
+                expected[word] = max(expected.get(word, 0.0), zipf)
+    assert lexicon._common.__wrapped__() == expected
