@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -117,6 +118,7 @@ class MainScreen(Screen[None]):
         self.latest: int | None = None  # the newest one heard of
         self.unreadable = False  # the last read failed: try again every second
         self.ticks = 0
+        self.settled = False
         self._watch = RevisionWatch(loader.revision, poll_interval, self._heard, self._unreadable,
                                     hint=store_hint(loader.store.url))
 
@@ -133,6 +135,16 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._watch.stop()
+        if self.settled:
+            gc.unfreeze()  # what the screen held may go now
+
+    def _settle(self) -> None:
+        """The first rows are out: what lives now (modules, styles, widgets, the store's engine) lives as long
+        as the screen. Kept out of the garbage collector's sight, its full collections stop walking it: they
+        took 80-140 ms each, at random moments, a refresh's whole budget."""
+        if not self.settled:
+            self.settled = True
+            gc.freeze()
 
     # -- reading (worker threads) -------------------------------------------------------------
 
@@ -228,6 +240,8 @@ class MainScreen(Screen[None]):
         if message.post_query == self.post_query:
             self._show_posts(message.posts, board.health.now)
         self._follow_selection()
+        if not self.settled:
+            self.call_after_refresh(self._settle)
         if self.loader.missing_trends(board):
             # Sparklines read after the frame is out: read beside it, they only slowed it down.
             self.call_after_refresh(self._read_trends, board)
