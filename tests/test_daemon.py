@@ -202,22 +202,28 @@ async def test_polls_waiting_for_the_writer_share_one_transaction_and_keep_their
 async def test_a_poll_that_cannot_be_stored_fails_alone_when_it_waited_with_others(
     world, server: FixtureServer, monkeypatch
 ) -> None:
-    from storage.errors import StorageError
-
     server.routes["/a"] = Reply(200, rss([("a1", "Volcano near Grindavik erupts")]))
-    server.routes["/bad"] = Reply(200, rss([("x1", "Volcano eruption filmed")]))
+    server.routes["/bad"] = Reply(200, rss([("x1", "Volcano eruption filmed from the air")]))
     server.routes["/b"] = Reply(200, rss([("b1", "Volcano ash grounds flights")]))
     w = world({"a": "/a", "bad": "/bad", "b": "/b"})
     store = w.daemon.pipeline.store
     write = store.write
+    refused = ["bad"]
 
-    def refusing(batch, now):  # the edge: a store that cannot take this one feed's post
-        if any(new.post.source == "bad" for new in batch.posts):
-            raise StorageError("database or disk is full")
+    def refusing(batch, now):  # the edge: a store that fails on this one feed's post, as a bug would
+        if any(new.post.source in refused for new in batch.posts):
+            raise RuntimeError("cannot adapt type")
         return write(batch, now)
 
     monkeypatch.setattr(store, "write", refusing)
     await _behind_a_busy_writer(w, ["a", "bad", "b"])
-    assert sorted(p.post.id for p in w.store.posts()) == ["a1", "b1"]
+    stored = {p.post.id: p for p in w.store.posts()}
+    assert sorted(stored) == ["a1", "b1"]
+    sizes = {story.id: story.size for story in w.store.stories()}
+    assert sizes == {post.story: 1 for post in stored.values()}, "a story counts only the posts stored in it"
     assert (w.state("a").posts_matched, w.state("b").posts_matched, w.state("bad").last_poll) == (1, 1, None)
     assert w.daemon.tally.line() == "polled 3 feeds: 2 new posts, 2 new matches, 1 failing (bad)"
+
+    refused.clear()  # fixed: the next poll stores the post the failed one could not, as new
+    await w.poll_due()
+    assert w.store.posts(source="bad")[0].duplicate_of is None
