@@ -2,7 +2,8 @@
 
 Prints the time to first paint, the time to show a refresh after 100 new posts, and the app's peak
 memory (goals: 500 ms, 100 ms, 200 MB), next to the obvious alternative (reading every story of the
-topic instead of a screenful). The store is built once through Store.write and cached in /tmp.
+topic instead of a screenful). The store is built once through Store.write and cached in /tmp; each run
+measures a copy of it (the refreshes write to it), so that runs do not drift apart.
 
 What a user sees: the app polls as `monitor dash` does (its default interval), a refresh is timed from
 another writer's commit, landing at a random moment of that poll, several times; a frame counts once it is
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -271,7 +274,15 @@ def main() -> None:
                         str(args.posts), "--stories", str(args.stories)], check=True)
     open_store(f"sqlite:///{args.db}").close()  # a store cached by older code is upgraded, as `monitor run` would
     print(f"store: {args.db} ({args.db.stat().st_size / 2**20:.0f} MB)")
-    asyncio.run(measure(args.db))
+    scratch = args.db.with_name(f"{args.db.name}.run-{os.getpid()}")
+    try:  # the refreshes write to a copy: every run starts from the same store
+        for suffix in ("", "-wal"):
+            if Path(f"{args.db}{suffix}").exists():
+                shutil.copyfile(f"{args.db}{suffix}", f"{scratch}{suffix}")
+        asyncio.run(measure(scratch))
+    finally:
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            Path(f"{scratch}{suffix}").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
