@@ -139,32 +139,6 @@ async def test_bad_feeds_record_their_error_and_the_good_one_keeps_going(world, 
     assert len(server.requests_to("/good")) == 2, "the good feed is polled on time through it all"
 
 
-async def test_polls_that_bring_no_post_store_their_states_in_one_transaction(world, server: FixtureServer) -> None:
-    """issue 17: each unchanged feed's state was its own transaction; those waiting for the writer now
-    go in together, and each poll's state is stored all the same."""
-    import asyncio
-
-    from storage.types import FeedState
-
-    server.routes["/empty"] = Reply(200, rss([]), {"Content-Type": "application/rss+xml"})
-    names = [f"e{n}" for n in range(5)]
-    w = world(dict.fromkeys(names, "/empty"))
-    before = w.store.revision()
-    gate = threading.Event()
-    w.daemon._writer.submit(gate.wait, 30)  # the writer is busy: the polls' states wait for it
-    polls = [asyncio.create_task(w.daemon.poll(w.daemon.feeds[name], FeedState(name))) for name in names]
-    for _ in range(500):  # until every poll has fetched and queued its state (bounded)
-        if len(w.daemon._waiting) == len(names):
-            break
-        await asyncio.sleep(0.01)
-    assert len(w.daemon._waiting) == len(names)
-    gate.set()
-    await asyncio.gather(*polls)
-    assert w.store.revision() == before + 1
-    assert all((w.state(n).last_status, w.state(n).last_poll, w.state(n).last_error) == (200, T0, None) for n in names)
-    assert w.daemon.tally.line() == "polled 5 feeds: 0 new posts, 0 new matches, 0 failing"
-
-
 async def _behind_a_busy_writer(w, names: list[str]) -> None:
     """Poll `names` while the writer is busy, so every poll waits for it; then let it go."""
     import asyncio
@@ -174,13 +148,26 @@ async def _behind_a_busy_writer(w, names: list[str]) -> None:
     gate = threading.Event()
     w.daemon._writer.submit(gate.wait, 30)
     polls = [asyncio.create_task(w.daemon.poll(w.daemon.feeds[name], FeedState(name))) for name in names]
-    for _ in range(500):  # until every poll has fetched and queued its posts (bounded)
+    for _ in range(500):  # until every poll has fetched and queued its result (bounded)
         if len(w.daemon._waiting) == len(names):
             break
         await asyncio.sleep(0.01)
     assert len(w.daemon._waiting) == len(names)
     gate.set()
     await asyncio.gather(*polls)
+
+
+async def test_polls_that_bring_no_post_store_their_states_in_one_transaction(world, server: FixtureServer) -> None:
+    """issue 17: each unchanged feed's state was its own transaction; those waiting for the writer now
+    go in together, and each poll's state is stored all the same."""
+    server.routes["/empty"] = Reply(200, rss([]), {"Content-Type": "application/rss+xml"})
+    names = [f"e{n}" for n in range(5)]
+    w = world(dict.fromkeys(names, "/empty"))
+    before = w.store.revision()
+    await _behind_a_busy_writer(w, names)
+    assert w.store.revision() == before + 1
+    assert all((w.state(n).last_status, w.state(n).last_poll, w.state(n).last_error) == (200, T0, None) for n in names)
+    assert w.daemon.tally.line() == "polled 5 feeds: 0 new posts, 0 new matches, 0 failing"
 
 
 async def test_polls_waiting_for_the_writer_share_one_transaction_and_keep_their_own_counts(
