@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import Worker
 
 from monitor.clock import Clock
@@ -27,6 +27,7 @@ from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.post import PostScreen
 from monitor.tui.screens.prompt import Prompt, TopicPicker
 from monitor.tui.watch import RevisionWatch, store_hint
+from monitor.tui.widgets.footer import KeyFooter
 from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
@@ -126,7 +127,7 @@ class MainScreen(Screen[None]):
         yield StatusLine(id="status")
         yield StoryTable(id="stories")
         yield PostTable(id="posts")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_board(force=True)
