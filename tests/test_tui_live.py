@@ -141,6 +141,31 @@ async def test_columns_widen_when_a_story_updates_in_place(tmp_path: Path) -> No
         await until(pilot, lambda: "26.0/h" in shown(table) and "⚡" in shown(table))
 
 
+async def test_a_story_updated_in_place_is_drawn_anew(tmp_path: Path) -> None:
+    """A changed row is drawn again even when no column widens (only its row is: the others keep theirs)."""
+    url = db_url(tmp_path)
+    t = now()
+    with open_store(url) as writer:
+        write(writer, now=t, stories=[story(1, "Bridge closed", size=2, last=t, velocity=2.0),
+                                      story(2, "Ferry delayed", size=5, last=t - timedelta(minutes=1), velocity=1.0)],
+              posts=[new_post("p1", "quake: the bridge is closed", at=t),
+                     new_post("p2", "quake: ferry late", at=t, story=2)])
+    app = open_app(url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.screen.query_one(StoryTable)
+        await until(pilot, lambda: "2.0/h" in shown(table) and "Ferry delayed" in shown(table))
+        with open_store(url) as writer:
+            t = now()
+            await in_thread(lambda: write(writer, now=t, stories=[
+                story(1, "Bridge closed", size=3, last=t, velocity=3.0)]))
+        await until(pilot, lambda: str(table.get_row("1")[1]) == "3")  # updated in place
+        await until(pilot, lambda: "3.0/h" in shown(table))
+        lines = shown(table).splitlines()
+        assert any("3.0/h" in line and "Bridge closed" in line for line in lines)
+        assert any("1.0/h" in line and "Ferry delayed" in line for line in lines)
+        assert "2.0/h" not in shown(table)
+
+
 async def test_ages_are_as_of_now_on_a_quiet_store(tmp_path: Path) -> None:
     """Nothing written for an hour: the story's and the post's age still say an hour, not two minutes."""
     url = db_url(tmp_path)

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.worker import Worker
 
@@ -34,6 +35,7 @@ from monitor.tui.widgets.stories import StoryTable
 from storage.errors import StorageError
 
 HEALTH_EVERY = 2  # ticks of a second: the daemon's heartbeat (which moves no revision) is read this often
+FEW_TRENDS = 8  # sparklines read with the rows (~3 ms for one story); more come once the rows are shown (~20 ms for 50)
 REREAD_AFTER = timedelta(seconds=10)  # ages and rates are as of now: a quiet store is re-read this often
 
 BINDINGS = [  # in footer order: what a newcomer needs first, as the footer is cut at the terminal's width
@@ -204,6 +206,8 @@ class MainScreen(Screen[None]):
             if not force and revision == self.revision:
                 return
             board = loader.board(topic, self.prefs, now, revision, show_muted=show_muted)
+            if loader.missing_trends(board) <= FEW_TRENDS:  # the few stories a commit changed: read along
+                board = loader.with_trends(board)
             if query.topic != board.topic and query.search is not None:
                 query = dataclasses.replace(query, topic=board.topic)
             if query.empty and board.stories:  # nothing shown yet: the first story's posts come along
@@ -243,8 +247,7 @@ class MainScreen(Screen[None]):
         self._follow_selection()
         if not self.settled:
             self.call_after_refresh(self._settle)
-        if self.loader.missing_trends(board):
-            # Sparklines read after the frame is out: read beside it, they only slowed it down.
+        if self.loader.missing_trends(board):  # many: the first rows, another topic's
             self.call_after_refresh(self._read_trends, board)
 
     def _read_trends(self, board: Board) -> None:
@@ -259,7 +262,7 @@ class MainScreen(Screen[None]):
         self.board = board
         stories = self.query_one(StoryTable)
         stories.show(board.stories, board.health.now)
-        stories.border_title = f"Stories: {one_line(board.topic or '-')} ({len(board.stories)})"
+        _retitle(stories, f"Stories: {one_line(board.topic or '-')} ({len(board.stories)})")
 
     def _adopt_first_posts(self, query: PostQuery) -> None:
         """The posts read along with the first board belong to the row now selected: take them
@@ -287,7 +290,7 @@ class MainScreen(Screen[None]):
         table.show(posts, now)
         q = self.post_query
         title = f"Search: {one_line(q.search)}" if q.search is not None else "Posts"
-        table.border_title = f"{title} ({len(posts)})"
+        _retitle(table, f"{title} ({len(posts)})")
 
     def _redraw_status(self) -> None:
         health = self.health
@@ -438,3 +441,9 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(list(BINDINGS)))
+
+
+def _retitle(widget: Widget, title: str) -> None:
+    """Setting a border title redraws the whole widget, even to the same title."""
+    if widget.border_title != title:
+        widget.border_title = title
