@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from textual.app import App
 
 from monitor.tui.app import MonitorApp
+from monitor.tui.board import Board, BoardLoader
+from monitor.tui.prefs import Prefs
 from monitor.tui.screens.main import MainScreen
 from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
+from storage.errors import StorageError
 from storage.store import open_store
 from tests.support.dashboard import T0, busy_store, db_url, in_thread, new_post, shown, story, until, write
 
@@ -202,3 +208,39 @@ async def test_no_daemon_ever_reads_as_down(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: "daemon down" in status(app))
         assert story_keys(app) == []
+
+
+class Failing(BoardLoader):
+    """The store's reads fail until `heal` (a mock at the edge of the screen: the loader)."""
+
+    healed = False
+
+    def board(self, *args: Any, **kwargs: Any) -> Board:
+        if not self.healed:
+            raise StorageError("database is locked")
+        return super().board(*args, **kwargs)
+
+
+async def test_an_unreadable_store_shows_and_recovers(tmp_path: Path) -> None:
+    """A read that fails says so on the status line; once reads work again the rows come, unasked."""
+    url = db_url(tmp_path)
+    busy_store(url, T0)
+    loader = Failing(open_store(url, readonly=True))
+    screen = MainScreen(loader, Prefs(), clock=lambda: T0, poll_interval=0.1, topic="quake")
+    app = Bare(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        status_line = screen.query_one(StatusLine)
+        await until(pilot, lambda: "cannot read the store: database is locked" in str(status_line.render()))
+        assert screen.query_one(StoryTable).row_count == 0
+        loader.healed = True
+        await until(pilot, lambda: screen.query_one(StoryTable).row_count == 3)
+        assert "cannot read" not in str(status_line.render())
+
+
+class Bare(App[None]):
+    def __init__(self, screen: MainScreen) -> None:
+        super().__init__()
+        self.first = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.first)

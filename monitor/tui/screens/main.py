@@ -171,8 +171,9 @@ class MainScreen(Screen[None]):
 
     def _catch_up(self) -> None:
         """Read the rows if the store moved past them, unless a read is still running: when it ends this
-        is asked again (a second read beside it would only compete with it for the interpreter)."""
-        if self._reading():
+        is asked again (a second read beside it would only compete with it for the interpreter). Not
+        while reads fail: the tick tries again every second, where this would try again at once, forever."""
+        if self._reading() or self.unreadable:
             return
         if self.latest is not None and self.latest != self.revision:
             self.refresh_board(force=False)
