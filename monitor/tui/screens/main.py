@@ -106,7 +106,7 @@ class MainScreen(Screen[None]):
 
     def __init__(self, loader: BoardLoader, prefs: Prefs, *, clock: Clock, poll_interval: float,
                  topic: str | None = None) -> None:
-        """`poll_interval`: seconds between two reads of the store's revision."""
+        """`poll_interval`: seconds between two checks of the store for a commit (see watch.py)."""
         super().__init__()
         self.loader = loader
         self.prefs = prefs
