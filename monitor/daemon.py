@@ -365,9 +365,21 @@ class Daemon:
         try:
             return list(zip(group, self._store_group(group), strict=True))
         except Exception as e:
-            if len(group) == 1:
-                return [(group[0], e)]
+            if not self._rebuilt() or len(group) == 1:
+                return [(waiting, e) for waiting in group]
             return [pair for waiting in group for pair in self._stored([waiting])]
+
+    def _rebuilt(self) -> bool:
+        """The pipeline rebuilt from the store after a failed write: what it took in of the failed
+        polls is in its memory only. False when even that fails (the store is gone)."""
+        if self._pipeline is None:
+            return True
+        try:
+            self._pipeline.restore(self.clock())
+        except Exception as e:
+            log.warning("could not read the store back after a failed write: %s", e)
+            return False
+        return True
 
     def _store_group(self, group: list[Waiting]) -> list[Processed]:
         if not group:

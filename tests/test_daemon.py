@@ -139,32 +139,6 @@ async def test_bad_feeds_record_their_error_and_the_good_one_keeps_going(world, 
     assert len(server.requests_to("/good")) == 2, "the good feed is polled on time through it all"
 
 
-async def test_polls_that_bring_no_post_store_their_states_in_one_transaction(world, server: FixtureServer) -> None:
-    """issue 17: each unchanged feed's state was its own transaction; those waiting for the writer now
-    go in together, and each poll's state is stored all the same."""
-    import asyncio
-
-    from storage.types import FeedState
-
-    server.routes["/empty"] = Reply(200, rss([]), {"Content-Type": "application/rss+xml"})
-    names = [f"e{n}" for n in range(5)]
-    w = world(dict.fromkeys(names, "/empty"))
-    before = w.store.revision()
-    gate = threading.Event()
-    w.daemon._writer.submit(gate.wait, 30)  # the writer is busy: the polls' states wait for it
-    polls = [asyncio.create_task(w.daemon.poll(w.daemon.feeds[name], FeedState(name))) for name in names]
-    for _ in range(500):  # until every poll has fetched and queued its state (bounded)
-        if len(w.daemon._waiting) == len(names):
-            break
-        await asyncio.sleep(0.01)
-    assert len(w.daemon._waiting) == len(names)
-    gate.set()
-    await asyncio.gather(*polls)
-    assert w.store.revision() == before + 1
-    assert all((w.state(n).last_status, w.state(n).last_poll, w.state(n).last_error) == (200, T0, None) for n in names)
-    assert w.daemon.tally.line() == "polled 5 feeds: 0 new posts, 0 new matches, 0 failing"
-
-
 async def _behind_a_busy_writer(w, names: list[str]) -> None:
     """Poll `names` while the writer is busy, so every poll waits for it; then let it go."""
     import asyncio
@@ -174,13 +148,26 @@ async def _behind_a_busy_writer(w, names: list[str]) -> None:
     gate = threading.Event()
     w.daemon._writer.submit(gate.wait, 30)
     polls = [asyncio.create_task(w.daemon.poll(w.daemon.feeds[name], FeedState(name))) for name in names]
-    for _ in range(500):  # until every poll has fetched and queued its posts (bounded)
+    for _ in range(500):  # until every poll has fetched and queued its result (bounded)
         if len(w.daemon._waiting) == len(names):
             break
         await asyncio.sleep(0.01)
     assert len(w.daemon._waiting) == len(names)
     gate.set()
     await asyncio.gather(*polls)
+
+
+async def test_polls_that_bring_no_post_store_their_states_in_one_transaction(world, server: FixtureServer) -> None:
+    """issue 17: each unchanged feed's state was its own transaction; those waiting for the writer now
+    go in together, and each poll's state is stored all the same."""
+    server.routes["/empty"] = Reply(200, rss([]), {"Content-Type": "application/rss+xml"})
+    names = [f"e{n}" for n in range(5)]
+    w = world(dict.fromkeys(names, "/empty"))
+    before = w.store.revision()
+    await _behind_a_busy_writer(w, names)
+    assert w.store.revision() == before + 1
+    assert all((w.state(n).last_status, w.state(n).last_poll, w.state(n).last_error) == (200, T0, None) for n in names)
+    assert w.daemon.tally.line() == "polled 5 feeds: 0 new posts, 0 new matches, 0 failing"
 
 
 async def test_polls_waiting_for_the_writer_share_one_transaction_and_keep_their_own_counts(
@@ -202,22 +189,28 @@ async def test_polls_waiting_for_the_writer_share_one_transaction_and_keep_their
 async def test_a_poll_that_cannot_be_stored_fails_alone_when_it_waited_with_others(
     world, server: FixtureServer, monkeypatch
 ) -> None:
-    from storage.errors import StorageError
-
     server.routes["/a"] = Reply(200, rss([("a1", "Volcano near Grindavik erupts")]))
-    server.routes["/bad"] = Reply(200, rss([("x1", "Volcano eruption filmed")]))
+    server.routes["/bad"] = Reply(200, rss([("x1", "Volcano eruption filmed from the air")]))
     server.routes["/b"] = Reply(200, rss([("b1", "Volcano ash grounds flights")]))
     w = world({"a": "/a", "bad": "/bad", "b": "/b"})
     store = w.daemon.pipeline.store
     write = store.write
+    refused = ["bad"]
 
-    def refusing(batch, now):  # the edge: a store that cannot take this one feed's post
-        if any(new.post.source == "bad" for new in batch.posts):
-            raise StorageError("database or disk is full")
+    def refusing(batch, now):  # the edge: a store that fails on this one feed's post, as a bug would
+        if any(new.post.source in refused for new in batch.posts):
+            raise RuntimeError("cannot adapt type")
         return write(batch, now)
 
     monkeypatch.setattr(store, "write", refusing)
     await _behind_a_busy_writer(w, ["a", "bad", "b"])
-    assert sorted(p.post.id for p in w.store.posts()) == ["a1", "b1"]
+    stored = {p.post.id: p for p in w.store.posts()}
+    assert sorted(stored) == ["a1", "b1"]
+    sizes = {story.id: story.size for story in w.store.stories()}
+    assert sizes == {post.story: 1 for post in stored.values()}, "a story counts only the posts stored in it"
     assert (w.state("a").posts_matched, w.state("b").posts_matched, w.state("bad").last_poll) == (1, 1, None)
     assert w.daemon.tally.line() == "polled 3 feeds: 2 new posts, 2 new matches, 1 failing (bad)"
+
+    refused.clear()  # fixed: the next poll stores the post the failed one could not, as new
+    await w.poll_due()
+    assert w.store.posts(source="bad")[0].duplicate_of is None

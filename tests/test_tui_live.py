@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from textual.app import App
 
 from monitor.tui.app import MonitorApp
+from monitor.tui.board import Board, BoardLoader
+from monitor.tui.prefs import Prefs
 from monitor.tui.screens.main import MainScreen
 from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
+from storage.errors import StorageError
 from storage.store import open_store
 from tests.support.dashboard import T0, busy_store, db_url, in_thread, new_post, shown, story, until, write
 
@@ -141,6 +147,31 @@ async def test_columns_widen_when_a_story_updates_in_place(tmp_path: Path) -> No
         await until(pilot, lambda: "26.0/h" in shown(table) and "⚡" in shown(table))
 
 
+async def test_a_story_updated_in_place_is_drawn_anew(tmp_path: Path) -> None:
+    """A changed row is drawn again even when no column widens (only its row is: the others keep theirs)."""
+    url = db_url(tmp_path)
+    t = now()
+    with open_store(url) as writer:
+        write(writer, now=t, stories=[story(1, "Bridge closed", size=2, last=t, velocity=2.0),
+                                      story(2, "Ferry delayed", size=5, last=t - timedelta(minutes=1), velocity=1.0)],
+              posts=[new_post("p1", "quake: the bridge is closed", at=t),
+                     new_post("p2", "quake: ferry late", at=t, story=2)])
+    app = open_app(url)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.screen.query_one(StoryTable)
+        await until(pilot, lambda: "2.0/h" in shown(table) and "Ferry delayed" in shown(table))
+        with open_store(url) as writer:
+            t = now()
+            await in_thread(lambda: write(writer, now=t, stories=[
+                story(1, "Bridge closed", size=3, last=t, velocity=3.0)]))
+        await until(pilot, lambda: str(table.get_row("1")[1]) == "3")  # updated in place
+        await until(pilot, lambda: "3.0/h" in shown(table))
+        lines = shown(table).splitlines()
+        assert any("3.0/h" in line and "Bridge closed" in line for line in lines)
+        assert any("1.0/h" in line and "Ferry delayed" in line for line in lines)
+        assert "2.0/h" not in shown(table)
+
+
 async def test_ages_are_as_of_now_on_a_quiet_store(tmp_path: Path) -> None:
     """Nothing written for an hour: the story's and the post's age still say an hour, not two minutes."""
     url = db_url(tmp_path)
@@ -177,3 +208,39 @@ async def test_no_daemon_ever_reads_as_down(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: "daemon down" in status(app))
         assert story_keys(app) == []
+
+
+class Failing(BoardLoader):
+    """The store's reads fail until `heal` (a mock at the edge of the screen: the loader)."""
+
+    healed = False
+
+    def board(self, *args: Any, **kwargs: Any) -> Board:
+        if not self.healed:
+            raise StorageError("database is locked")
+        return super().board(*args, **kwargs)
+
+
+async def test_an_unreadable_store_shows_and_recovers(tmp_path: Path) -> None:
+    """A read that fails says so on the status line; once reads work again the rows come, unasked."""
+    url = db_url(tmp_path)
+    busy_store(url, T0)
+    loader = Failing(open_store(url, readonly=True))
+    screen = MainScreen(loader, Prefs(), clock=lambda: T0, poll_interval=0.1, topic="quake")
+    app = Bare(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        status_line = screen.query_one(StatusLine)
+        await until(pilot, lambda: "cannot read the store: database is locked" in str(status_line.render()))
+        assert screen.query_one(StoryTable).row_count == 0
+        loader.healed = True
+        await until(pilot, lambda: screen.query_one(StoryTable).row_count == 3)
+        assert "cannot read" not in str(status_line.render())
+
+
+class Bare(App[None]):
+    def __init__(self, screen: MainScreen) -> None:
+        super().__init__()
+        self.first = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.first)

@@ -54,6 +54,12 @@ def rows(app: MonitorApp, table: type[KeyedTable]) -> int:
     return app.screen.query_one(table).row_count
 
 
+def sparklines(app: MonitorApp) -> bool:
+    """Every story's sparkline is read (they come a frame after the rows)."""
+    board = app.screen.board  # type: ignore[attr-defined]
+    return board is not None and all(row.trend for row in board.stories)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_empty_store(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
     """No topics, no daemon: the status says so and the lists are empty."""
@@ -70,7 +76,7 @@ def test_busy_store(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) ->
     busy_store(url)
     app = app_on(url)
     assert snap_compare(app, terminal_size=size, run_before=loaded(
-        lambda a: rows(a, StoryTable) == 3 and rows(a, PostTable) == 4))
+        lambda a: rows(a, StoryTable) == 3 and rows(a, PostTable) == 4 and sparklines(a)))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -116,7 +122,7 @@ def test_hostile_post_in_the_lists(snap_compare: Any, tmp_path: Path, size: tupl
     url = db_url(tmp_path)
     hostile_store(url)
     assert snap_compare(app_on(url), terminal_size=size,
-                        run_before=loaded(lambda a: rows(a, PostTable) == 1))
+                        run_before=loaded(lambda a: rows(a, PostTable) == 1 and sparklines(a)))
 
 
 @pytest.mark.parametrize("size", SIZES)

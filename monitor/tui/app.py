@@ -45,7 +45,7 @@ class MonitorApp(App[None]):
         clock: Clock = utc_now,
         open_url: Callable[[str], object] = webbrowser.open,
         background: Background | None = None,
-        poll_interval: float = 0.5,
+        poll_interval: float = 0.05,
         topics: Sequence[str] = (),
         topic: str | None = None,
         alert_rules: Sequence[AlertRule] = (),

@@ -150,8 +150,9 @@ class BoardLoader:
         rows = self._story_rows(topic, prefs, now, show_muted) if topic is not None else ()
         return Board(revision, topics, topic, rows, self.health(now))
 
-    def missing_trends(self, board: Board) -> bool:
-        return any(not row.trend for row in board.stories)
+    def missing_trends(self, board: Board) -> int:
+        """How many of the board's sparklines are still to read."""
+        return sum(not row.trend for row in board.stories)
 
     def with_trends(self, board: Board) -> Board:
         """`board` with every sparkline read: the changed stories' in one query."""

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from monitor.alerts import HELD, PENDING, SENT, ChannelState, delivery, headline, render
 from monitor.clock import Clock
@@ -20,6 +20,7 @@ from monitor.textsafe import one_line
 from monitor.tui.board import AlertBoard
 from monitor.tui.render import age
 from monitor.tui.screens.refreshing import Refreshing
+from monitor.tui.widgets.footer import KeyFooter
 from monitor.tui.widgets.rows import KeyedTable
 from storage.types import Alert
 
@@ -85,7 +86,7 @@ class AlertsScreen(Refreshing[AlertBoard]):
         yield Static("", id="channels", markup=False)
         yield KeyedTable(id="alerts", cursor_type="row", zebra_stripes=True)
         yield Static("", id="alert-detail", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def read(self) -> AlertBoard:
         return self.load_board(self.clock())

@@ -10,13 +10,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from monitor.clock import Clock
 from monitor.output import feed_health
 from monitor.textsafe import one_line
 from monitor.tui.render import age
 from monitor.tui.screens.refreshing import Refreshing
+from monitor.tui.widgets.footer import KeyFooter
 from monitor.tui.widgets.rows import KeyedTable
 from storage.types import FeedState
 
@@ -58,7 +59,7 @@ class FeedsScreen(Refreshing[tuple[Sequence[FeedState], datetime]]):
     def compose(self) -> ComposeResult:
         yield Static("Feed health", id="feeds-title")
         yield KeyedTable(id="feeds", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def read(self) -> tuple[Sequence[FeedState], datetime]:
         return self.feed_states(), self.clock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -12,7 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widget import Widget
+from textual.widgets import DataTable
+from textual.worker import Worker
 
 from monitor.clock import Clock
 from monitor.textsafe import one_line
@@ -24,12 +27,15 @@ from monitor.tui.screens.feeds import FeedsScreen
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.post import PostScreen
 from monitor.tui.screens.prompt import Prompt, TopicPicker
+from monitor.tui.watch import RevisionWatch, store_hint
+from monitor.tui.widgets.footer import KeyFooter
 from monitor.tui.widgets.posts import PostTable
 from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
 from storage.errors import StorageError
 
-HEALTH_EVERY = 4  # polls: the daemon's heartbeat is read every few revision checks
+HEALTH_EVERY = 2  # ticks of a second: the daemon's heartbeat (which moves no revision) is read this often
+FEW_TRENDS = 8  # sparklines read with the rows (~3 ms for one story); more come once the rows are shown (~20 ms for 50)
 REREAD_AFTER = timedelta(seconds=10)  # ages and rates are as of now: a quiet store is re-read this often
 
 BINDINGS = [  # in footer order: what a newcomer needs first, as the footer is cut at the terminal's width
@@ -54,7 +60,7 @@ BINDINGS = [  # in footer order: what a newcomer needs first, as the footer is c
 
 
 class MainScreen(Screen[None]):
-    """Polls the store's revision; reads rows in a worker only when it changed."""
+    """Watches the store's revision (in a thread of its own); reads rows in a worker only when it moved."""
 
     CSS_PATH = Path(__file__).with_name("main.tcss")
     BINDINGS: ClassVar[list[BindingType]] = list(BINDINGS)
@@ -75,6 +81,19 @@ class MainScreen(Screen[None]):
             self.posts = posts
             self.now = now
 
+    class RevisionMoved(Message):
+        def __init__(self, revision: int) -> None:
+            super().__init__()
+            self.revision = revision
+
+    class TrendsLoaded(Message):
+        """`board` with its sparklines read."""
+
+        def __init__(self, board: Board, filled: Board) -> None:
+            super().__init__()
+            self.board = board
+            self.filled = filled
+
     class HealthLoaded(Message):
         def __init__(self, health: Health) -> None:
             super().__init__()
@@ -87,6 +106,7 @@ class MainScreen(Screen[None]):
 
     def __init__(self, loader: BoardLoader, prefs: Prefs, *, clock: Clock, poll_interval: float,
                  topic: str | None = None) -> None:
+        """`poll_interval`: seconds between two reads of the store's revision."""
         super().__init__()
         self.loader = loader
         self.prefs = prefs
@@ -97,29 +117,85 @@ class MainScreen(Screen[None]):
         self.post_query = PostQuery()
         self.board: Board | None = None
         self.health: Health | None = None
-        self.revision: int | None = None
-        self.polls = 0
+        self.revision: int | None = None  # the one the rows shown were read at
+        self.latest: int | None = None  # the newest one heard of
+        self.unreadable = False  # the last read failed: try again every second
+        self.ticks = 0
+        self.settled = False
+        self._watch = RevisionWatch(loader.revision, poll_interval, self._heard, self._unreadable,
+                                    hint=store_hint(loader.store.url))
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         yield StoryTable(id="stories")
         yield PostTable(id="posts")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_board(force=True)
-        self.set_interval(self.poll_interval, self.poll)
-        self.set_interval(1.0, self._redraw_status)
+        self._watch.start()
+        self.set_interval(1.0, self._tick)
+
+    def on_unmount(self) -> None:
+        self._watch.stop()
+        if self.settled:
+            gc.unfreeze()  # what the screen held may go now
+
+    def _settle(self) -> None:
+        """The first rows are out: what lives now (modules, styles, widgets, the store's engine) lives as long
+        as the screen. Kept out of the garbage collector's sight, its full collections stop walking it: they
+        took 80-140 ms each, at random moments, a refresh's whole budget."""
+        if not self.settled:
+            self.settled = True
+            gc.freeze()
 
     # -- reading (worker threads) -------------------------------------------------------------
 
-    def poll(self) -> None:
-        """A revision check, unless a read is still running: that one will show the newest rows
-        (a second read beside it would only compete with it for the interpreter)."""
-        if any(w.group == "board" and w.node is self and not w.is_finished for w in self.workers):
+    def _heard(self, revision: int) -> None:
+        """The watch's thread: hand the news to the screen's."""
+        self.post_message(self.RevisionMoved(revision))
+
+    def _unreadable(self, error: str) -> None:
+        self.post_message(self.LoadFailed(error))
+
+    def on_main_screen_revision_moved(self, message: RevisionMoved) -> None:
+        self.latest = message.revision
+        self._catch_up()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "board" and event.worker.is_finished:
+            self._catch_up()
+
+    def _reading(self) -> bool:
+        return any(w.group == "board" and w.node is self and not w.is_finished for w in self.workers)
+
+    def _catch_up(self) -> None:
+        """Read the rows if the store moved past them, unless a read is still running: when it ends this
+        is asked again (a second read beside it would only compete with it for the interpreter). Not
+        while reads fail: the tick tries again every second, where this would try again at once, forever."""
+        if self._reading() or self.unreadable:
             return
-        self.polls += 1
-        self.refresh_board(force=self.board is not None and self.clock() - self.board.health.now >= REREAD_AFTER)
+        if self.latest is not None and self.latest != self.revision:
+            self.refresh_board(force=False)
+
+    def _tick(self) -> None:
+        """Every second: the status line's ages; the rows again when they are old (ages and rates are as
+        of now) or could not be read; else now and then the daemon's heartbeat, which moves no revision."""
+        self.ticks += 1
+        old = self.board is not None and self.clock() - self.board.health.now >= REREAD_AFTER
+        if (old or self.unreadable) and not self._reading():
+            self.refresh_board(force=True)
+        elif self.ticks % HEALTH_EVERY == 0:
+            self.load_health()
+        self._redraw_status()
+
+    @work(thread=True, exclusive=True, group="health")
+    def load_health(self) -> None:
+        stats = self.health.stats if self.health else None
+        try:
+            self.post_message(self.HealthLoaded(self.loader.health(self.clock(), stats)))
+        except StorageError as e:
+            self.post_message(self.LoadFailed(str(e)))
 
     @work(thread=True, exclusive=True, group="board")
     def refresh_board(self, force: bool) -> None:
@@ -129,19 +205,23 @@ class MainScreen(Screen[None]):
             revision = loader.revision()
             now = self.clock()
             if not force and revision == self.revision:
-                if self.polls % HEALTH_EVERY == 0:
-                    stats = self.health.stats if self.health else None
-                    self.post_message(self.HealthLoaded(loader.health(now, stats)))
                 return
             board = loader.board(topic, self.prefs, now, revision, show_muted=show_muted)
+            if loader.missing_trends(board) <= FEW_TRENDS:  # the few stories a commit changed: read along
+                board = loader.with_trends(board)
             if query.topic != board.topic and query.search is not None:
                 query = dataclasses.replace(query, topic=board.topic)
             if query.empty and board.stories:  # nothing shown yet: the first story's posts come along
                 query = dataclasses.replace(query, story=board.stories[0].story.id)
             posts = loader.posts(query, self.prefs.muted_authors, show_muted=show_muted)
             self.post_message(self.BoardLoaded(board, query, posts))
-            if loader.missing_trends(board):  # paint first, sparklines right after
-                self.post_message(self.BoardLoaded(loader.with_trends(board), query, posts))
+        except StorageError as e:
+            self.post_message(self.LoadFailed(str(e)))
+
+    @work(thread=True, exclusive=True, group="trends")
+    def load_trends(self, board: Board) -> None:
+        try:
+            self.post_message(self.TrendsLoaded(board, self.loader.with_trends(board)))
         except StorageError as e:
             self.post_message(self.LoadFailed(str(e)))
 
@@ -158,15 +238,32 @@ class MainScreen(Screen[None]):
 
     def on_main_screen_board_loaded(self, message: BoardLoaded) -> None:
         board = message.board
-        self.board, self.health, self.revision, self.topic = board, board.health, board.revision, board.topic
-        stories = self.query_one(StoryTable)
-        stories.show(board.stories, board.health.now)
-        stories.border_title = f"Stories: {one_line(board.topic or '-')} ({len(board.stories)})"
+        self.health, self.revision, self.topic = board.health, board.revision, board.topic
+        self.unreadable = False
+        self._show_stories(board)
         self._redraw_status()
         self._adopt_first_posts(message.post_query)
         if message.post_query == self.post_query:
             self._show_posts(message.posts, board.health.now)
         self._follow_selection()
+        if not self.settled:
+            self.call_after_refresh(self._settle)
+        if self.loader.missing_trends(board):  # many: the first rows, another topic's
+            self.call_after_refresh(self._read_trends, board)
+
+    def _read_trends(self, board: Board) -> None:
+        if board is self.board:  # else newer rows came before the frame, which read their own
+            self.load_trends(board)
+
+    def on_main_screen_trends_loaded(self, message: TrendsLoaded) -> None:
+        if message.board is self.board:  # else newer rows came meanwhile, which read their own
+            self._show_stories(message.filled)
+
+    def _show_stories(self, board: Board) -> None:
+        self.board = board
+        stories = self.query_one(StoryTable)
+        stories.show(board.stories, board.health.now)
+        _retitle(stories, f"Stories: {one_line(board.topic or '-')} ({len(board.stories)})")
 
     def _adopt_first_posts(self, query: PostQuery) -> None:
         """The posts read along with the first board belong to the row now selected: take them
@@ -186,6 +283,7 @@ class MainScreen(Screen[None]):
         self._redraw_status()
 
     def on_main_screen_load_failed(self, message: LoadFailed) -> None:
+        self.unreadable = True
         self.query_one(StatusLine).fail(message.error)
 
     def _show_posts(self, posts: tuple[PostRow, ...], now: datetime) -> None:
@@ -193,7 +291,7 @@ class MainScreen(Screen[None]):
         table.show(posts, now)
         q = self.post_query
         title = f"Search: {one_line(q.search)}" if q.search is not None else "Posts"
-        table.border_title = f"{title} ({len(posts)})"
+        _retitle(table, f"{title} ({len(posts)})")
 
     def _redraw_status(self) -> None:
         health = self.health
@@ -344,3 +442,9 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(list(BINDINGS)))
+
+
+def _retitle(widget: Widget, title: str) -> None:
+    """Setting a border title redraws the whole widget, even to the same title."""
+    if widget.border_title != title:
+        widget.border_title = title

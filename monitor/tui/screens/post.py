@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from monitor.tui.board import PostRow
 from monitor.tui.messages import CopyLink, OpenLink
 from monitor.tui.render import post_detail
+from monitor.tui.widgets.footer import KeyFooter
 
 
 class PostScreen(Screen[None]):
@@ -33,7 +34,7 @@ class PostScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="post-scroll"):
             yield Static(post_detail(self.row.post, self.row.also_on), id="post-body", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def action_open_link(self) -> None:
         self.post_message(OpenLink(self.row.post.post.url))
