@@ -109,6 +109,8 @@ class Daemon:
         self._waiting: deque[Waiting] = deque()
         """Polls waiting for the writer, which stores all that wait when it comes to them together."""
         self._saving: asyncio.Future[None] | None = None
+        self._fetching = 0
+        """Polls fetching now: a state that no other poll's result can join is stored at once."""
         self.sender = self._sender(config)
         self._sending: asyncio.Task[None] | None = None
         store.sync_feeds(list(self.feeds), self.clock())
@@ -324,7 +326,11 @@ class Daemon:
         started = time.perf_counter()
         if state is None:
             state = await self._write(self.store.feed_state, feed.name)
-        posts, state = await self._poll_feed(feed, state)
+        self._fetching += 1
+        try:
+            posts, state = await self._poll_feed(feed, state)
+        finally:
+            self._fetching -= 1
         try:
             done = await self._store_poll(posts, state)
         except Exception as e:  # a bad post or a full disk must not stop the other feeds
@@ -341,7 +347,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         waiting = Waiting(posts, state, self.clock(), loop.create_future())
         self._waiting.append(waiting)
-        if posts:
+        if posts or not self._fetching:  # nothing else to wait for: a tick's last poll, run --once's
             self._writer.submit(self._store_waiting, loop)
         elif self._saving is None or self._saving.done():
             self._saving = asyncio.ensure_future(self._save_soon())

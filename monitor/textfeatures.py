@@ -135,7 +135,7 @@ class RecentDocFreq:
                 if left:
                     df[term] = left
                 else:
-                    del df[term]
+                    df.pop(term)  # dict's own: Counter's `del` is a Python method, run for most terms
 
     def weigh(self, terms: dict[str, float]) -> dict[str, float]:
         """Counts `terms` as one document, then returns them damped, L2-normalised, heaviest first."""

@@ -155,6 +155,30 @@ def _pks_sql(paramstyle: str, keys: int) -> str:
             "FROM k JOIN posts ON posts.source = k.s AND posts.post_id = k.i")
 
 
+def _upsert_stories(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """SQLite: one prepared upsert stepped over every story (plain executemany, each column through
+    the dialect's bind processor); SQLAlchemy binds each row's dict in Python, a tenth of a write."""
+    if conn.dialect.name != "sqlite":
+        _upsert(conn, t.stories, "id", rows)
+        return
+    sql, processors = _stories_upsert(conn.dialect)
+    conn.exec_driver_sql(sql, [tuple(proc(row[c]) if proc else row[c] for c, proc in processors) for row in rows])
+
+
+STORY_COLUMNS = ("id", "topic", "label", "size", "first_seen", "last_seen", "live", "sources", "authors", "arrivals")
+"""The columns story_row fills, in this order."""
+
+
+@functools.cache
+def _stories_upsert(dialect: Dialect) -> tuple[str, tuple[tuple[str, Processor | None], ...]]:
+    """The stories' insert-or-replace-columns (as SQLAlchemy's on_conflict_do_update renders it) and
+    each column's bind processor."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in STORY_COLUMNS if c != "id")
+    marks = ", ".join("?" for _ in STORY_COLUMNS)
+    sql = f"INSERT INTO stories ({', '.join(STORY_COLUMNS)}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {updates}"
+    return sql, tuple((c, t.stories.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in STORY_COLUMNS)
+
+
 def heartbeat(conn: Connection, row: Mapping[str, Any]) -> None:
     """The one daemon row: who holds the writer lock and when it last said it was alive."""
     _upsert(conn, t.daemon, "id", [{**row, "stopped": False}])
@@ -345,7 +369,7 @@ def apply_merges(conn: Connection, merged: Mapping[int, int]) -> None:
 def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
     _insert_ignore(conn, t.topics, _topic_names(batch))
     if batch.stories:
-        _upsert(conn, t.stories, "id", [story_row(s) for s in batch.stories])
+        _upsert_stories(conn, [story_row(s) for s in batch.stories])
     new = write_posts(conn, batch.posts, now)
     count_new_posts(conn, new, now)
     feeds = [*([batch.feed] if batch.feed is not None else []), *batch.feeds]

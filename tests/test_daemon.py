@@ -214,3 +214,18 @@ async def test_a_poll_that_cannot_be_stored_fails_alone_when_it_waited_with_othe
     refused.clear()  # fixed: the next poll stores the post the failed one could not, as new
     await w.poll_due()
     assert w.store.posts(source="bad")[0].duplicate_of is None
+
+
+async def test_the_last_poll_of_a_pass_stores_its_state_without_waiting_for_others(
+    world, server: FixtureServer, monkeypatch
+) -> None:
+    """A no-post poll's state waits STATES_WAIT for others only while other polls still fetch."""
+    import asyncio
+
+    import monitor.daemon
+
+    monkeypatch.setattr(monitor.daemon, "STATES_WAIT", 3600.0)  # were it waited for, the pass would not end
+    server.routes["/empty"] = Reply(200, rss([]), {"Content-Type": "application/rss+xml"})
+    w = world({"e1": "/empty"})
+    await asyncio.wait_for(w.daemon.run_once(), timeout=30)
+    assert (w.state("e1").last_status, w.state("e1").last_poll) == (200, T0)
