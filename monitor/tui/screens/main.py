@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -34,6 +37,7 @@ from monitor.tui.widgets.status import StatusLine
 from monitor.tui.widgets.stories import StoryTable
 from storage.errors import StorageError
 
+T = TypeVar("T")
 HEALTH_EVERY = 2  # ticks of a second: the daemon's heartbeat (which moves no revision) is read this often
 FEW_TRENDS = 8  # sparklines read with the rows (~3 ms for one story); more come once the rows are shown (~20 ms for 50)
 REREAD_AFTER = timedelta(seconds=10)  # ages and rates are as of now: a quiet store is re-read this often
@@ -124,6 +128,8 @@ class MainScreen(Screen[None]):
         self.settled = False
         self._watch = RevisionWatch(loader.revision, poll_interval, self._heard, self._unreadable,
                                     hint=store_hint(loader.store.url))
+        # The first read starts now, beside Textual's own start (~30 ms before the screen is mounted).
+        self._first = in_thread(lambda: self._read(force=True))
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -132,7 +138,7 @@ class MainScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.refresh_board(force=True)
+        self.first_board()
         self._watch.start()
         self.set_interval(1.0, self._tick)
 
@@ -199,24 +205,38 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="board")
     def refresh_board(self, force: bool) -> None:
-        """Revision first; the rows only when it moved (or when forced, as when they are old)."""
-        loader, query, topic, show_muted = self.loader, self.post_query, self.topic, self.show_muted
+        self._post(self._read, force)
+
+    @work(thread=True, exclusive=True, group="board")
+    def first_board(self) -> None:
+        """The read begun when the screen was made."""
+        self._post(lambda _: self._first.result(), True)
+
+    def _post(self, read: Callable[[bool], BoardLoaded | None], force: bool) -> None:
         try:
-            revision = loader.revision()
-            now = self.clock()
-            if not force and revision == self.revision:
-                return
-            board = loader.board(topic, self.prefs, now, revision, show_muted=show_muted)
-            if loader.missing_trends(board) <= FEW_TRENDS:  # the few stories a commit changed: read along
-                board = loader.with_trends(board)
-            if query.topic != board.topic and query.search is not None:
-                query = dataclasses.replace(query, topic=board.topic)
-            if query.empty and board.stories:  # nothing shown yet: the first story's posts come along
-                query = dataclasses.replace(query, story=board.stories[0].story.id)
-            posts = loader.posts(query, self.prefs.muted_authors, show_muted=show_muted)
-            self.post_message(self.BoardLoaded(board, query, posts))
+            loaded = read(force)
         except StorageError as e:
             self.post_message(self.LoadFailed(str(e)))
+            return
+        if loaded is not None:
+            self.post_message(loaded)
+
+    def _read(self, force: bool) -> BoardLoaded | None:
+        """Revision first; the rows only when it moved (or when forced, as when they are old). Any thread."""
+        loader, query, topic, show_muted = self.loader, self.post_query, self.topic, self.show_muted
+        revision = loader.revision()
+        now = self.clock()
+        if not force and revision == self.revision:
+            return None
+        board = loader.board(topic, self.prefs, now, revision, show_muted=show_muted)
+        if loader.missing_trends(board) <= FEW_TRENDS:  # the few stories a commit changed: read along
+            board = loader.with_trends(board)
+        if query.topic != board.topic and query.search is not None:
+            query = dataclasses.replace(query, topic=board.topic)
+        if query.empty and board.stories:  # nothing shown yet: the first story's posts come along
+            query = dataclasses.replace(query, story=board.stories[0].story.id)
+        posts = loader.posts(query, self.prefs.muted_authors, show_muted=show_muted)
+        return self.BoardLoaded(board, query, posts)
 
     @work(thread=True, exclusive=True, group="trends")
     def load_trends(self, board: Board) -> None:
@@ -448,3 +468,17 @@ def _retitle(widget: Widget, title: str) -> None:
     """Setting a border title redraws the whole widget, even to the same title."""
     if widget.border_title != title:
         widget.border_title = title
+
+
+def in_thread(read: Callable[[], T]) -> Future[T]:
+    """`read()` in a thread of its own, begun now."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(read())
+        except BaseException as e:  # handed to whoever waits for the result
+            future.set_exception(e)
+
+    threading.Thread(target=run, name="first-read", daemon=True).start()
+    return future
