@@ -3,7 +3,8 @@
 Warm means nothing changed and the server ignores conditional GET, so only the body hash saves work.
 The feeds are spread over HOSTS loopback addresses (127.0.0.1, 127.0.0.2, ...), as real feeds live on
 many hosts: monitor asks at most 2 at once of any one host.
-Where newsboat is installed, `newsboat -x reload` runs on the same feeds in the same run.
+Where newsboat is installed, `newsboat -x reload` runs on the same feeds in the same run. The project's
+modules are compiled first, as an installed package has them (bench/installed.py).
 
     .venv/bin/python bench/poll.py [--feeds 200] [--items 50] [--repeat 3]
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.installed import compile_project
 from tests.support.feeds import rss
 from tests.support.server import FixtureServer, Reply
 
@@ -95,6 +97,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    compile_project()
     with ExitStack() as stack:
         servers = [stack.enter_context(FixtureServer(f"127.0.0.{h + 1}")) for h in range(HOSTS)]
         for n in range(args.feeds):
