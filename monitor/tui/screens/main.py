@@ -41,6 +41,7 @@ T = TypeVar("T")
 HEALTH_EVERY = 2  # ticks of a second: the daemon's heartbeat (which moves no revision) is read this often
 FEW_TRENDS = 8  # sparklines read with the rows (~3 ms for one story); more come once the rows are shown (~20 ms for 50)
 REREAD_AFTER = timedelta(seconds=10)  # ages and rates are as of now: a quiet store is re-read this often
+SERVER_EVERY = 0.1  # seconds between reads of a server's revision (a round trip, or two with a pool ping)
 
 BINDINGS = [  # in footer order: what a newcomer needs first, as the footer is cut at the terminal's width
     Binding("q", "app.quit", "Quit", key_display="q/^c"),  # Ctrl-C is bound on the app, for every screen
@@ -126,8 +127,9 @@ class MainScreen(Screen[None]):
         self.unreadable = False  # the last read failed: try again every second
         self.ticks = 0
         self.settled = False
-        self._watch = RevisionWatch(loader.revision, poll_interval, self._heard, self._unreadable,
-                                    hint=store_hint(loader.store.url))
+        hint = store_hint(loader.store.url)
+        every = poll_interval if hint is not None else max(poll_interval, SERVER_EVERY)
+        self._watch = RevisionWatch(loader.revision, every, self._heard, self._unreadable, hint=hint)
         # The first read starts now, beside Textual's own start (~30 ms before the screen is mounted).
         self._first = in_thread(lambda: self._read(force=True))
 
