@@ -26,9 +26,11 @@ class StatusLine(Widget):
         self.error: str | None = None
 
     def show(self, health: Health | None, topic: str | None, notes: Sequence[str] = ()) -> None:
+        before = self.render()
         self.health, self.topic, self.notes, self.error = health, topic, tuple(notes), None
         self.set_class(health is not None and not health.alive, "-down")
-        self.refresh()
+        if self.render() != before:  # shown every second, mostly the same words: a frame only for new ones
+            self.refresh()
 
     def fail(self, error: str) -> None:
         self.error = error
