@@ -355,9 +355,10 @@ class Daemon:
 
     async def _save_soon(self) -> None:
         """After STATES_WAIT, the states waiting then (and those that join while the writer is busy)
-        go in one transaction: the states of a tick's unchanged feeds arrive within milliseconds."""
+        go in one transaction: the states of a tick's unchanged feeds arrive within milliseconds.
+        It ends once it has asked the writer, so a state that comes after that asks again."""
         await asyncio.sleep(STATES_WAIT)
-        await self._write(self._store_waiting, asyncio.get_running_loop())
+        self._writer.submit(self._store_waiting, asyncio.get_running_loop())
 
     def _store_waiting(self, loop: asyncio.AbstractEventLoop) -> None:
         """In the writer: every poll waiting, in one transaction (with the pipeline's own housekeeping

@@ -229,3 +229,46 @@ async def test_the_last_poll_of_a_pass_stores_its_state_without_waiting_for_othe
     w = world({"e1": "/empty"})
     await asyncio.wait_for(w.daemon.run_once(), timeout=30)
     assert (w.state("e1").last_status, w.state("e1").last_poll) == (200, T0)
+
+
+async def test_a_state_that_arrives_while_others_are_written_does_not_wait_for_the_pass_to_end(
+    world, server: FixtureServer, monkeypatch
+) -> None:
+    """A no-post poll whose state came while the states before it were being written waited, unseen,
+    until some later poll asked the writer again (at worst the next tick's)."""
+    import asyncio
+
+    import monitor.daemon
+    from storage.types import FeedState
+
+    monkeypatch.setattr(monitor.daemon, "STATES_WAIT", 0.01)
+    server.routes["/empty"] = Reply(200, rss([]))
+    w = world({"first": "/empty", "late": "/empty"})
+    writing, go_on = threading.Event(), threading.Event()
+    write = w.store.write
+
+    def held(batch, now):  # the edge: the first state's write takes a while
+        writing.set()
+        go_on.wait(30)
+        return write(batch, now)
+
+    monkeypatch.setattr(w.store, "write", held)
+
+    def start(name: str) -> asyncio.Task[None]:
+        return asyncio.create_task(w.daemon.poll(w.daemon.feeds[name], FeedState(name)))
+
+    w.daemon._fetching += 1  # a poll of another feed is still fetching: no state is stored at once
+    first = start("first")
+    for _ in range(500):  # until the first state is being written (bounded)
+        if writing.is_set():
+            break
+        await asyncio.sleep(0.01)
+    late = start("late")
+    for _ in range(500):  # until the late state waits for the writer (bounded)
+        if w.daemon._waiting:
+            break
+        await asyncio.sleep(0.01)
+    go_on.set()
+    await asyncio.wait_for(asyncio.gather(first, late), timeout=30)  # the bound of a hang, not a timing
+    assert w.state("late").last_poll == T0
+    w.daemon._fetching -= 1
