@@ -9,12 +9,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from monitor.sources.bluesky_stream import MAX_FRAME, REWIND_US
 from monitor.streams.wire import HARD_LIMIT_FACTOR
+from storage.types import StreamStatus
 from tests.support import jetstream as js
 from tests.support.inprocess import run_cli
 from tests.support.server import FixtureServer
@@ -238,11 +239,18 @@ async def test_a_slow_store_fills_a_bounded_backlog_pauses_the_stream_and_loses_
         held = stream.meter.matched
         assert 4 < held <= 4 + 4, "at most a batch in the store's hands and a full backlog: nothing more read"
         assert stream.meter.frames < len(frames)
-        since = stream.meter.connected_since
-        # The claim is that nothing happens for a span: a paused reader outlives three idle deadlines
-        # without being taken for a dead stream (there is no event to wait on, only the span to let pass).
-        await asyncio.sleep(3 * settings.idle + 0.1)
-        assert stream.meter.connected_since == since is not None, "a paused reader is not an idle stream"
+        since, paused = stream.meter.connected_since, datetime.now(UTC)
+        # A paused reader outlives three idle deadlines without being taken for a dead stream: what the
+        # daemon reports once they have passed still says connected since the same moment, queue full.
+        later = paused + timedelta(seconds=3 * settings.idle)
+
+        def reported() -> StreamStatus | None:
+            return next((s for s in w.store.streams() if s.name == "bsky-live" and s.updated > later), None)
+
+        await until(lambda: reported() is not None, "a status reported three idle deadlines into the pause")
+        status = reported()
+        assert status is not None and status.queue_full and status.connected_since == since is not None
+        assert stream.meter.connected_since == since, "a paused reader is not an idle stream"
         w.daemon.store.heartbeat(datetime.now(UTC))
         code, out, _ = run_cli("status", "--config", str(w.config_path))
         assert code == 0 and "queue full: 4 matched posts wait for the store, reading paused" in out
