@@ -38,24 +38,22 @@ def _upsert(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str
 
 def _insert_returning_pks(conn: Connection, items: Sequence[NewPost], seen: datetime) -> dict[Key, int]:
     """Insert-or-ignore posts; the keys and primary keys of those actually inserted."""
+    rows = [_post_values(item, seen) for item in items]
     if conn.dialect.name == "sqlite":
-        return _insert_posts_sqlite(conn, items, seen)
+        return _insert_posts_sqlite(conn, rows)
     p = t.posts.c
     stmt = _insert(conn, t.posts).on_conflict_do_nothing().returning(p.pk, p.source, p.post_id)
-    rows = [_post_row(item, seen) for item in items]
-    return {(source, post_id): pk for pk, source, post_id in conn.execute(stmt, rows)}
+    found = conn.execute(stmt, [dict(zip(POST_COLUMNS, row, strict=True)) for row in rows])
+    return {(source, post_id): pk for pk, source, post_id in found}
 
 
-def _insert_posts_sqlite(conn: Connection, items: Sequence[NewPost], seen: datetime) -> dict[Key, int]:
-    """SQLite: one prepared insert-or-ignore stepped over every row (executemany), where SQLAlchemy's
-    multi-row INSERT ... RETURNING is rendered and bound in Python: a third of a post's write. The
-    rows it inserted are those past the largest primary key before it: posts.pk is the rowid, and
-    this transaction is the only writer. Those rows go into the search index here, in one statement
-    of this transaction (migration 0011: a trigger per row cost ten times as much), so a post is
-    never stored unindexed."""
-    sql, processors = _posts_insert(conn.dialect)
+def _insert_posts_sqlite(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> dict[Key, int]:
+    """SQLite: one prepared insert-or-ignore stepped over every row. The rows it inserted are those
+    past the largest primary key before it: posts.pk is the rowid, and this transaction is the only
+    writer. Those rows go into the search index here, in one statement of this transaction (migration
+    0011: a trigger per row cost ten times as much), so a post is never stored unindexed."""
     before = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) FROM posts").scalar_one()
-    conn.exec_driver_sql(sql, _post_params(items, seen, processors))
+    _execute_plain(conn, t.posts, POST_COLUMNS, "ON CONFLICT DO NOTHING", rows)
     conn.exec_driver_sql(INDEX_NEW_POSTS, (before,))
     found = conn.exec_driver_sql("SELECT pk, source, post_id FROM posts WHERE pk > ?", (before,))
     return {(source, post_id): pk for pk, source, post_id in found}
@@ -66,56 +64,43 @@ INDEX_NEW_POSTS = (f"INSERT INTO {t.FTS_TABLE}(rowid, text, title, author) "
 """SQLite: the search index entries of the posts past a primary key (storage/text_search.py)."""
 POST_COLUMNS = ("source", "post_id", "author", "url", "title", "text", "published", "seen", "kind", "lang",
                 "claimed_published")
-"""The columns _post_row fills and _post_params gives, in this order."""
-TIME_COLUMNS = ("published", "seen", "claimed_published")
+"""The columns _post_values gives, in this order."""
+MATCH_COLUMNS = ("post_pk", "topic", "terms", "score", "story")
+STORY_COLUMNS = ("id", "topic", "label", "size", "first_seen", "last_seen", "live", "sources", "authors", "arrivals")
+"""The columns story_values gives, in this order."""
 Processor = Callable[[Any], Any]
 
 
-def _post_params(
-    items: Sequence[NewPost], seen: datetime, processors: Mapping[str, Processor | None],
-) -> list[tuple[Any, ...]]:
-    """The parameters of _posts_insert for each post, in POST_COLUMNS order, through the dialect's
-    bind processors (so times are stored exactly as SQLAlchemy stores them). On SQLite only the time
-    columns have one: they alone are called, and once for `seen`, the same in every row."""
-    if any(proc for column, proc in processors.items() if column not in TIME_COLUMNS):
-        rows = (_post_row(item, seen) for item in items)
-        return [tuple(proc(row[c]) if proc else row[c] for c, proc in processors.items()) for row in rows]
-    published, seen_at, claimed = (processors[c] or _same for c in TIME_COLUMNS)
-    seen_value = seen_at(seen)
-    return [
-        (post.source, without_nul(post.id), without_nul(post.author), without_nul(post.url), without_nul(post.title),
-         without_nul(post.text), published(post.published), seen_value, post.kind, post.lang,
-         claimed(post.claimed_published))
-        for post in (item.post for item in items)
-    ]
+def _execute_plain(
+    conn: Connection, table: Table, columns: tuple[str, ...], conflict: str, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """SQLite: `rows` (values of `columns`, in order) by one prepared statement stepped over them all
+    (executemany), each value through its column's bind processor. SQLAlchemy's own executemany binds
+    each row's dict in Python: a third of a post's write, a tenth of a batch's."""
+    if not rows:
+        return
+    sql, processors = _plain_insert(conn.dialect, table, columns, conflict)
+    conn.exec_driver_sql(sql, [_bound(row, processors) for row in rows] if processors else list(rows))
 
 
-def _same(value: Any) -> Any:
-    return value
+def _bound(row: tuple[Any, ...], processors: tuple[tuple[int, Processor], ...]) -> tuple[Any, ...]:
+    values = list(row)
+    for i, proc in processors:
+        values[i] = proc(values[i])
+    return tuple(values)
 
 
 @functools.cache
-def _posts_insert(dialect: Dialect) -> tuple[str, dict[str, Processor | None]]:
-    """The insert-or-ignore of POST_COLUMNS, and each column's bind processor (the dialect's own)."""
-    columns = POST_COLUMNS
-    sql = f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT DO NOTHING"
-    return sql, {c: t.posts.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
-
-
-MATCH_COLUMNS = ("post_pk", "topic", "terms", "score", "story")
-
-
-@functools.cache
-def _matches_insert(dialect: Dialect) -> tuple[str, Processor] | None:
-    """SQLite: the matches' insert-or-ignore as plain SQL and the score's bind processor, when no
-    other column has one (SQLAlchemy's executemany binds each row's dict in Python, a tenth of the
-    write); else None."""
-    processors = {c: t.matches.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in MATCH_COLUMNS}
-    if dialect.name != "sqlite" or any(proc for c, proc in processors.items() if c != "score"):
-        return None
-    marks = ", ".join("?" for _ in MATCH_COLUMNS)
-    sql = f"INSERT INTO matches ({', '.join(MATCH_COLUMNS)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    return sql, processors["score"] or _same
+def _plain_insert(
+    dialect: Dialect, table: Table, columns: tuple[str, ...], conflict: str
+) -> tuple[str, tuple[tuple[int, Processor], ...]]:
+    """The INSERT of `columns` into `table` with `conflict` after it, and the bind processor of each
+    column that has one, by position (the dialect's own, so values are stored as SQLAlchemy stores them:
+    on SQLite, only the times)."""
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) {conflict}"
+    processors = ((i, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns))
+    return sql, tuple((i, proc) for i, proc in processors if proc is not None)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -155,28 +140,13 @@ def _pks_sql(paramstyle: str, keys: int) -> str:
             "FROM k JOIN posts ON posts.source = k.s AND posts.post_id = k.i")
 
 
-def _upsert_stories(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """SQLite: one prepared upsert stepped over every story (plain executemany, each column through
-    the dialect's bind processor); SQLAlchemy binds each row's dict in Python, a tenth of a write."""
+def _upsert_stories(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """New stories inserted, known ones' columns replaced (as on_conflict_do_update renders it)."""
     if conn.dialect.name != "sqlite":
-        _upsert(conn, t.stories, "id", rows)
+        _upsert(conn, t.stories, "id", [dict(zip(STORY_COLUMNS, row, strict=True)) for row in rows])
         return
-    sql, processors = _stories_upsert(conn.dialect)
-    conn.exec_driver_sql(sql, [tuple(proc(row[c]) if proc else row[c] for c, proc in processors) for row in rows])
-
-
-STORY_COLUMNS = ("id", "topic", "label", "size", "first_seen", "last_seen", "live", "sources", "authors", "arrivals")
-"""The columns story_row fills, in this order."""
-
-
-@functools.cache
-def _stories_upsert(dialect: Dialect) -> tuple[str, tuple[tuple[str, Processor | None], ...]]:
-    """The stories' insert-or-replace-columns (as SQLAlchemy's on_conflict_do_update renders it) and
-    each column's bind processor."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in STORY_COLUMNS if c != "id")
-    marks = ", ".join("?" for _ in STORY_COLUMNS)
-    sql = f"INSERT INTO stories ({', '.join(STORY_COLUMNS)}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {updates}"
-    return sql, tuple((c, t.stories.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in STORY_COLUMNS)
+    _execute_plain(conn, t.stories, STORY_COLUMNS, f"ON CONFLICT (id) DO UPDATE SET {updates}", rows)
 
 
 def heartbeat(conn: Connection, row: Mapping[str, Any]) -> None:
@@ -243,19 +213,11 @@ def feed_row(state: FeedState) -> dict[str, Any]:
     }
 
 
-def story_row(story: Story) -> dict[str, Any]:
-    return {
-        "id": story.id,
-        "topic": story.topic,
-        "label": without_nul(story.label),
-        "size": story.size,
-        "first_seen": story.first_seen,
-        "last_seen": story.last_seen,
-        "live": story.live,
-        "sources": json.dumps(list(story.sources), ensure_ascii=False),
-        "authors": story.authors,
-        "arrivals": json.dumps([list(pair) for pair in story.arrivals]),
-    }
+def story_values(story: Story) -> tuple[Any, ...]:
+    """A story's row, in STORY_COLUMNS order."""
+    return (story.id, story.topic, without_nul(story.label), story.size, story.first_seen, story.last_seen,
+            story.live, json.dumps(list(story.sources), ensure_ascii=False), story.authors,
+            json.dumps([list(pair) for pair in story.arrivals]))
 
 
 def without_nul(value: str) -> str:
@@ -263,21 +225,12 @@ def without_nul(value: str) -> str:
     return value.replace("\x00", "") if "\x00" in value else value
 
 
-def _post_row(item: NewPost, seen: datetime) -> dict[str, Any]:
+def _post_values(item: NewPost, seen: datetime) -> tuple[Any, ...]:
+    """A post's row, in POST_COLUMNS order."""
     post = item.post
-    return {
-        "source": post.source,
-        "post_id": without_nul(post.id),
-        "author": without_nul(post.author),
-        "url": without_nul(post.url),
-        "title": without_nul(post.title),
-        "text": without_nul(post.text),
-        "published": post.published,
-        "seen": seen,
-        "kind": post.kind,
-        "lang": post.lang,
-        "claimed_published": post.claimed_published,
-    }
+    return (post.source, without_nul(post.id), without_nul(post.author), without_nul(post.url),
+            without_nul(post.title), without_nul(post.text), post.published, seen, post.kind, post.lang,
+            post.claimed_published)
 
 
 def key_of(item: NewPost) -> Key:
@@ -324,17 +277,15 @@ def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> i
     wanted = [key for key in keys if key not in inserted] + [d for d in map(_dup_key, fresh) if d and d not in inserted]
     pks = inserted | pks_of(conn, wanted) if wanted else inserted
     _link_duplicates(conn, fresh, pks)
-    plain = _matches_insert(conn.dialect)
-    sql, score = plain if plain is not None else ("", _same)
     matches = [
-        (pks[key_of(item)], match.topic, _terms_json(match.terms), score(match.score), item.stories.get(match.topic))
+        (pks[key_of(item)], match.topic, _terms_json(match.terms), match.score, item.stories.get(match.topic))
         for item in items
         for match in item.matches
     ]
-    if plain is None:
+    if conn.dialect.name == "sqlite":
+        _execute_plain(conn, t.matches, MATCH_COLUMNS, "ON CONFLICT DO NOTHING", matches)
+    else:
         _insert_ignore(conn, t.matches, [dict(zip(MATCH_COLUMNS, row, strict=True)) for row in matches])
-    elif matches:
-        conn.exec_driver_sql(sql, matches)
     return len(fresh)
 
 
@@ -369,7 +320,7 @@ def apply_merges(conn: Connection, merged: Mapping[int, int]) -> None:
 def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
     _insert_ignore(conn, t.topics, _topic_names(batch))
     if batch.stories:
-        _upsert_stories(conn, [story_row(s) for s in batch.stories])
+        _upsert_stories(conn, [story_values(s) for s in batch.stories])
     new = write_posts(conn, batch.posts, now)
     count_new_posts(conn, new, now)
     feeds = [*([batch.feed] if batch.feed is not None else []), *batch.feeds]
