@@ -365,7 +365,9 @@ class Daemon:
         when it runs: quiet stories closed as a poll of each feed would). Each poll hears how it fared;
         when the group fails, each is tried alone, so one bad poll fails no other."""
         group = [self._waiting.popleft() for _ in range(len(self._waiting))]
-        for waiting, result in self._stored(group):  # empty when an earlier call took them
+        if not group:  # an earlier call took them
+            return
+        for waiting, result in self._stored(group):
             loop.call_soon_threadsafe(_settle, waiting.done, result)
 
     def _stored(self, group: list[Waiting]) -> list[tuple[Waiting, Processed | Exception]]:
@@ -389,8 +391,6 @@ class Daemon:
         return True
 
     def _store_group(self, group: list[Waiting]) -> list[Processed]:
-        if not group:
-            return []
         now = max(waiting.now for waiting in group)
         polls = [(waiting.posts, waiting.state) for waiting in group if waiting.posts]
         states = [waiting.state for waiting in group if not waiting.posts]
