@@ -76,9 +76,17 @@ def entry() -> NoReturn:
     """The process's entry (the `monitor` script, `python -m monitor.cli`). The objects the imports
     made live until the exit, where the interpreter's last collections would walk them all (~80 ms,
     a tenth of a warm `run --once`): frozen, they are left to the process's end."""
+    _without_httpx_cli()
     code = main()
     gc.freeze()
     sys.exit(code)
+
+
+def _without_httpx_cli() -> None:
+    """`import httpx` imports httpx's own command-line client (click, rich, pygments: ~35 ms, a
+    twentieth of a warm `run --once`) unless that import fails, when it puts a stub in its place
+    (encode/httpx#3547). monitor never runs it; a None in sys.modules makes that import fail."""
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def _path(value: str) -> object:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from types import TracebackType
+from urllib.request import getproxies
 
 import httpx
 
@@ -79,10 +80,15 @@ class Fetcher:
         # DEBUG: this client's own messages are the only ones that may reach the logs.
         for noisy in ("httpx", "httpcore"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        if transport is None and not getproxies():  # a proxy from the environment: httpx's own transport
+            from monitor.transport import AsyncioTransport  # here: httpcore loads when a client is made, as before
+
+            transport = AsyncioTransport(limits)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             timeout=httpx.Timeout(self.stall_timeout),
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            limits=limits,
             follow_redirects=False,
             transport=transport,
         )

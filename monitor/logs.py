@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +48,9 @@ def to_file(path: Path, *, max_bytes: int = LOG_BYTES, backups: int = LOG_FILES)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    from logging.handlers import RotatingFileHandler  # only the dashboard logs to a file: spared elsewhere
+
+    handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Integer, Table, bindparam, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from storage import tables as t
 from storage.errors import StorageError
@@ -23,6 +23,8 @@ CHUNK = 500  # bound parameters per IN (...): well under SQLite's and PostgreSQL
 def _insert(conn: Connection, table: Table) -> Any:
     """The dialect's INSERT, which has on_conflict_do_nothing / on_conflict_do_update."""
     if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # loaded only where used: ~35 ms of a SQLite start
+
         return postgresql.insert(table)
     return sqlite.insert(table)
 

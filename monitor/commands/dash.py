@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,6 +16,8 @@ from monitor.config import Config
 from monitor.errors import UsageError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from monitor.tui.app import Background, MonitorApp
     from storage.store import Store
 

@@ -1,0 +1,100 @@
+"""The fetcher's transport on plain asyncio: TLS, idle connections the server closed, proxies."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.fetch import Fetcher
+from monitor.sources.base import Request
+from monitor.transport import AsyncioBackend
+from tests.support.fetching import failure, fetch
+from tests.support.server import FixtureServer, Reply, Seen
+
+TLS = Path(__file__).parent / "fixtures" / "tls"
+"""A self-signed certificate for 127.0.0.1 and localhost, valid until 2126, and its key."""
+
+
+@pytest.fixture
+def tls_server() -> Iterator[FixtureServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "cert.pem", TLS / "key.pem")
+    server = FixtureServer()
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    server.base = server.base.replace("http://", "https://")
+    with server:
+        yield server
+
+
+async def test_https_with_a_trusted_certificate_keeps_its_connection(
+    tls_server: FixtureServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "cert.pem"))
+    connections = []  # the server runs one thread per connection
+
+    def answer(seen: Seen) -> Reply:
+        connections.append(threading.get_ident())
+        return Reply(200, b"<rss/>" * 50_000)
+
+    tls_server.routes["/feed"] = answer
+    async with Fetcher(timeout=5) as fetcher:
+        first = await fetcher.fetch(Request(tls_server.url("/feed")))
+        second = await fetcher.fetch(Request(tls_server.url("/feed")))
+    assert first.response is not None and first.response.body == b"<rss/>" * 50_000
+    assert second.response is not None and second.response.body == first.response.body
+    assert len(connections) == 2 and len(set(connections)) == 1
+
+
+async def test_https_with_an_untrusted_certificate_is_refused(tls_server: FixtureServer) -> None:
+    tls_server.routes["/feed"] = Reply(200, b"<rss/>")
+    error = await failure(tls_server.url("/feed"))
+    assert str(error).startswith("cannot connect ([SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    assert tls_server.requests_to("/feed") == []
+
+
+async def test_an_idle_connection_the_server_closed_reads_as_expired() -> None:
+    """httpcore's pool drops an idle connection whose stream says `is_readable`: the server hung up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
+    stream = await AsyncioBackend().connect_tcp("127.0.0.1", listener.getsockname()[1], timeout=5)
+    try:
+        await stream.write(b"ping", timeout=5)
+        while not accepted:
+            await asyncio.sleep(0.01)
+        assert accepted[0].recv(4) == b"ping"
+        assert stream.get_extra_info("is_readable") is False
+        accepted[0].sendall(b"pong")
+        assert await stream.read(100, timeout=5) == b"pong"
+        assert stream.get_extra_info("is_readable") is False
+        accepted[0].close()
+        async with asyncio.timeout(5):
+            while not stream.get_extra_info("is_readable"):
+                await asyncio.sleep(0.01)
+        assert await stream.read(100, timeout=5) == b""
+    finally:
+        await stream.aclose()
+        listener.close()
+
+
+async def test_a_proxy_named_by_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FixtureServer() as proxy:
+        proxy.routes["/feed"] = Reply(200, b"via the proxy")
+        monkeypatch.setenv("HTTP_PROXY", proxy.base)
+        monkeypatch.setenv("NO_PROXY", "")
+        fetched = await fetch("http://feeds.example.invalid/feed")
+    assert fetched.response is not None and fetched.response.body == b"via the proxy"
+    assert proxy.requests_to("/feed")[0].headers["host"] == "feeds.example.invalid"
+
+
+async def test_a_request_to_a_closed_port_says_connection_refused() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]
+    error = await failure(f"http://127.0.0.1:{port}/feed")
+    assert str(error) == "connection refused"
