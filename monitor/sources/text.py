@@ -35,8 +35,14 @@ _BREAK_MARK = "\ue000"
 _MARK_RUN = re.compile(" ?\ue000[\ue000 ]*")
 
 
+# What str.splitlines() splits on: text without any is one line, the common case.
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
 def collapse_whitespace(text: str) -> str:
     """Runs of spaces become one space; runs of line breaks one newline; ends trimmed."""
+    if not _LINE_BREAK.search(text):
+        return " ".join(text.split())
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
