@@ -34,7 +34,7 @@ from monitor.clock import utc_now
 from monitor.pollerrors import FeedError
 from monitor.query.pushdown import Dialect
 from monitor.sources.base import Page, PollContext, Request, Response, SourceType
-from monitor.sources.text import collapse_whitespace, html_to_text
+from monitor.sources.text import collapse_whitespace, html_to_text, is_collapsed
 from monitor.textsafe import one_line, strip_controls, strip_escape_sequences
 from storage.types import Post
 
@@ -313,6 +313,8 @@ def _join_title(title: str, summary: str) -> str:
 
 
 def _fold(text: str) -> str:
+    if text.isprintable() and is_collapsed(text):  # casefold makes no whitespace of printable text
+        return text.casefold()
     return " ".join(text.casefold().split())
 
 
@@ -354,9 +356,12 @@ def _resolve(link: str, base: str) -> str:
     return resolved if scheme in ("http", "https") else ""
 
 
+_DATE_KEYS = (("published", "published_parsed"), ("updated", "updated_parsed"), ("created", "created_parsed"))
+
+
 def _published(entry: Entry) -> datetime | None:
-    for key in ("published", "updated", "created"):
-        parsed = entry.get(f"{key}_parsed")
+    for key, parsed_key in _DATE_KEYS:
+        parsed = entry.get(parsed_key)
         if parsed:
             try:
                 year, month, day, hour, minute, second = parsed[:6]
@@ -419,7 +424,7 @@ def _author_name(raw: str) -> str:
 def _language(entry: Entry) -> str:
     for key in ("language", "title_detail", "summary_detail"):
         value = entry.get(key)
-        if isinstance(value, Mapping):
+        if value is not None and isinstance(value, Mapping):  # None first: the ABC check is slow
             value = value.get("language")
         text = _text_field(value)
         if text:
@@ -428,7 +433,7 @@ def _language(entry: Entry) -> str:
 
 
 def _detail_type(detail: object) -> str:
-    return _text_field(detail.get("type")) if isinstance(detail, Mapping) else ""
+    return _text_field(detail.get("type")) if detail is not None and isinstance(detail, Mapping) else ""
 
 
 def _text_field(value: object) -> str:
