@@ -45,6 +45,8 @@ _INVISIBLE_FORMAT = regex.compile(r"[\p{Cf}--\u200d]", regex.V1)
 
 def strip_controls(text: str) -> str:
     """`text` without terminal escape sequences, control characters (but tab and newline) or bidi overrides."""
+    if text.isprintable() or not _UNSAFE_IN_DATA.search(text):  # controls and bidi overrides are not printable
+        return text
     if _ESCAPE_START.search(text):  # the full pattern is slow to scan; most text has no ESC at all
         text = _ESCAPE_SEQUENCES.sub("", text)
     return _UNSAFE_IN_DATA.sub("", text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import threading
@@ -98,3 +99,22 @@ async def test_a_request_to_a_closed_port_says_connection_refused() -> None:
         port = closed.getsockname()[1]
     error = await failure(f"http://127.0.0.1:{port}/feed")
     assert str(error) == "connection refused"
+
+
+async def test_a_tick_over_more_hosts_than_slots_keeps_one_connection_per_host_slot() -> None:
+    """Polls round-robin over 20 hosts with 16 global slots: connections are kept and reused, not
+    reopened for nearly every request (the pool kept only as many connections as there were slots)."""
+    connections: set[str] = set()  # the servers run one thread per connection, named with a counter
+
+    def answer(seen: Seen) -> Reply:
+        connections.add(threading.current_thread().name)
+        return Reply(200, b"<rss/>")
+
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(FixtureServer()) for _ in range(20)]
+        for server in servers:
+            server.routes["/feed"] = answer
+        async with Fetcher(timeout=5, concurrency=16, per_host=2) as fetcher:
+            for _round in range(3):
+                await asyncio.gather(*(fetcher.fetch(Request(s.url("/feed"))) for s in servers))
+    assert len(connections) <= 2 * len(servers)

@@ -23,9 +23,10 @@ import html.entities
 import json
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, urljoin, urlsplit
 
@@ -33,7 +34,7 @@ from monitor.clock import utc_now
 from monitor.pollerrors import FeedError
 from monitor.query.pushdown import Dialect
 from monitor.sources.base import Page, PollContext, Request, Response, SourceType
-from monitor.sources.text import collapse_whitespace, html_to_text
+from monitor.sources.text import collapse_whitespace, html_to_text, is_collapsed
 from monitor.textsafe import one_line, strip_controls, strip_escape_sequences
 from storage.types import Post
 
@@ -83,6 +84,7 @@ _ROOT_BASE = re.compile(
 _NAMED_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{0,31});")
 _TAG = re.compile(r"<[A-Za-z/!][^>]*>")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMPTY_PARENS = re.compile(r"\(\s*\)")
 
 
 def first_request(ctx: PollContext) -> Request:
@@ -294,38 +296,45 @@ def _plain(value: str, content_type: str) -> str:
     if content_type == _JSON_PLAIN:
         return collapse_whitespace(strip_controls(value))
     text = html_to_text(value)
-    return html_to_text(text) if _TAG.search(text) else text
+    return html_to_text(text) if "<" in text and _TAG.search(text) else text
 
 
 def _join_title(title: str, summary: str) -> str:
     """Title + ". " + summary, unless one already holds the other (Google News repeats titles)."""
-    if not title or _fold(title) in _fold(summary)[: len(title) + 8]:
+    if not title:
+        return summary
+    folded_title, folded_summary = _fold(title), _fold(summary)
+    if folded_title in folded_summary[: len(title) + 8]:
         return summary or title
-    if not summary or _fold(summary) in _fold(title):
+    if not summary or folded_summary in folded_title:
         return title
     separator = " " if title[-1] in ".!?:;…" else ". "
     return title + separator + summary
 
 
 def _fold(text: str) -> str:
+    if text.isprintable() and is_collapsed(text):  # casefold makes no whitespace of printable text
+        return text.casefold()
     return " ".join(text.casefold().split())
 
 
 def _link(entry: Entry, base: str) -> str:
-    candidates = [_text_field(entry.get("link"))]
-    candidates += [
-        _text_field(link.get("href"))
-        for link in _dicts(entry.get("links"))
-        if link.get("rel") in (None, "", "alternate")
-    ]
-    ident = _text_field(entry.get("id"))
-    if ident.startswith(("http://", "https://")):
-        candidates.append(ident)
-    for candidate in candidates:
+    """The first of `link`, the alternate links and an http(s) `id` that resolves (most often the first)."""
+    for candidate in _link_candidates(entry):
         resolved = _resolve(candidate, base)
         if resolved:
             return resolved
     return ""
+
+
+def _link_candidates(entry: Entry) -> Iterator[str]:
+    yield _text_field(entry.get("link"))
+    for link in _dicts(entry.get("links")):
+        if link.get("rel") in (None, "", "alternate"):
+            yield _text_field(link.get("href"))
+    ident = _text_field(entry.get("id"))
+    if ident.startswith(_ABSOLUTE):
+        yield ident
 
 
 _ABSOLUTE = ("http://", "https://")
@@ -337,6 +346,8 @@ def _resolve(link: str, base: str) -> str:
     link = "".join(strip_controls(link).split())
     if not link:
         return ""
+    if link.startswith(_ABSOLUTE) and link.isascii() and "[" not in link and "]" not in link:
+        return link  # what urlsplit would say without parsing it: http(s), no IPv6 literal to reject
     try:
         resolved = urljoin(base, link) if base and not link.startswith(_ABSOLUTE) else link
         scheme = urlsplit(resolved).scheme
@@ -345,9 +356,12 @@ def _resolve(link: str, base: str) -> str:
     return resolved if scheme in ("http", "https") else ""
 
 
+_DATE_KEYS = (("published", "published_parsed"), ("updated", "updated_parsed"), ("created", "created_parsed"))
+
+
 def _published(entry: Entry) -> datetime | None:
-    for key in ("published", "updated", "created"):
-        parsed = entry.get(f"{key}_parsed")
+    for key, parsed_key in _DATE_KEYS:
+        parsed = entry.get(parsed_key)
         if parsed:
             try:
                 year, month, day, hour, minute, second = parsed[:6]
@@ -396,16 +410,21 @@ def _stable_hash(*parts: str) -> str:
 def _author(entry: Entry) -> str:
     detail = entry.get("author_detail")
     name = _text_field(detail.get("name")) if isinstance(detail, Mapping) else ""
-    raw = name or _text_field(entry.get("author"))
+    return _author_name(name or _text_field(entry.get("author")))
+
+
+@lru_cache(maxsize=4096)
+def _author_name(raw: str) -> str:
+    """Cached: a feed names the same few authors again and again."""
     # RSS <author> is "email (Name)" by the spec and "Name (email)" in practice.
-    without_email = re.sub(r"\(\s*\)", "", _EMAIL.sub("", raw)).strip(" ()<>,;")
+    without_email = _EMPTY_PARENS.sub("", _EMAIL.sub("", raw)).strip(" ()<>,;")
     return collapse_whitespace(strip_controls(without_email or raw))[:200]
 
 
 def _language(entry: Entry) -> str:
     for key in ("language", "title_detail", "summary_detail"):
         value = entry.get(key)
-        if isinstance(value, Mapping):
+        if value is not None and isinstance(value, Mapping):  # None first: the ABC check is slow
             value = value.get("language")
         text = _text_field(value)
         if text:
@@ -414,7 +433,7 @@ def _language(entry: Entry) -> str:
 
 
 def _detail_type(detail: object) -> str:
-    return _text_field(detail.get("type")) if isinstance(detail, Mapping) else ""
+    return _text_field(detail.get("type")) if detail is not None and isinstance(detail, Mapping) else ""
 
 
 def _text_field(value: object) -> str:

@@ -35,10 +35,23 @@ _BREAK_MARK = "\ue000"
 _MARK_RUN = re.compile(" ?\ue000[\ue000 ]*")
 
 
+# What str.splitlines() splits on: text without any is one line, the common case.
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
 def collapse_whitespace(text: str) -> str:
     """Runs of spaces become one space; runs of line breaks one newline; ends trimmed."""
+    if text.isprintable():  # no whitespace but spaces: tabs, line breaks, NBSP... are not printable
+        return text if is_collapsed(text) else " ".join(text.split())
+    if not _LINE_BREAK.search(text):
+        return " ".join(text.split())
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def is_collapsed(printable: str) -> bool:
+    """Whether a printable text (whose only whitespace is spaces) has no runs of them and no ends of them."""
+    return "  " not in printable and not printable.startswith(" ") and not printable.endswith(" ")
 
 
 def html_to_text(html: str, base_url: str | None = None) -> str:
