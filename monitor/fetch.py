@@ -86,9 +86,9 @@ class Fetcher:
         # one open to each host of a tick's polls, not one per slot, which reconnected to nearly every host.
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=KEPT_CONNECTIONS)
         if transport is None and not getproxies():  # a proxy from the environment: httpx's own transport
-            from monitor.transport import AsyncioTransport  # here: httpcore loads when a client is made, as before
+            from monitor.transport import AsyncioTransport  # here: h11 loads when a client is made
 
-            transport = AsyncioTransport(limits)
+            transport = AsyncioTransport(kept=KEPT_CONNECTIONS)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             timeout=httpx.Timeout(self.stall_timeout),
