@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Integer, Table, bindparam, update
@@ -106,8 +106,31 @@ def _plain_insert(
     on SQLite, only the times)."""
     marks = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) {conflict}"
-    processors = ((i, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns))
+    processors = ((i, _bind_processor(table.c[c].type, dialect)) for i, c in enumerate(columns))
     return sql, tuple((i, proc) for i, proc in processors if proc is not None)
+
+
+def _bind_processor(column_type: Any, dialect: Dialect) -> Processor | None:
+    """The type's bind processor on `dialect`; for a UTC time on SQLite, _sqlite_utc_text where it
+    writes the same text for every probe (SQLAlchemy's chain, UTCDateTime's conversion then the
+    dialect's DATETIME formatting with %, cost 2.6 us a post's time, this 1.5)."""
+    proc: Processor | None = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if proc is None or dialect.name != "sqlite" or not isinstance(column_type, t.UTCDateTime):
+        return proc
+    return _sqlite_utc_text if all(proc(v) == _sqlite_utc_text(v) for v in _TIME_PROBES) else proc
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """A time as UTCDateTime stores it on SQLite: naive UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
+    if value is None:
+        return None
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_TIME_PROBES = (None, datetime(1, 1, 1), datetime(999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+                datetime(2014, 3, 10, 16, 52, 50, 698_000, tzinfo=UTC), datetime(2024, 2, 29, 5, 6, 7),
+                datetime(2030, 1, 1, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=-5, minutes=-30))))
 
 
 @functools.lru_cache(maxsize=4096)
