@@ -205,3 +205,10 @@ async def test_the_transport_keeps_at_most_its_number_of_idle_connections() -> N
         finally:
             for server in servers:
                 server.close()
+
+
+async def test_a_body_longer_than_its_content_length_is_an_invalid_request(server: FixtureServer) -> None:
+    server.routes["/api"] = Reply(200, b"{}")
+    async with httpx.AsyncClient(transport=AsyncioTransport(kept=1)) as client:
+        with pytest.raises(httpx.LocalProtocolError):
+            await client.post(server.url("/api"), content=b"0123456789", headers={"Content-Length": "4"})
