@@ -85,7 +85,7 @@ class Fetcher:
         # The pool bounds no requests (the slots above do), only the idle connections it keeps: enough for
         # one to each host of a tick's polls, not one per slot, which reconnected to nearly every host.
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=KEPT_CONNECTIONS)
-        if transport is None and not getproxies():  # a proxy from the environment: httpx's own transport
+        if transport is None and not _proxied():
             from monitor.transport import AsyncioTransport  # here: h11 loads when a client is made
 
             transport = AsyncioTransport(kept=KEPT_CONNECTIONS)
@@ -296,6 +296,11 @@ def _http_url(request: Request) -> httpx.URL:
     if url.scheme not in ("http", "https") or not url.host:
         raise FetchError(f"not an http(s) URL: {safe_url(url)}")
     return url
+
+
+def _proxied() -> bool:
+    """Whether the environment names a proxy (HTTP_PROXY...): httpx's own transport goes through it."""
+    return any(scheme != "no" for scheme in getproxies())  # NO_PROXY alone names none
 
 
 def _host_key(url: httpx.URL) -> str:
