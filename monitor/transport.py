@@ -156,6 +156,8 @@ class _Connection:
             event = await self.receive(timeout)
             if isinstance(event, h11.Response):
                 return event.status_code, event.headers.raw_items(), event.reason
+            if isinstance(event, h11.ConnectionClosed):  # h11 would say so again and again
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
 
     async def _send_request(self, request: httpx.Request, timeout: float | None) -> None:
         try:
@@ -169,7 +171,10 @@ class _Connection:
         await self._send(h11.EndOfMessage(), timeout)
 
     async def _send(self, event: h11.Event, timeout: float | None) -> None:
-        data = self.h11.send(event)
+        try:
+            data = self.h11.send(event)
+        except h11.LocalProtocolError as exc:  # a body longer or shorter than its Content-Length
+            raise httpx.LocalProtocolError(str(exc)) from exc
         if data is not None:
             await self.stream.write(data, timeout)
 

@@ -205,3 +205,29 @@ async def test_the_transport_keeps_at_most_its_number_of_idle_connections() -> N
         finally:
             for server in servers:
                 server.close()
+
+
+async def test_a_body_longer_than_its_content_length_is_an_invalid_request(server: FixtureServer) -> None:
+    server.routes["/api"] = Reply(200, b"{}")
+    async with httpx.AsyncClient(transport=AsyncioTransport(kept=1)) as client:
+        with pytest.raises(httpx.LocalProtocolError):
+            await client.post(server.url("/api"), content=b"0123456789", headers={"Content-Length": "4"})
+
+
+async def test_an_informational_response_before_the_answer_is_passed_over() -> None:
+    hints = b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+    server = ScriptedServer([hints + b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>"])
+    try:
+        fetched = await fetch(server.url)
+    finally:
+        server.close()
+    assert fetched.status == 200 and fetched.response is not None and fetched.response.body == b"<rss/>"
+
+
+async def test_a_tls_handshake_that_never_comes_is_a_connect_timeout() -> None:
+    server = ScriptedServer([b"never sent"])  # waits for a request head; a TLS hello is none
+    try:
+        error = await failure(server.url.replace("http://", "https://"), stall_timeout=0.3)
+    finally:
+        server.close()
+    assert str(error) == "connect timed out after 0.3 s"
