@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 DEFAULT_USER_AGENT = f"monitor/{__version__} (news and social media monitor; python-httpx)"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 KEPT_CONNECTIONS = 64
-"""Open connections kept (httpcore closes an idle one beyond this many) for `keepalive_expiry` (5 s)."""
+"""Idle connections kept for the next request to their host, each for 5 s (beyond, the oldest closes)."""
 PERMANENT = frozenset({401, 403, 404, 410})
 """Statuses that will not fix themselves soon: the scheduler backs off hard instead of retrying."""
 
@@ -82,13 +82,13 @@ class Fetcher:
         # DEBUG: this client's own messages are the only ones that may reach the logs.
         for noisy in ("httpx", "httpcore"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-        # The pool bounds no requests (the slots above do), only the connections it keeps: enough to keep
-        # one open to each host of a tick's polls, not one per slot, which reconnected to nearly every host.
+        # The pool bounds no requests (the slots above do), only the idle connections it keeps: enough for
+        # one to each host of a tick's polls, not one per slot, which reconnected to nearly every host.
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=KEPT_CONNECTIONS)
-        if transport is None and not getproxies():  # a proxy from the environment: httpx's own transport
-            from monitor.transport import AsyncioTransport  # here: httpcore loads when a client is made, as before
+        if transport is None and not _proxied():
+            from monitor.transport import AsyncioTransport  # here: h11 loads when a client is made
 
-            transport = AsyncioTransport(limits)
+            transport = AsyncioTransport(kept=KEPT_CONNECTIONS)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             timeout=httpx.Timeout(self.stall_timeout),
@@ -296,6 +296,11 @@ def _http_url(request: Request) -> httpx.URL:
     if url.scheme not in ("http", "https") or not url.host:
         raise FetchError(f"not an http(s) URL: {safe_url(url)}")
     return url
+
+
+def _proxied() -> bool:
+    """Whether the environment names a proxy (HTTP_PROXY...): httpx's own transport goes through it."""
+    return any(scheme != "no" for scheme in getproxies())  # NO_PROXY alone names none
 
 
 def _host_key(url: httpx.URL) -> str:

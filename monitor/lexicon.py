@@ -25,7 +25,7 @@ COMMON = 4.0  # a word at least this frequent in some language is everyday vocab
 
 def zipf_english(word: str) -> float:
     """Frequency of `word` (or a phrase) in general English."""
-    frequency = _english().get(word)
+    frequency = wordtables.lookup("en").get(word)
     if frequency:  # a plain lookup; zipf_frequency tokenises first, which costs far more
         return round(math.log10(frequency) + 9.0, 2)
     if word.isalpha() and word.islower():
@@ -37,10 +37,6 @@ def zipf_anywhere(word: str) -> float:
     """The highest frequency of `word` in English or among the common words of the other languages."""
     key = word.casefold()
     return max(zipf_english(key), _common().get(key, 0.0))
-
-
-def _english() -> dict[str, float]:
-    return wordtables.frequencies("en")  # the table textfeatures reads too: one copy
 
 
 @functools.cache

@@ -26,6 +26,8 @@ from typing import Any
 
 import msgpack
 
+from monitor.wordcache import WordLookup, cache_folder
+
 GZIP = 16 + zlib.MAX_WBITS  # zlib.decompress reads a gzip file whole, faster than gzip.open's stream
 MINIMUM = 1e-9  # wordfreq.zipf_to_freq(0.0): zipf_frequency's floor, Zipf 0
 
@@ -84,16 +86,24 @@ def frequencies(lang: str) -> dict[str, float]:
     return dict(zip(chain.from_iterable(pack), values, strict=True))
 
 
+@functools.cache
+def lookup(lang: str) -> WordLookup:
+    """`frequencies(lang).get`, for a process that may ask only a few thousand words: those are
+    looked up in a cache file (monitor/wordcache.py) and the table is read past that."""
+    source = wordlist(lang, "large") or wordlist(lang, "small")
+    return WordLookup(source, functools.partial(frequencies, lang), cache_folder())
+
+
 def zipf(word: str, lang: str = "en") -> float:
     """wordfreq.zipf_frequency(word, lang), without importing wordfreq for a word its table holds
     as written or a lower-case ASCII word of letters and digits (English)."""
-    frequency = frequencies(lang).get(word)
+    frequency = lookup(lang).get(word)
     if frequency:
         return round(math.log10(frequency) + 9.0, 2)
     if lang in REGEX_TOKENIZED and word.isascii() and word.isalnum() and word == word.lower():
         if word.isalpha():
             return 0.0
-        frequency = _with_digits(word, frequencies(lang))
+        frequency = _with_digits(word, lookup(lang))
     else:
         frequency = _word_frequency(word, lang)
     return round(math.log(frequency, 10) + 9, 2)  # wordfreq.freq_to_zipf, as it rounds
@@ -107,7 +117,7 @@ _YEAR_LOG_PEAK, _NOT_YEAR, _REFERENCE_YEAR, _PLATEAU = -1.9185, 0.1, 2019, 20
 _DIGIT_FREQS = (0.009, 0.300, 0.175, 0.124, 0.096, 0.078, 0.066, 0.057, 0.050, 0.045)
 
 
-def _with_digits(word: str, table: dict[str, float]) -> float:
+def _with_digits(word: str, table: WordLookup) -> float:
     """wordfreq's frequency of a lower-case ASCII word holding digits (its _word_frequency for one
     token): runs of two digits or more count as zeros in the table, times how likely that number is."""
     smashed = _DIGIT_RUN.sub(lambda run: "0" * len(run.group()), word)

@@ -22,13 +22,22 @@ settings.load_profile("untimed")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+@pytest.fixture(scope="session")
+def user_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the whole run: what is cached there (word tables) is the same for every test."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def own_user_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the real user's config and data folders (platformdirs reads XDG_*),
-    even one that runs a command in-process without --config."""
+def own_user_folders(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, user_cache: Path
+) -> None:
+    """No test reads or writes the real user's config, data and cache folders (platformdirs reads
+    XDG_*), even one that runs a command in-process without --config."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
     monkeypatch.delenv("MONITOR_CONFIG", raising=False)
 
 

@@ -10,11 +10,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from monitor.fetch import Fetcher
 from monitor.sources.base import Request
-from monitor.transport import AsyncioBackend
+from monitor.transport import AsyncioTransport, connect_tcp
 from tests.support.fetching import failure, fetch
 from tests.support.server import FixtureServer, Reply, Seen
 
@@ -60,27 +61,27 @@ async def test_https_with_an_untrusted_certificate_is_refused(tls_server: Fixtur
 
 
 async def test_an_idle_connection_the_server_closed_reads_as_expired() -> None:
-    """httpcore's pool drops an idle connection whose stream says `is_readable`: the server hung up."""
+    """The pool drops an idle connection whose stream is readable: the server hung up."""
     listener = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []
     threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
-    stream = await AsyncioBackend().connect_tcp("127.0.0.1", listener.getsockname()[1], timeout=5)
+    stream = await connect_tcp("127.0.0.1", listener.getsockname()[1], timeout=5)
     try:
         await stream.write(b"ping", timeout=5)
         while not accepted:
             await asyncio.sleep(0.01)
         assert accepted[0].recv(4) == b"ping"
-        assert stream.get_extra_info("is_readable") is False
+        assert stream.readable() is False
         accepted[0].sendall(b"pong")
         assert await stream.read(100, timeout=5) == b"pong"
-        assert stream.get_extra_info("is_readable") is False
+        assert stream.readable() is False
         accepted[0].close()
         async with asyncio.timeout(5):
-            while not stream.get_extra_info("is_readable"):
+            while not stream.readable():
                 await asyncio.sleep(0.01)
         assert await stream.read(100, timeout=5) == b""
     finally:
-        await stream.aclose()
+        stream.close()
         listener.close()
 
 
@@ -118,3 +119,115 @@ async def test_a_tick_over_more_hosts_than_slots_keeps_one_connection_per_host_s
             for _round in range(3):
                 await asyncio.gather(*(fetcher.fetch(Request(s.url("/feed"))) for s in servers))
     assert len(connections) <= 2 * len(servers)
+
+
+class ScriptedServer:
+    """A TCP server on 127.0.0.1 answering each request on a connection with the next of `answers`,
+    read from the start of the list on every new connection; it counts the connections it accepts."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self.answers = answers
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/feed"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            for answer in self.answers:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    head += chunk
+                conn.sendall(answer)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+async def fetch_twice(url: str) -> list[bytes]:
+    async with Fetcher(timeout=5) as fetcher:
+        got = [await fetcher.fetch(Request(url)) for _ in range(2)]
+    return [f.response.body if f.response else b"" for f in got]
+
+
+async def test_a_chunked_body_is_read_whole_and_its_connection_kept() -> None:
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n<rss\r\n3\r\n/>\n\r\n0\r\n\r\n"
+    server = ScriptedServer([chunked, chunked])
+    try:
+        assert await fetch_twice(server.url) == [b"<rss/>\n", b"<rss/>\n"]
+        assert server.connections == 1
+    finally:
+        server.close()
+
+
+async def test_a_connection_the_server_says_it_closes_is_not_used_again() -> None:
+    closing = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n<rss/>"
+    server = ScriptedServer([closing])
+    try:
+        assert await fetch_twice(server.url) == [b"<rss/>", b"<rss/>"]
+        assert server.connections == 2
+    finally:
+        server.close()
+
+
+async def test_a_body_cut_short_is_a_protocol_error() -> None:
+    server = ScriptedServer([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n<rss/>"])
+    try:
+        error = await failure(server.url)
+    finally:
+        server.close()
+    assert str(error).startswith("server broke the HTTP protocol (peer closed connection without sending complete")
+
+
+async def test_the_transport_keeps_at_most_its_number_of_idle_connections() -> None:
+    """Round-robin over three hosts: all three kept when three may be, the oldest closed when two may."""
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>"
+    for kept, connections in ((3, 3), (2, 6)):
+        servers = [ScriptedServer([ok] * 2) for _ in range(3)]
+        try:
+            async with httpx.AsyncClient(transport=AsyncioTransport(kept=kept)) as client:
+                for _round in range(2):
+                    for server in servers:
+                        assert (await client.get(server.url)).content == b"<rss/>"
+            assert sum(server.connections for server in servers) == connections
+        finally:
+            for server in servers:
+                server.close()
+
+
+async def test_a_body_longer_than_its_content_length_is_an_invalid_request(server: FixtureServer) -> None:
+    server.routes["/api"] = Reply(200, b"{}")
+    async with httpx.AsyncClient(transport=AsyncioTransport(kept=1)) as client:
+        with pytest.raises(httpx.LocalProtocolError):
+            await client.post(server.url("/api"), content=b"0123456789", headers={"Content-Length": "4"})
+
+
+async def test_an_informational_response_before_the_answer_is_passed_over() -> None:
+    hints = b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+    server = ScriptedServer([hints + b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>"])
+    try:
+        fetched = await fetch(server.url)
+    finally:
+        server.close()
+    assert fetched.status == 200 and fetched.response is not None and fetched.response.body == b"<rss/>"
+
+
+async def test_a_tls_handshake_that_never_comes_is_a_connect_timeout() -> None:
+    server = ScriptedServer([b"never sent"])  # waits for a request head; a TLS hello is none
+    try:
+        error = await failure(server.url.replace("http://", "https://"), stall_timeout=0.3)
+    finally:
+        server.close()
+    assert str(error) == "connect timed out after 0.3 s"
