@@ -15,6 +15,7 @@ import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 
 from monitor import wordtables
@@ -146,7 +147,9 @@ class RecentDocFreq:
         if n >= 50:
             get = self._df.get
             common = 0.05 * n
-            terms = {t: w if get(t, 0) <= common else w * _damping(get(t, 0) / n) for t, w in terms.items()}
+            # Two posts in three hold no term that common: one pass in C tells, and they keep their weights.
+            if terms and max(map(get, terms, repeat(0))) > common:
+                terms = {t: w if get(t, 0) <= common else w * _damping(get(t, 0) / n) for t, w in terms.items()}
         norm = math.hypot(*terms.values())
         if norm == 0.0:
             return {}
@@ -299,8 +302,7 @@ def _words(text: str) -> list[str]:
     return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
 
 
-def _weight(item: tuple[str, float]) -> float:
-    return item[1]
+_weight = itemgetter(1)  # a (term, weight) pair's weight: a sort key in C
 
 
 def _title_key(title: str, raw: list[str]) -> str | None:
