@@ -122,6 +122,8 @@ class StoryBuilder:
         self._closed: set[int] = set()
         self._merged_into: dict[int, int] = {}  # merged-away story → survivor, until reported
         self._clock = float("-inf")
+        self._close_after = params.close_after.total_seconds()  # read for every post
+        self._key_window = params.key_window.total_seconds()
 
     # -- the pipeline's calls -------------------------------------------------------------------
 
@@ -286,7 +288,7 @@ class StoryBuilder:
         key = (post.source, post.id)
         story.keys.append((ts, key))
         self._story_of[key] = story.id
-        self._forget_old_keys(story, ts - self.params.key_window.total_seconds())
+        self._forget_old_keys(story, ts - self._key_window)
         story.first_seen = min(story.first_seen, ts)
         story.last_seen = max(story.last_seen, ts)
         story.activity.add(ts)
@@ -358,7 +360,9 @@ class StoryBuilder:
         if ts <= self._clock:
             return
         self._clock = ts
-        cutoff = ts - self.params.close_after.total_seconds()
+        cutoff = ts - self._close_after
+        if not self._closing.heap or self._closing.heap[0][0] >= cutoff:
+            return  # nothing due: most posts
         for last_seen, story_id in self._closing.due(cutoff):
             story = self._live.get(story_id)
             if story is not None and story.last_seen == last_seen:

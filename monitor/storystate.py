@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import repeat
-from operator import mul
+from operator import itemgetter, mul
 
 from storage.types import Story
 
@@ -197,13 +197,16 @@ class StoryState:
             return
         self.candidates.append((score, line, vector))
         if len(self.candidates) > limit:
-            self.candidates.sort(key=lambda c: -c[0])
+            self.candidates.sort(key=_SIMILARITY, reverse=True)  # stable, as by -similarity; a key in C
             del self.candidates[limit:]
 
     def label(self) -> str:
         if not self.candidates:
             return ""
         return max(self.candidates, key=lambda c: (self.cosine(c[2]), -len(c[1])))[1]
+
+
+_SIMILARITY = itemgetter(0)  # a label candidate's similarity
 
 
 def centroid_cosine(a: StoryState, b: StoryState) -> float:
