@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def compile_project() -> None:
+def as_installed() -> None:
     for package in ("monitor", "storage"):
         compileall.compile_dir(ROOT / package, quiet=1)
     subprocess.run([sys.executable, "-c", "from monitor import wordtables; wordtables.lookup('en')"], check=True)
