@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.installed import compile_project
+from bench.installed import as_installed
 from tests.support.feeds import rss
 from tests.support.server import FixtureServer, Reply
 
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    compile_project()
+    as_installed()
     with ExitStack() as stack:
         servers = [stack.enter_context(FixtureServer(f"127.0.0.{h + 1}")) for h in range(HOSTS)]
         for n in range(args.feeds):

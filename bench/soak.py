@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.installed import ROOT, compile_project
+from bench.installed import ROOT, as_installed
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 WORDS = ("lava", "eruption", "magma", "quake", "evacuation", "road", "town", "harbour", "ash", "plume", "crater",
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the temp directory and print it")
     args = parser.parse_args()
-    compile_project()  # as an installed package has them (bench/installed.py)
+    as_installed()  # as an installed package has them (bench/installed.py)
 
     work = Path(tempfile.mkdtemp(prefix="monitor-soak-"))
     data, config, db = work / "posts.jsonl", work / "feeds.toml", work / "monitor.db"

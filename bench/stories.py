@@ -366,9 +366,9 @@ def synthetic(count: int) -> None:
 
 def via_cli(items: list[Labelled]) -> None:
     """Replays `items` through `monitor ingest` (JSONL, a `*` topic), reads `monitor clusters --json`."""
-    from bench.installed import compile_project
+    from bench.installed import as_installed
 
-    compile_project()  # as an installed package has them: the CLI's start is not Python compiling it
+    as_installed()  # as an installed package has them: the CLI's start is not Python compiling it
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         config = workdir / "feeds.toml"

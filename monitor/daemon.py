@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -87,7 +87,8 @@ class Daemon:
         self.notifier = notifier or Notifier(None)
         self._config_file = _signature(config.path)
         self._reload_asked = False
-        self._ticking: asyncio.Task[object] | None = None
+        self._jobs: set[asyncio.Task[object]] = set()
+        """The scheduler's jobs running now (a tick, a heartbeat, an alert pass)."""
         self.store = store
         self.fetcher = fetcher
         self.clock = clock
@@ -175,12 +176,13 @@ class Daemon:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler  # `run --once` needs no scheduler
 
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
-        scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True,
-                          next_run_time=self.clock())
-        scheduler.add_job(self.heartbeat, "interval", seconds=HEARTBEAT_SECONDS, next_run_time=self.clock())
+        scheduler.add_job(self._job(self.tick), "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True,
+                          next_run_time=self.clock(), name="tick")
+        scheduler.add_job(self._job(self.heartbeat), "interval", seconds=HEARTBEAT_SECONDS,
+                          next_run_time=self.clock(), name="heartbeat")
         # Always: alert rules may come with a reload of feeds.toml (without a sender it returns at once).
-        scheduler.add_job(self.send_alerts, "interval", seconds=ALERT_SECONDS, max_instances=1, coalesce=True,
-                          next_run_time=self.clock())
+        scheduler.add_job(self._job(self.send_alerts), "interval", seconds=ALERT_SECONDS, max_instances=1,
+                          coalesce=True, next_run_time=self.clock(), name="alerts")
         scheduler.start()
         await self._story_write(lambda: self.pipeline)  # built before the first poll needs it
         log.info("monitor run: %d feeds, %d topics, store %s", len(self.feeds), len(self.config.topics),
@@ -190,23 +192,32 @@ class Daemon:
         finally:
             self._stopping = True
             self.notifier.stopping()
-            scheduler.shutdown(wait=False)
-            if self._ticking is not None:  # a tick still waiting on the store: let it end, not be cancelled
-                await asyncio.wait([self._ticking])
+            scheduler.pause()  # no job starts from here on
+            if self._jobs:  # a tick or heartbeat still waiting on the writer: it ends, not cancelled
+                await asyncio.wait(self._jobs)
+            scheduler.shutdown(wait=False)  # which cancels any job still running
             log.info("stopping: finishing %d polls in flight", len(self.in_flight))
             await self.drain()
+
+    def _job(self, run: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """`run` as a scheduler job the stop waits for. APScheduler's shutdown cancels the jobs still
+        running, and a tick or heartbeat waiting on the writer would end in a CancelledError traceback."""
+
+        async def job() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._jobs.add(task)
+            try:
+                await run()
+            finally:
+                self._jobs.discard(task)
+
+        return job
 
     async def tick(self) -> None:
         """Start a poll for every due feed that is not already being polled."""
         if self._stopping:
             return
-        self._ticking = asyncio.current_task()
-        try:
-            await self._tick()
-        finally:
-            self._ticking = None
-
-    async def _tick(self) -> None:
         await self.reload_if_changed()
         pollable = [name for name, f in self.feeds.items() if name not in self.unconfigured and not is_live(f.type)]
         due = await self._due(pollable)

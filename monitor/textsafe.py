@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 
-import regex
-
 # C0 controls but tab and newline, DEL, C1 controls.
 _CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 # Bidi embeddings, overrides and isolates: they reorder everything after them.
@@ -38,9 +36,17 @@ _ESCAPE_START = re.compile("[\x1b\x90-\x9f]")
 _ESCAPE_SEQUENCES_IN_BYTES = re.compile(
     rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]?"
 )
-# Direction marks, zero-width spaces, soft hyphens...; not the zero-width joiner, which holds emoji together.
-# `regex` for the Unicode category: the stdlib has none, and a loop per character is 3-8x slower (bench/textsafe.py).
-_INVISIBLE_FORMAT = regex.compile(r"[\p{Cf}--\u200d]", regex.V1)
+# Unicode's format characters (category Cf: direction marks, zero-width spaces, soft hyphens...) but the
+# zero-width joiner, which holds emoji together. Written out as ranges because the stdlib's re has no
+# categories and importing `regex` for this one class cost ~8 ms of every start; a loop per character
+# is 3-8x slower (bench/textsafe.py). tests/test_textsafe.py checks them against regex's \p{Cf}.
+FORMAT_RANGES = (
+    (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2),
+    (0x180E, 0x180E), (0x200B, 0x200C), (0x200E, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)
+_INVISIBLE_FORMAT = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in FORMAT_RANGES) + "]")
 
 
 def strip_controls(text: str) -> str:

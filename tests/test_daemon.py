@@ -272,3 +272,41 @@ async def test_a_state_that_arrives_while_others_are_written_does_not_wait_for_t
     await asyncio.wait_for(asyncio.gather(first, late), timeout=30)  # the bound of a hang, not a timing
     assert w.state("late").last_poll == T0
     w.daemon._fetching -= 1
+
+
+async def test_a_stop_lets_the_jobs_waiting_on_the_writer_end_instead_of_cancelling_them(
+    world, server: FixtureServer, monkeypatch, caplog
+) -> None:
+    """APScheduler's shutdown cancels the jobs still running: a heartbeat (or tick) waiting on a busy
+    writer when SIGTERM came ended in a CancelledError traceback on stderr."""
+    import asyncio
+    import logging
+    from datetime import UTC, datetime
+
+    server.routes["/good"] = Reply(200, rss([("g1", "ceasefire talks resume")]))
+    w = world({"good": "/good"}, start=datetime.now(UTC))  # the scheduler counts its runs from the real time
+    writing, go_on = threading.Event(), threading.Event()
+    heartbeat = w.store.heartbeat
+
+    def held(*args, **kwargs):  # the edge: the writer is busy with the first heartbeat
+        writing.set()
+        go_on.wait(30)
+        return heartbeat(*args, **kwargs)
+
+    monkeypatch.setattr(w.store, "heartbeat", held)
+    stop = asyncio.Event()
+    running = asyncio.create_task(w.daemon.run_until(stop))
+    for _ in range(500):  # until the heartbeat holds the writer (bounded)
+        if writing.is_set():
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    for _ in range(500):  # until the daemon is stopping, the heartbeat still held (bounded)
+        if w.daemon._stopping:
+            break
+        await asyncio.sleep(0.01)
+    go_on.set()
+    with caplog.at_level(logging.ERROR):
+        await asyncio.wait_for(running, timeout=30)  # the bound of a hang, not a timing
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert w.daemon._jobs == set()

@@ -46,3 +46,14 @@ def test_shown_text_has_no_invisible_format_characters_but_keeps_emoji_joined() 
 def test_one_line_folds_and_cuts() -> None:
     assert one_line("a\n\n b\t\x1b]8;;http://evil.example\x07c\x1b]8;;\x07", 4) == "a b…"
     assert one_line("a\n\n b\tc") == "a b c"
+
+
+def test_the_format_characters_written_out_are_regexs_unicode_category_cf_but_the_joiner() -> None:
+    import regex
+
+    from monitor.textsafe import FORMAT_RANGES
+
+    category = regex.compile(r"[\p{Cf}--\u200d]", regex.V1)
+    written = {code for low, high in FORMAT_RANGES for code in range(low, high + 1)}
+    assert written == {code for code in range(0x110000) if category.match(chr(code))}
+    assert printable("a\u00adb\u200bc\u200d\U000e0041") == "abc\u200d"

@@ -8,7 +8,6 @@ posts about it, played by four feeds on 127.0.0.1 → the daemon and the dashboa
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -59,6 +58,8 @@ def introduction(keywords: list[str], topic: Mapping[str, object]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import tempfile
+
     from monitor.demo.server import DemoServer
     from monitor.demo.stream import FEEDS
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser
-
 from monitor.textsafe import strip_controls
 
 MAX_INPUT_CHARS = 1_000_000
@@ -68,6 +66,8 @@ def html_to_text(html: str, base_url: str | None = None) -> str:
     # Controls first: NUL and friends upset some HTML parsers' notion of where text ends; the
     # break mark is a private-use character no honest text carries, so any in the input go too.
     marked = _BLOCK_TAG.sub(_BREAK_MARK + "<", strip_controls(html).replace(_BREAK_MARK, ""))
+    from selectolax.lexbor import LexborHTMLParser  # imported by the first markup: a run that parses none spares it
+
     tree = LexborHTMLParser(marked)
     root = tree.root
     if root is None:
