@@ -45,22 +45,24 @@ class WordLookup:
             _write(path, self._whole())
 
     def get(self, word: str) -> float | None:
-        if self._table is None:
+        table = self._table
+        if table is not None:
+            return table.get(word)
+        with self._lock:  # one connection, shared by the threads that featurize
             self._asked += 1
-            if self._db is None or self._asked > ASKED_OF_FILE:
-                return self._whole().get(word)
-            with self._lock:  # one connection, shared by the threads that featurize
+            if self._db is not None and self._asked <= ASKED_OF_FILE:
                 row = self._db.execute("SELECT frequency FROM words WHERE word = ?", (word,)).fetchone()
-            return None if row is None else float(row[0])
-        return self._table.get(word)
+                return None if row is None else float(row[0])
+        return self._whole().get(word)
 
     def _whole(self) -> Table:
-        if self._table is None:
-            self._table = self._read_table()
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-        return self._table
+        with self._lock:
+            if self._table is None:
+                self._table = self._read_table()
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
+            return self._table
 
 
 def cache_folder() -> Path | None:

@@ -82,3 +82,17 @@ def test_without_a_cache_folder_the_table_answers() -> None:
 def test_the_cache_folder_is_the_users_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert wordcache.cache_folder() == tmp_path / "monitor" / "words"
+
+
+def test_threads_asking_across_the_switch_to_the_table_all_get_the_tables_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    WordLookup(SOURCE, Reads(), tmp_path)
+    monkeypatch.setattr(wordcache, "ASKED_OF_FILE", 200)  # the switch falls in the middle of the asking
+    lookup = WordLookup(SOURCE, Reads(), tmp_path)
+    words = list(TABLE)[:2000:7] + ["zzqxv", "Iran"] * 50
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lookup.get, words))
+    assert answers == [TABLE.get(word) for word in words]
