@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import socket
@@ -21,51 +20,10 @@ from monitor.fetch import Fetcher, describe_transport_error
 from monitor.pollerrors import FetchError
 from monitor.sources.base import Request
 from tests.support.fetching import failure, fetch
+from tests.support.rawserver import RawServer
 from tests.support.server import FixtureServer, Reply, Seen
 
 SECRET = "s3cr3t-t0ken-value"
-
-
-class RawServer:
-    """A TCP server on 127.0.0.1 whose `handle(conn)` does anything HTTP servers must not."""
-
-    def __init__(self, handle: Callable[[socket.socket, threading.Event], None]) -> None:
-        self.handle = handle
-        self.stop = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.sent = 0
-        self.accepted = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            _read_head(conn)
-            with contextlib.suppress(OSError):  # the client hung up: what most of these tests want
-                self.handle(conn, self.stop)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.listener.close()
-
-
-def _read_head(conn: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 @pytest.fixture

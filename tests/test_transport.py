@@ -17,6 +17,7 @@ from monitor.fetch import Fetcher
 from monitor.sources.base import Request
 from monitor.transport import AsyncioTransport, connect_tcp
 from tests.support.fetching import failure, fetch
+from tests.support.rawserver import RawServer, scripted
 from tests.support.server import FixtureServer, Reply, Seen
 
 TLS = Path(__file__).parent / "fixtures" / "tls"
@@ -121,39 +122,8 @@ async def test_a_tick_over_more_hosts_than_slots_keeps_one_connection_per_host_s
     assert len(connections) <= 2 * len(servers)
 
 
-class ScriptedServer:
-    """A TCP server on 127.0.0.1 answering each request on a connection with the next of `answers`,
-    read from the start of the list on every new connection; it counts the connections it accepts."""
-
-    def __init__(self, answers: list[bytes]) -> None:
-        self.answers = answers
-        self.connections = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/feed"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            for answer in self.answers:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    head += chunk
-                conn.sendall(answer)
-
-    def close(self) -> None:
-        self.listener.close()
+def scripted_server(answers: list[bytes]) -> RawServer:
+    return RawServer(scripted(answers))
 
 
 async def fetch_twice(url: str) -> list[bytes]:
@@ -164,28 +134,28 @@ async def fetch_twice(url: str) -> list[bytes]:
 
 async def test_a_chunked_body_is_read_whole_and_its_connection_kept() -> None:
     chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n<rss\r\n3\r\n/>\n\r\n0\r\n\r\n"
-    server = ScriptedServer([chunked, chunked])
+    server = scripted_server([chunked, chunked])
     try:
-        assert await fetch_twice(server.url) == [b"<rss/>\n", b"<rss/>\n"]
-        assert server.connections == 1
+        assert await fetch_twice(server.url + "/feed") == [b"<rss/>\n", b"<rss/>\n"]
+        assert server.accepted == 1
     finally:
         server.close()
 
 
 async def test_a_connection_the_server_says_it_closes_is_not_used_again() -> None:
     closing = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n<rss/>"
-    server = ScriptedServer([closing])
+    server = scripted_server([closing])
     try:
-        assert await fetch_twice(server.url) == [b"<rss/>", b"<rss/>"]
-        assert server.connections == 2
+        assert await fetch_twice(server.url + "/feed") == [b"<rss/>", b"<rss/>"]
+        assert server.accepted == 2
     finally:
         server.close()
 
 
 async def test_a_body_cut_short_is_a_protocol_error() -> None:
-    server = ScriptedServer([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n<rss/>"])
+    server = scripted_server([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n<rss/>"])
     try:
-        error = await failure(server.url)
+        error = await failure(server.url + "/feed")
     finally:
         server.close()
     assert str(error).startswith("server broke the HTTP protocol (peer closed connection without sending complete")
@@ -195,13 +165,13 @@ async def test_the_transport_keeps_at_most_its_number_of_idle_connections() -> N
     """Round-robin over three hosts: all three kept when three may be, the oldest closed when two may."""
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>"
     for kept, connections in ((3, 3), (2, 6)):
-        servers = [ScriptedServer([ok] * 2) for _ in range(3)]
+        servers = [scripted_server([ok] * 2) for _ in range(3)]
         try:
             async with httpx.AsyncClient(transport=AsyncioTransport(kept=kept)) as client:
                 for _round in range(2):
                     for server in servers:
-                        assert (await client.get(server.url)).content == b"<rss/>"
-            assert sum(server.connections for server in servers) == connections
+                        assert (await client.get(server.url + "/feed")).content == b"<rss/>"
+            assert sum(server.accepted for server in servers) == connections
         finally:
             for server in servers:
                 server.close()
@@ -216,16 +186,16 @@ async def test_a_body_longer_than_its_content_length_is_an_invalid_request(serve
 
 async def test_an_informational_response_before_the_answer_is_passed_over() -> None:
     hints = b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
-    server = ScriptedServer([hints + b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>"])
+    server = scripted_server([hints + b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<rss/>"])
     try:
-        fetched = await fetch(server.url)
+        fetched = await fetch(server.url + "/feed")
     finally:
         server.close()
     assert fetched.status == 200 and fetched.response is not None and fetched.response.body == b"<rss/>"
 
 
 async def test_a_tls_handshake_that_never_comes_is_a_connect_timeout() -> None:
-    server = ScriptedServer([b"never sent"])  # waits for a request head; a TLS hello is none
+    server = scripted_server([b"never sent"])  # waits for a request head; a TLS hello is none
     try:
         error = await failure(server.url.replace("http://", "https://"), stall_timeout=0.3)
     finally:
