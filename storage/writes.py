@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -150,14 +152,25 @@ def pks_of(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
     keys come from. The keys are a VALUES list joined to posts, so each is one probe of the unique
     (source, post_id) index (SQLite plans `(source, post_id) IN (VALUES ...)` as a scan of every
     post, which made each poll slower as the store grew)."""
-    wanted = sorted({(source, without_nul(post_id)) for source, post_id in keys})
+    wanted = _stored_keys(keys)
     found: dict[Key, int] = {}
     for start in range(0, len(wanted), CHUNK // 2):  # two bound parameters per key
         chunk = wanted[start : start + CHUNK // 2]
         sql = _pks_sql(conn.dialect.paramstyle, len(chunk))
-        rows = conn.exec_driver_sql(sql, tuple(part for key in chunk for part in key))
+        rows = conn.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(chunk)))
         found.update({(source, post_id): pk for pk, source, post_id in rows})
     return found
+
+
+def _stored_keys(keys: Iterable[Key]) -> list[Key]:
+    """`keys` as stored (ids without NUL), each once, in the order given. Not sorted: sorting tuples
+    of strings cost a third of known() (35 M instructions of 110 M for a cold poll's 10k keys), and
+    the order of the probes changes nothing. Ids holding no NUL, all but a hostile feed's, are told
+    by one scan in C instead of a call per id."""
+    given = list(dict.fromkeys(keys))
+    if "\x00" not in "".join(map(operator.itemgetter(1), given)):
+        return given
+    return list(dict.fromkeys((source, without_nul(post_id)) for source, post_id in given))
 
 
 @functools.cache
