@@ -40,7 +40,7 @@ def _upsert(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str
     conn.execute(stmt, list(rows))
 
 
-def _insert_returning_pks(conn: Connection, items: Sequence[NewPost], seen: datetime) -> dict[Key, int]:
+def _insert_returning_pks(conn: Connection, items: Iterable[NewPost], seen: datetime) -> dict[Key, int]:
     """Insert-or-ignore posts; the keys and primary keys of those actually inserted."""
     rows = [_post_values(item, seen) for item in items]
     if conn.dialect.name == "sqlite":
@@ -55,10 +55,16 @@ def _insert_posts_sqlite(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> d
     """SQLite: one prepared insert-or-ignore stepped over every row. The rows it inserted are those
     past the largest primary key before it: posts.pk is the rowid, and this transaction is the only
     writer. Those rows go into the search index here, in one statement of this transaction (migration
-    0011: a trigger per row cost ten times as much), so a post is never stored unindexed."""
+    0011: a trigger per row cost ten times as much), so a post is never stored unindexed.
+
+    When every row went in (a poll's posts are new but for the re-sent ones known() left out), their
+    keys are not read back: SQLite gave each row in turn the largest rowid so far plus one, so the
+    n-th row is `before` + n. Reading them back cost 17 M instructions of bench/poll.py's cold pass."""
     before = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) FROM posts").scalar_one()
-    _execute_plain(conn, t.posts, POST_COLUMNS, "ON CONFLICT DO NOTHING", rows)
+    inserted = _execute_plain(conn, t.posts, POST_COLUMNS, "ON CONFLICT DO NOTHING", rows)
     conn.exec_driver_sql(INDEX_NEW_POSTS, (before,))
+    if inserted == len(rows):
+        return {(row[0], row[1]): pk for pk, row in enumerate(rows, before + 1)}
     found = conn.exec_driver_sql("SELECT pk, source, post_id FROM posts WHERE pk > ?", (before,))
     return {(source, post_id): pk for pk, source, post_id in found}
 
@@ -77,14 +83,15 @@ Processor = Callable[[Any], Any]
 
 def _execute_plain(
     conn: Connection, table: Table, columns: tuple[str, ...], conflict: str, rows: Sequence[tuple[Any, ...]]
-) -> None:
+) -> int:
     """SQLite: `rows` (values of `columns`, in order) by one prepared statement stepped over them all
-    (executemany), each value through its column's bind processor. SQLAlchemy's own executemany binds
-    each row's dict in Python: a third of a post's write, a tenth of a batch's."""
+    (executemany), each value through its column's bind processor; how many rows it changed.
+    SQLAlchemy's own executemany binds each row's dict in Python: a third of a post's write, a tenth
+    of a batch's."""
     if not rows:
-        return
+        return 0
     sql, processors = _plain_insert(conn.dialect, table, columns, conflict)
-    conn.exec_driver_sql(sql, _bound(rows, processors) if processors else list(rows))
+    return conn.exec_driver_sql(sql, _bound(rows, processors) if processors else list(rows)).rowcount
 
 
 def _bound(rows: Sequence[tuple[Any, ...]], processors: tuple[tuple[int, Processor], ...]) -> list[tuple[Any, ...]]:
@@ -284,12 +291,13 @@ def _dup_key(item: NewPost) -> Key | None:
     return (item.duplicate_of[0], without_nul(item.duplicate_of[1])) if item.duplicate_of else None
 
 
-def _unique_posts(items: Sequence[NewPost]) -> list[NewPost]:
-    """The first NewPost for each (source, id): a feed repeating an item must not fail the batch."""
+def _unique_posts(items: Sequence[NewPost]) -> dict[Key, NewPost]:
+    """The first NewPost for each (source, id), by its key: a feed repeating an item must not fail
+    the batch."""
     firsts: dict[Key, NewPost] = {}
     for item in items:
         firsts.setdefault(key_of(item), item)
-    return list(firsts.values())
+    return firsts
 
 
 def _topic_names(batch: Batch) -> list[dict[str, Any]]:
@@ -310,19 +318,19 @@ def replace_learned(conn: Connection, learned: Mapping[str, Sequence[LearnedTerm
 
 def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> int:
     """Insert-or-ignore the posts and their matches; returns how many posts were new."""
-    items = _unique_posts(items)
-    if not items:
+    unique = _unique_posts(items)
+    if not unique:
         return 0
-    keys = [key_of(i) for i in items]
-    inserted = _insert_returning_pks(conn, items, seen)
-    fresh = [item for item, key in zip(items, keys, strict=True) if key in inserted]
+    inserted = _insert_returning_pks(conn, unique.values(), seen)
+    fresh = {key: item for key, item in unique.items() if key in inserted}
     # Usually every post is new and no lookup is left: only re-sent posts and folded originals.
-    wanted = [key for key in keys if key not in inserted] + [d for d in map(_dup_key, fresh) if d and d not in inserted]
+    dups = [d for d in map(_dup_key, fresh.values()) if d and d not in inserted]
+    wanted = [key for key in unique if key not in inserted] + dups
     pks = inserted | pks_of(conn, wanted) if wanted else inserted
     _link_duplicates(conn, fresh, pks)
     matches = [
-        (pks[key_of(item)], match.topic, _terms_json(match.terms), match.score, item.stories.get(match.topic))
-        for item in items
+        (pks[key], match.topic, _terms_json(match.terms), match.score, item.stories.get(match.topic))
+        for key, item in unique.items()
         for match in item.matches
     ]
     if conn.dialect.name == "sqlite":
@@ -332,10 +340,10 @@ def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> i
     return len(fresh)
 
 
-def _link_duplicates(conn: Connection, fresh: Sequence[NewPost], pks: Mapping[Key, int]) -> None:
+def _link_duplicates(conn: Connection, fresh: Mapping[Key, NewPost], pks: Mapping[Key, int]) -> None:
     links = []
-    for item in fresh:
-        key, dup = key_of(item), _dup_key(item)
+    for key, item in fresh.items():
+        dup = _dup_key(item)
         # An original this store never kept (or the post itself) leaves the link empty.
         if dup is not None and dup != key and dup in pks:
             links.append({"b_pk": pks[key], "b_dup": pks[dup]})
