@@ -190,13 +190,16 @@ def _pks_sql(paramstyle: str, keys: int) -> str:
             "FROM k JOIN posts ON posts.source = k.s AND posts.post_id = k.i")
 
 
-def _upsert_stories(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """New stories inserted, known ones' columns replaced (as on_conflict_do_update renders it)."""
+def _upsert_rows(
+    conn: Connection, table: Table, key: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """New rows inserted, known ones' other columns replaced (as on_conflict_do_update renders it);
+    on SQLite by _execute_plain."""
     if conn.dialect.name != "sqlite":
-        _upsert(conn, t.stories, "id", [dict(zip(STORY_COLUMNS, row, strict=True)) for row in rows])
+        _upsert(conn, table, key, [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    updates = ", ".join(f"{c} = excluded.{c}" for c in STORY_COLUMNS if c != "id")
-    _execute_plain(conn, t.stories, STORY_COLUMNS, f"ON CONFLICT (id) DO UPDATE SET {updates}", rows)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    _execute_plain(conn, table, columns, f"ON CONFLICT ({key}) DO UPDATE SET {updates}", rows)
 
 
 def heartbeat(conn: Connection, row: Mapping[str, Any]) -> None:
@@ -245,29 +248,29 @@ def retry_feed(conn: Connection, name: str, now: datetime) -> None:
     bump_revision(conn, now)
 
 
+FEED_COLUMNS = ("name", "etag", "last_modified", "body_hash", "cursor", "next_check", "last_poll", "last_status",
+                "last_error", "error_count", "retry_after", "posts_seen", "posts_matched")
+"""The columns feed_values gives, in this order."""
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False)
+_JSON_SORTED_TEXT = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+"""json.dumps with any option builds an encoder per call: a fifth of a story's row."""
+
+
+def feed_values(state: FeedState) -> tuple[Any, ...]:
+    """A feed's row, in FEED_COLUMNS order."""
+    return (state.name, state.etag, state.last_modified, state.body_hash, _JSON_SORTED_TEXT.encode(dict(state.cursor)),
+            state.next_check, state.last_poll, state.last_status, state.last_error, state.error_count,
+            state.retry_after, state.posts_seen, state.posts_matched)
+
+
 def feed_row(state: FeedState) -> dict[str, Any]:
-    return {
-        "name": state.name,
-        "etag": state.etag,
-        "last_modified": state.last_modified,
-        "body_hash": state.body_hash,
-        "cursor": json.dumps(dict(state.cursor), ensure_ascii=False, sort_keys=True),
-        "next_check": state.next_check,
-        "last_poll": state.last_poll,
-        "last_status": state.last_status,
-        "last_error": state.last_error,
-        "error_count": state.error_count,
-        "retry_after": state.retry_after,
-        "posts_seen": state.posts_seen,
-        "posts_matched": state.posts_matched,
-    }
+    return dict(zip(FEED_COLUMNS, feed_values(state), strict=True))
 
 
 def story_values(story: Story) -> tuple[Any, ...]:
-    """A story's row, in STORY_COLUMNS order."""
+    """A story's row, in STORY_COLUMNS order (JSON writes tuples as lists)."""
     return (story.id, story.topic, without_nul(story.label), story.size, story.first_seen, story.last_seen,
-            story.live, json.dumps(list(story.sources), ensure_ascii=False), story.authors,
-            json.dumps([list(pair) for pair in story.arrivals]))
+            story.live, _JSON_TEXT.encode(story.sources), story.authors, json.dumps(story.arrivals))
 
 
 def without_nul(value: str) -> str:
@@ -371,11 +374,11 @@ def apply_merges(conn: Connection, merged: Mapping[int, int]) -> None:
 def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
     _insert_ignore(conn, t.topics, _topic_names(batch))
     if batch.stories:
-        _upsert_stories(conn, [story_values(s) for s in batch.stories])
+        _upsert_rows(conn, t.stories, "id", STORY_COLUMNS, [story_values(s) for s in batch.stories])
     new = write_posts(conn, batch.posts, now)
     count_new_posts(conn, new, now)
     feeds = [*([batch.feed] if batch.feed is not None else []), *batch.feeds]
-    _upsert(conn, t.feeds, "name", [feed_row(feed) for feed in feeds])
+    _upsert_rows(conn, t.feeds, "name", FEED_COLUMNS, [feed_values(feed) for feed in feeds])
     apply_merges(conn, batch.merged)
     if batch.learned is not None:
         replace_learned(conn, batch.learned)
