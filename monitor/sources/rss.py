@@ -322,16 +322,20 @@ def _fold(text: str) -> str:
 
 
 def _link(entry: Entry, base: str) -> str:
-    """The first of `link`, the alternate links and an http(s) `id` that resolves (most often the first)."""
-    for candidate in _link_candidates(entry):
+    """The first of `link`, the alternate links and an http(s) `id` that resolves (most often the first,
+    taken without starting a generator)."""
+    resolved = _resolve(_text_field(entry.get("link")), base)
+    if resolved:
+        return resolved
+    for candidate in _other_links(entry):
         resolved = _resolve(candidate, base)
         if resolved:
             return resolved
     return ""
 
 
-def _link_candidates(entry: Entry) -> Iterator[str]:
-    yield _text_field(entry.get("link"))
+def _other_links(entry: Entry) -> Iterator[str]:
+    """What may stand for a missing `link`: the alternate links, then an http(s) `id`."""
     for link in _dicts(entry.get("links")):
         if link.get("rel") in (None, "", "alternate"):
             yield _text_field(link.get("href"))
@@ -346,7 +350,8 @@ _ABSOLUTE = ("http://", "https://")
 def _resolve(link: str, base: str) -> str:
     """An absolute http(s) URL, or "" (javascript:, data: and friends are dropped). Only a relative
     link is joined to `base`: joining an absolute one cost most of the time a feed took to read."""
-    link = "".join(strip_controls(link).split())
+    if not link.isprintable() or " " in link:  # then it has controls or whitespace to drop
+        link = "".join(strip_controls(link).split())
     if not link:
         return ""
     if link.startswith(_ABSOLUTE) and link.isascii() and "[" not in link and "]" not in link:
