@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010",
-             "0011")
+             "0011", "0012")
 """Every revision in migrations/versions, oldest first; a test keeps it equal to Alembic's history."""
 HEAD = REVISIONS[-1]
 

@@ -155,6 +155,9 @@ Index(
     sqlite_where=_unmerged,
 )
 Index("ix_stories_recent", *_recent, sqlite_where=_unmerged)
+# A merge re-points the stories merged into the one that goes (storage/writes.py apply_merges):
+# only merged stories are in it (migration 0012).
+Index("ix_stories_merged_into", stories.c.merged_into, sqlite_where=stories.c.merged_into.is_not(None))
 
 meta = Table(
     "meta",

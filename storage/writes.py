@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -22,7 +24,11 @@ CHUNK = 500  # bound parameters per IN (...): well under SQLite's and PostgreSQL
 
 def _insert(conn: Connection, table: Table) -> Any:
     """The dialect's INSERT, which has on_conflict_do_nothing / on_conflict_do_update."""
-    if conn.dialect.name == "postgresql":
+    return _dialect_insert(conn.dialect.name, table)
+
+
+def _dialect_insert(dialect: str, table: Table) -> Any:
+    if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql  # loaded only where used: ~35 ms of a SQLite start
 
         return postgresql.insert(table)
@@ -38,7 +44,7 @@ def _upsert(conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str
     conn.execute(stmt, list(rows))
 
 
-def _insert_returning_pks(conn: Connection, items: Sequence[NewPost], seen: datetime) -> dict[Key, int]:
+def _insert_returning_pks(conn: Connection, items: Iterable[NewPost], seen: datetime) -> dict[Key, int]:
     """Insert-or-ignore posts; the keys and primary keys of those actually inserted."""
     rows = [_post_values(item, seen) for item in items]
     if conn.dialect.name == "sqlite":
@@ -53,10 +59,16 @@ def _insert_posts_sqlite(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> d
     """SQLite: one prepared insert-or-ignore stepped over every row. The rows it inserted are those
     past the largest primary key before it: posts.pk is the rowid, and this transaction is the only
     writer. Those rows go into the search index here, in one statement of this transaction (migration
-    0011: a trigger per row cost ten times as much), so a post is never stored unindexed."""
+    0011: a trigger per row cost ten times as much), so a post is never stored unindexed.
+
+    When every row went in (a poll's posts are new but for the re-sent ones known() left out), their
+    keys are not read back: SQLite gave each row in turn the largest rowid so far plus one, so the
+    n-th row is `before` + n. Reading them back cost 17 M instructions of bench/poll.py's cold pass."""
     before = conn.exec_driver_sql("SELECT coalesce(max(pk), 0) FROM posts").scalar_one()
-    _execute_plain(conn, t.posts, POST_COLUMNS, "ON CONFLICT DO NOTHING", rows)
+    inserted = _execute_plain(conn, t.posts, POST_COLUMNS, "ON CONFLICT DO NOTHING", rows)
     conn.exec_driver_sql(INDEX_NEW_POSTS, (before,))
+    if inserted == len(rows):
+        return {(row[0], row[1]): pk for pk, row in enumerate(rows, before + 1)}
     found = conn.exec_driver_sql("SELECT pk, source, post_id FROM posts WHERE pk > ?", (before,))
     return {(source, post_id): pk for pk, source, post_id in found}
 
@@ -75,14 +87,15 @@ Processor = Callable[[Any], Any]
 
 def _execute_plain(
     conn: Connection, table: Table, columns: tuple[str, ...], conflict: str, rows: Sequence[tuple[Any, ...]]
-) -> None:
+) -> int:
     """SQLite: `rows` (values of `columns`, in order) by one prepared statement stepped over them all
-    (executemany), each value through its column's bind processor. SQLAlchemy's own executemany binds
-    each row's dict in Python: a third of a post's write, a tenth of a batch's."""
+    (executemany), each value through its column's bind processor; how many rows it changed.
+    SQLAlchemy's own executemany binds each row's dict in Python: a third of a post's write, a tenth
+    of a batch's."""
     if not rows:
-        return
+        return 0
     sql, processors = _plain_insert(conn.dialect, table, columns, conflict)
-    conn.exec_driver_sql(sql, _bound(rows, processors) if processors else list(rows))
+    return conn.exec_driver_sql(sql, _bound(rows, processors) if processors else list(rows)).rowcount
 
 
 def _bound(rows: Sequence[tuple[Any, ...]], processors: tuple[tuple[int, Processor], ...]) -> list[tuple[Any, ...]]:
@@ -150,14 +163,25 @@ def pks_of(conn: Connection, keys: Iterable[Key]) -> dict[Key, int]:
     keys come from. The keys are a VALUES list joined to posts, so each is one probe of the unique
     (source, post_id) index (SQLite plans `(source, post_id) IN (VALUES ...)` as a scan of every
     post, which made each poll slower as the store grew)."""
-    wanted = sorted({(source, without_nul(post_id)) for source, post_id in keys})
+    wanted = _stored_keys(keys)
     found: dict[Key, int] = {}
     for start in range(0, len(wanted), CHUNK // 2):  # two bound parameters per key
         chunk = wanted[start : start + CHUNK // 2]
         sql = _pks_sql(conn.dialect.paramstyle, len(chunk))
-        rows = conn.exec_driver_sql(sql, tuple(part for key in chunk for part in key))
+        rows = conn.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(chunk)))
         found.update({(source, post_id): pk for pk, source, post_id in rows})
     return found
+
+
+def _stored_keys(keys: Iterable[Key]) -> list[Key]:
+    """`keys` as stored (ids without NUL), each once, in the order given. Not sorted: sorting tuples
+    of strings cost a third of known() (35 M instructions of 110 M for a cold poll's 10k keys), and
+    the order of the probes changes nothing. Ids holding no NUL, all but a hostile feed's, are told
+    by one scan in C instead of a call per id."""
+    given = list(dict.fromkeys(keys))
+    if "\x00" not in "".join(map(operator.itemgetter(1), given)):
+        return given
+    return list(dict.fromkeys((source, without_nul(post_id)) for source, post_id in given))
 
 
 @functools.cache
@@ -170,13 +194,16 @@ def _pks_sql(paramstyle: str, keys: int) -> str:
             "FROM k JOIN posts ON posts.source = k.s AND posts.post_id = k.i")
 
 
-def _upsert_stories(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """New stories inserted, known ones' columns replaced (as on_conflict_do_update renders it)."""
+def _upsert_rows(
+    conn: Connection, table: Table, key: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """New rows inserted, known ones' other columns replaced (as on_conflict_do_update renders it);
+    on SQLite by _execute_plain."""
     if conn.dialect.name != "sqlite":
-        _upsert(conn, t.stories, "id", [dict(zip(STORY_COLUMNS, row, strict=True)) for row in rows])
+        _upsert(conn, table, key, [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    updates = ", ".join(f"{c} = excluded.{c}" for c in STORY_COLUMNS if c != "id")
-    _execute_plain(conn, t.stories, STORY_COLUMNS, f"ON CONFLICT (id) DO UPDATE SET {updates}", rows)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    _execute_plain(conn, table, columns, f"ON CONFLICT ({key}) DO UPDATE SET {updates}", rows)
 
 
 def heartbeat(conn: Connection, row: Mapping[str, Any]) -> None:
@@ -195,8 +222,23 @@ def stopped(conn: Connection) -> None:
     conn.execute(update(t.daemon).values(stopped=True))
 
 
+# The statements every batch runs, built once with their parameters bound by name: building one per
+# call (values given as literals) cost SQLAlchemy ~50 us of coercion and cache-key work each, 4 to 5
+# times a batch; executing a built one ~13 us.
+_BUMP_REVISION = update(t.meta).values(
+    revision=t.meta.c.revision + 1, last_write=bindparam("now", type_=t.meta.c.last_write.type))
+_COUNT_POSTS = update(t.meta).values(posts=t.meta.c.posts + bindparam("new", type_=t.meta.c.posts.type))
+_GONE, _INTO = bindparam("b_gone", type_=Integer), bindparam("b_into", type_=Integer)
+_MERGES = (
+    update(t.matches).where(t.matches.c.story == _GONE).values(story=_INTO),
+    update(t.stories).where(t.stories.c.id == _GONE).values(merged_into=_INTO, live=False),
+    # Stories merged into `gone` earlier now point at the survivor, so chains never dangle.
+    update(t.stories).where(t.stories.c.merged_into == _GONE).values(merged_into=_INTO),
+)
+
+
 def bump_revision(conn: Connection, now: datetime) -> None:
-    conn.execute(update(t.meta).values(revision=t.meta.c.revision + 1, last_write=now))
+    conn.execute(_BUMP_REVISION, {"now": now})
 
 
 def minute_of(when: datetime) -> int:
@@ -209,9 +251,16 @@ def count_new_posts(conn: Connection, new: int, seen: datetime) -> None:
     """Keep meta.posts and post_minutes equal to what count(*) over posts would say."""
     if new <= 0:
         return
-    conn.execute(update(t.meta).values(posts=t.meta.c.posts + new))
-    stmt = _insert(conn, t.post_minutes).values(minute=minute_of(seen), posts=new)
-    conn.execute(stmt.on_conflict_do_update(index_elements=["minute"], set_={"posts": t.post_minutes.c.posts + new}))
+    conn.execute(_COUNT_POSTS, {"new": new})
+    conn.execute(_count_minute(conn.dialect.name), {"minute": minute_of(seen), "posts": new})
+
+
+@functools.cache
+def _count_minute(dialect: str) -> Any:
+    """The post_minutes upsert adding a minute's new posts, built once per dialect."""
+    stmt = _dialect_insert(dialect, t.post_minutes)
+    added = t.post_minutes.c.posts + stmt.excluded.posts
+    return stmt.on_conflict_do_update(index_elements=["minute"], set_={"posts": added})
 
 
 def sync_feeds(conn: Connection, names: Sequence[str], now: datetime) -> None:
@@ -225,29 +274,29 @@ def retry_feed(conn: Connection, name: str, now: datetime) -> None:
     bump_revision(conn, now)
 
 
+FEED_COLUMNS = ("name", "etag", "last_modified", "body_hash", "cursor", "next_check", "last_poll", "last_status",
+                "last_error", "error_count", "retry_after", "posts_seen", "posts_matched")
+"""The columns feed_values gives, in this order."""
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False)
+_JSON_SORTED_TEXT = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+"""json.dumps with any option builds an encoder per call: a fifth of a story's row."""
+
+
+def feed_values(state: FeedState) -> tuple[Any, ...]:
+    """A feed's row, in FEED_COLUMNS order."""
+    return (state.name, state.etag, state.last_modified, state.body_hash, _JSON_SORTED_TEXT.encode(dict(state.cursor)),
+            state.next_check, state.last_poll, state.last_status, state.last_error, state.error_count,
+            state.retry_after, state.posts_seen, state.posts_matched)
+
+
 def feed_row(state: FeedState) -> dict[str, Any]:
-    return {
-        "name": state.name,
-        "etag": state.etag,
-        "last_modified": state.last_modified,
-        "body_hash": state.body_hash,
-        "cursor": json.dumps(dict(state.cursor), ensure_ascii=False, sort_keys=True),
-        "next_check": state.next_check,
-        "last_poll": state.last_poll,
-        "last_status": state.last_status,
-        "last_error": state.last_error,
-        "error_count": state.error_count,
-        "retry_after": state.retry_after,
-        "posts_seen": state.posts_seen,
-        "posts_matched": state.posts_matched,
-    }
+    return dict(zip(FEED_COLUMNS, feed_values(state), strict=True))
 
 
 def story_values(story: Story) -> tuple[Any, ...]:
-    """A story's row, in STORY_COLUMNS order."""
+    """A story's row, in STORY_COLUMNS order (JSON writes tuples as lists)."""
     return (story.id, story.topic, without_nul(story.label), story.size, story.first_seen, story.last_seen,
-            story.live, json.dumps(list(story.sources), ensure_ascii=False), story.authors,
-            json.dumps([list(pair) for pair in story.arrivals]))
+            story.live, _JSON_TEXT.encode(story.sources), story.authors, json.dumps(story.arrivals))
 
 
 def without_nul(value: str) -> str:
@@ -271,12 +320,13 @@ def _dup_key(item: NewPost) -> Key | None:
     return (item.duplicate_of[0], without_nul(item.duplicate_of[1])) if item.duplicate_of else None
 
 
-def _unique_posts(items: Sequence[NewPost]) -> list[NewPost]:
-    """The first NewPost for each (source, id): a feed repeating an item must not fail the batch."""
+def _unique_posts(items: Sequence[NewPost]) -> dict[Key, NewPost]:
+    """The first NewPost for each (source, id), by its key: a feed repeating an item must not fail
+    the batch."""
     firsts: dict[Key, NewPost] = {}
     for item in items:
         firsts.setdefault(key_of(item), item)
-    return list(firsts.values())
+    return firsts
 
 
 def _topic_names(batch: Batch) -> list[dict[str, Any]]:
@@ -297,19 +347,19 @@ def replace_learned(conn: Connection, learned: Mapping[str, Sequence[LearnedTerm
 
 def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> int:
     """Insert-or-ignore the posts and their matches; returns how many posts were new."""
-    items = _unique_posts(items)
-    if not items:
+    unique = _unique_posts(items)
+    if not unique:
         return 0
-    keys = [key_of(i) for i in items]
-    inserted = _insert_returning_pks(conn, items, seen)
-    fresh = [item for item, key in zip(items, keys, strict=True) if key in inserted]
+    inserted = _insert_returning_pks(conn, unique.values(), seen)
+    fresh = {key: item for key, item in unique.items() if key in inserted}
     # Usually every post is new and no lookup is left: only re-sent posts and folded originals.
-    wanted = [key for key in keys if key not in inserted] + [d for d in map(_dup_key, fresh) if d and d not in inserted]
+    dups = [d for d in map(_dup_key, fresh.values()) if d and d not in inserted]
+    wanted = [key for key in unique if key not in inserted] + dups
     pks = inserted | pks_of(conn, wanted) if wanted else inserted
     _link_duplicates(conn, fresh, pks)
     matches = [
-        (pks[key_of(item)], match.topic, _terms_json(match.terms), match.score, item.stories.get(match.topic))
-        for item in items
+        (pks[key], match.topic, _terms_json(match.terms), match.score, item.stories.get(match.topic))
+        for key, item in unique.items()
         for match in item.matches
     ]
     if conn.dialect.name == "sqlite":
@@ -319,10 +369,10 @@ def write_posts(conn: Connection, items: Sequence[NewPost], seen: datetime) -> i
     return len(fresh)
 
 
-def _link_duplicates(conn: Connection, fresh: Sequence[NewPost], pks: Mapping[Key, int]) -> None:
+def _link_duplicates(conn: Connection, fresh: Mapping[Key, NewPost], pks: Mapping[Key, int]) -> None:
     links = []
-    for item in fresh:
-        key, dup = key_of(item), _dup_key(item)
+    for key, item in fresh.items():
+        dup = _dup_key(item)
         # An original this store never kept (or the post itself) leaves the link empty.
         if dup is not None and dup != key and dup in pks:
             links.append({"b_pk": pks[key], "b_dup": pks[dup]})
@@ -339,22 +389,18 @@ def apply_merges(conn: Connection, merged: Mapping[int, int]) -> None:
     pairs = [{"b_gone": gone, "b_into": into} for gone, into in merged.items() if gone != into]
     if not pairs:
         return
-    m, s = t.matches.c, t.stories.c
-    gone, into = bindparam("b_gone", type_=Integer), bindparam("b_into", type_=Integer)
-    conn.execute(update(t.matches).where(m.story == gone).values(story=into), pairs)
-    conn.execute(update(t.stories).where(s.id == gone).values(merged_into=into, live=False), pairs)
-    # Stories merged into `gone` earlier now point at the survivor, so chains never dangle.
-    conn.execute(update(t.stories).where(s.merged_into == gone).values(merged_into=into), pairs)
+    for statement in _MERGES:
+        conn.execute(statement, pairs)
 
 
 def write_batch(conn: Connection, batch: Batch, now: datetime) -> int:
     _insert_ignore(conn, t.topics, _topic_names(batch))
     if batch.stories:
-        _upsert_stories(conn, [story_values(s) for s in batch.stories])
+        _upsert_rows(conn, t.stories, "id", STORY_COLUMNS, [story_values(s) for s in batch.stories])
     new = write_posts(conn, batch.posts, now)
     count_new_posts(conn, new, now)
     feeds = [*([batch.feed] if batch.feed is not None else []), *batch.feeds]
-    _upsert(conn, t.feeds, "name", [feed_row(feed) for feed in feeds])
+    _upsert_rows(conn, t.feeds, "name", FEED_COLUMNS, [feed_values(feed) for feed in feeds])
     apply_merges(conn, batch.merged)
     if batch.learned is not None:
         replace_learned(conn, batch.learned)

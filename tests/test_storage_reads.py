@@ -141,6 +141,22 @@ def test_known_posts_are_found_by_the_unique_index_not_a_scan(tmp_path: Path) ->
     assert "SEARCH posts USING COVERING INDEX" in plan and "SCAN posts" not in plan
 
 
+def test_a_merge_finds_the_stories_it_repoints_by_an_index_not_a_scan(tmp_path: Path) -> None:
+    """issue 17: re-pointing the stories merged into the one that goes read every story, per merge."""
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    with open_store(url) as store:
+        store.write(Batch(stories=[story(i) for i in range(1, 6)], merged={1: 2}), T0)
+        statements: list[str] = []
+        event.listen(store._engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        store.write(Batch(merged={2: 3}), T0)
+        chained = store.story(1)
+        assert chained is not None and chained.merged_into == 3
+        updates = [sql for sql in statements if sql.startswith("UPDATE stories")]
+        with store._engine.connect() as conn:
+            plans = [conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (2,) * sql.count("?")).all() for sql in updates]
+    assert len(plans) == 2 and not any("SCAN" in str(row[-1]) for plan in plans for row in plan)
+
+
 def test_recent_published_gives_each_storys_newest_posts_in_one_query(store: Store) -> None:
     store.write(Batch(
         posts=[new(post(f"a{i}", i), story=1) for i in range(5)] + [new(post("b0", 30), story=2)],

@@ -34,7 +34,7 @@ from monitor.clock import utc_now
 from monitor.pollerrors import FeedError
 from monitor.query.pushdown import Dialect
 from monitor.sources.base import Page, PollContext, Request, Response, SourceType
-from monitor.sources.text import collapse_whitespace, html_to_text, is_collapsed
+from monitor.sources.text import html_to_text, plain_collapsed
 from monitor.textsafe import one_line, strip_controls, strip_escape_sequences
 from storage.types import Post
 
@@ -294,7 +294,7 @@ def _plain(value: str, content_type: str) -> str:
     text/plain for escaped HTML), so only JSON Feed's `content_text`/`summary` are taken as plain;
     everything else is HTML, decoded twice when the first pass still shows tags (double escaping)."""
     if content_type == _JSON_PLAIN:
-        return collapse_whitespace(strip_controls(value))
+        return plain_collapsed(value)
     text = html_to_text(value)
     return html_to_text(text) if "<" in text and _TAG.search(text) else text
 
@@ -313,22 +313,29 @@ def _join_title(title: str, summary: str) -> str:
 
 
 def _fold(text: str) -> str:
-    if text.isprintable() and is_collapsed(text):  # casefold makes no whitespace of printable text
+    """`text` as _plain gives it (collapsed: its only whitespace single spaces and newlines) casefolded,
+    on one line. Casefolding makes no whitespace, so only a newline needs the split; looking for one
+    costs a hundredth of the isprintable() scan that told it before."""
+    if "\n" not in text:
         return text.casefold()
     return " ".join(text.casefold().split())
 
 
 def _link(entry: Entry, base: str) -> str:
-    """The first of `link`, the alternate links and an http(s) `id` that resolves (most often the first)."""
-    for candidate in _link_candidates(entry):
+    """The first of `link`, the alternate links and an http(s) `id` that resolves (most often the first,
+    taken without starting a generator)."""
+    resolved = _resolve(_text_field(entry.get("link")), base)
+    if resolved:
+        return resolved
+    for candidate in _other_links(entry):
         resolved = _resolve(candidate, base)
         if resolved:
             return resolved
     return ""
 
 
-def _link_candidates(entry: Entry) -> Iterator[str]:
-    yield _text_field(entry.get("link"))
+def _other_links(entry: Entry) -> Iterator[str]:
+    """What may stand for a missing `link`: the alternate links, then an http(s) `id`."""
     for link in _dicts(entry.get("links")):
         if link.get("rel") in (None, "", "alternate"):
             yield _text_field(link.get("href"))
@@ -343,7 +350,8 @@ _ABSOLUTE = ("http://", "https://")
 def _resolve(link: str, base: str) -> str:
     """An absolute http(s) URL, or "" (javascript:, data: and friends are dropped). Only a relative
     link is joined to `base`: joining an absolute one cost most of the time a feed took to read."""
-    link = "".join(strip_controls(link).split())
+    if not link.isprintable() or " " in link:  # then it has controls or whitespace to drop
+        link = "".join(strip_controls(link).split())
     if not link:
         return ""
     if link.startswith(_ABSOLUTE) and link.isascii() and "[" not in link and "]" not in link:
@@ -393,7 +401,7 @@ def _iso_datetime(value: str) -> datetime | None:
 
 
 def _ident(entry: Entry, link: str, title: str, published: datetime | None, text: str) -> str:
-    ident = collapse_whitespace(strip_controls(_text_field(entry.get("id"))))
+    ident = plain_collapsed(_text_field(entry.get("id")))
     if not ident or ident == _text_field(entry.get("link")):
         ident = link or ident  # fastfeedparser copies the unresolved link into a missing id
     if not ident and (title or text):
@@ -418,7 +426,7 @@ def _author_name(raw: str) -> str:
     """Cached: a feed names the same few authors again and again."""
     # RSS <author> is "email (Name)" by the spec and "Name (email)" in practice.
     without_email = _EMPTY_PARENS.sub("", _EMAIL.sub("", raw)).strip(" ()<>,;")
-    return collapse_whitespace(strip_controls(without_email or raw))[:200]
+    return plain_collapsed(without_email or raw)[:200]
 
 
 def _language(entry: Entry) -> str:

@@ -47,6 +47,15 @@ def collapse_whitespace(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def plain_collapsed(text: str) -> str:
+    """`collapse_whitespace(strip_controls(text))`, with one isprintable() scan of text that has
+    nothing to strip (most of a feed's): that scan costs ~1.6 ns a character, and a feed item's
+    title, summary, id and link went through three of them each."""
+    if text.isprintable():  # no control, bidi override or whitespace but spaces: nothing to strip
+        return text if is_collapsed(text) else " ".join(text.split())
+    return collapse_whitespace(strip_controls(text))
+
+
 def is_collapsed(printable: str) -> bool:
     """Whether a printable text (whose only whitespace is spaces) has no runs of them and no ends of them."""
     return "  " not in printable and not printable.startswith(" ") and not printable.endswith(" ")
@@ -62,7 +71,7 @@ def html_to_text(html: str, base_url: str | None = None) -> str:
     del base_url
     html = html[:MAX_INPUT_CHARS]
     if "<" not in html and "&" not in html:
-        return collapse_whitespace(strip_controls(html))
+        return plain_collapsed(html)
     # Controls first: NUL and friends upset some HTML parsers' notion of where text ends; the
     # break mark is a private-use character no honest text carries, so any in the input go too.
     marked = _BLOCK_TAG.sub(_BREAK_MARK + "<", strip_controls(html).replace(_BREAK_MARK, ""))
