@@ -205,22 +205,28 @@ class StoryBuilder:
         """The live stories among the bounded candidates that the post fits, best score first.
 
         Fits: close enough, on more than one shared term (one common word never makes two posts a
-        story). The shared terms are counted first: most candidates (two in three on the UCI
-        headlines) share a single term with the post, and need no cosine."""
+        story). The shared terms are found first, by one set intersection in C: most candidates (two in
+        three on the UCI headlines) share a single term with the post and need no cosine, and the
+        others' cosine is summed over the shared terms alone (poll bench: 2.3x fewer instructions)."""
         candidates = self._candidates(vector)
         if not candidates:
             return []
         params = self.params
-        informative = [term for term, value in vector.items() if value >= NEGLIGIBLE_WEIGHT]
+        terms = list(vector)
+        light = {term for term, value in vector.items() if value < NEGLIGIBLE_WEIGHT}  # uninformative
+        position: dict[str, int] = {}
         scale = params.silence_scale.total_seconds()
         penalty, threshold, min_shared = params.silence_penalty, params.join_threshold, params.min_shared_terms
         live = self._live
         ranked = []
         for story_id in candidates:
             story = live[story_id]
-            if story.shared_terms(informative) < min_shared:
+            shared = story.centroid.keys() & terms
+            if len(shared) - len(light.intersection(shared)) < min_shared:
                 continue
-            cosine = story.cosine(vector)  # the lookup saw part of the post, with stale lengths
+            position = position or {term: i for i, term in enumerate(terms)}
+            # The lookup saw part of the post, with stale lengths: the cosine is exact.
+            cosine = story.cosine_over(vector, sorted(shared, key=position.__getitem__))
             silence = max(0.0, ts - story.last_seen) / scale
             score = cosine - penalty * silence
             if score >= threshold:

@@ -188,9 +188,14 @@ class StoryState:
         dot: float = sum(map(mul, vector.values(), map(self.centroid.get, vector, repeat(0.0))))
         return dot / self.length
 
-    def shared_terms(self, terms: list[str]) -> int:
-        """How many of `terms` the centroid also holds."""
-        return sum(map(self.centroid.__contains__, terms))
+    def cosine_over(self, vector: dict[str, float], shared: list[str]) -> float:
+        """`cosine(vector)` from `shared`: the vector's terms the centroid holds, in the vector's order.
+
+        Bit for bit the same: every other term adds a product of +0.0 to a sum of products of positive
+        weights, which leaves it as it is; the rest are added in the same order."""
+        centroid = self.centroid
+        dot: float = sum(map(mul, map(vector.__getitem__, shared), map(centroid.__getitem__, shared)))
+        return dot / self.length
 
     def offer_label(self, score: float, line: str, vector: dict[str, float], limit: int) -> None:
         if not line:
