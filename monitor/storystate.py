@@ -175,10 +175,13 @@ class StoryState:
 
     def prune(self, keep: int) -> list[str]:
         """Drops all but the `keep` heaviest centroid terms; returns the dropped ones."""
-        ranked = sorted(self.centroid.items(), key=lambda item: (-item[1], item[0]))
+        # Heaviest first, ties in term order: by term, then stably by weight (two sorts with keys in C
+        # cost a fifth of one by a (-weight, term) key made in Python).
+        ranked = sorted(sorted(self.centroid.items(), key=_TERM), key=_WEIGHT, reverse=True)
         dropped = [term for term, _ in ranked[keep:]]
         self.centroid = dict(ranked[:keep])
-        self.norm2 = sum(v * v for v in self.centroid.values())
+        weights = list(self.centroid.values())
+        self.norm2 = sum(map(mul, weights, weights))
         self.length = math.sqrt(max(self.norm2, 1e-12))
         return dropped
 
@@ -212,6 +215,7 @@ class StoryState:
 
 
 _SIMILARITY = itemgetter(0)  # a label candidate's similarity
+_TERM, _WEIGHT = itemgetter(0), itemgetter(1)  # of a (term, weight) pair
 
 
 def centroid_cosine(a: StoryState, b: StoryState) -> float:
