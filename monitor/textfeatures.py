@@ -16,8 +16,8 @@ import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice, pairwise, repeat
-from operator import itemgetter
+from itertools import compress, islice, pairwise, repeat
+from operator import gt, itemgetter
 
 from monitor import wordtables
 from storage.types import Post
@@ -152,12 +152,17 @@ class RecentDocFreq:
         """Counts `terms` as one document, then returns them damped, L2-normalised, heaviest first."""
         self.add(terms)
         n = len(self._docs)
-        if n >= 50:
-            get = self._df.get
+        if n >= 50 and terms:
+            df = self._df
+            counts = list(map(df.__getitem__, terms))  # every term is counted: the document was just added
             common = 0.05 * n
             # Two posts in three hold no term that common: one pass in C tells, and they keep their weights.
-            if terms and max(map(get, terms, repeat(0))) > common:
-                terms = {t: w if get(t, 0) <= common else w * _damping(get(t, 0) / n) for t, w in terms.items()}
+            # The others hold one or two: only those are damped, in a copy (the features are shared).
+            if max(counts) > common:
+                damped = dict(terms)
+                for term in compress(terms, map(gt, counts, repeat(common))):
+                    damped[term] *= _damping(df[term] / n)
+                terms = damped
         norm = math.hypot(*terms.values())
         if norm == 0.0:
             return {}
