@@ -11,7 +11,7 @@ import pytest
 
 from bench.stories import adjusted_rand, bcubed, load_uci, normalized_mutual_info, run_baseline, run_ours
 from monitor.storybuilder import Assignment, StoryBuilder, StoryParams
-from monitor.textfeatures import MAX_TERMS, Featurizer
+from monitor.textfeatures import MAX_TERMS, Featurizer, tokens
 from storage.types import Post, Story
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -240,6 +240,23 @@ def test_a_huge_post_keeps_only_its_heaviest_terms() -> None:
     assert len(Featurizer()(post(words)).terms) == MAX_TERMS
     # Its two names (the rarest words, boosted as names) are among the terms it keeps.
     assert add(builder, post("Grindavik and Svartsengi evacuated", 1)).story_id == story
+
+
+def test_a_name_inside_a_sentence_weighs_more_than_in_a_headline_or_in_lower_case() -> None:
+    featurizer = Featurizer()
+    sentence = featurizer(post("the storm reached Boulder overnight and boulder county closed roads")).terms
+    headline = featurizer(post("The Storm Reached Boulder Overnight And Closed Roads")).terms
+    plain = featurizer(post("the storm reached boulder overnight and the county closed roads")).terms
+    assert sentence["boulder"] == pytest.approx(1.5 * plain["boulder"])  # both spellings, as the name
+    assert headline["boulder"] == pytest.approx(plain["boulder"])
+    assert sentence["storm"] == plain["storm"]
+
+
+def test_ascii_text_is_cut_into_the_words_the_unicode_rule_finds() -> None:
+    import re
+
+    every_ascii = "".join(map(chr, range(128))).replace("@", "") * 2 + " Don't stop_now, O'Neil: 3.5km/h!"  # no mention
+    assert tokens(every_ascii) == [t.lower() for t in re.findall(r"[^\W_]+", every_ascii)]
 
 
 def _stream() -> list[Post]:
