@@ -252,6 +252,15 @@ def test_a_name_inside_a_sentence_weighs_more_than_in_a_headline_or_in_lower_cas
     assert sentence["storm"] == plain["storm"]
 
 
+def test_a_text_that_starts_with_its_title_weighs_the_title_words_as_the_title_does() -> None:
+    featurizer = Featurizer()
+    title = "Lava reaches the Grindavik harbour"
+    alone = featurizer(post("", title=title)).terms
+    both = featurizer(post(f"{title}: residents of the town were evacuated overnight", title=title)).terms
+    assert all(both[term] == weight for term, weight in alone.items())
+    assert both["resident"] == pytest.approx(0.5 * featurizer(post("residents")).terms["resident"])
+
+
 def test_ascii_text_is_cut_into_the_words_the_unicode_rule_finds() -> None:
     import re
 
