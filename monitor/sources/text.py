@@ -40,7 +40,7 @@ _LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 def collapse_whitespace(text: str) -> str:
     """Runs of spaces become one space; runs of line breaks one newline; ends trimmed."""
     if text.isprintable():  # no whitespace but spaces: tabs, line breaks, NBSP... are not printable
-        return text if is_collapsed(text) else " ".join(text.split())
+        return _collapse_spaces(text)
     if not _LINE_BREAK.search(text):
         return " ".join(text.split())
     lines = (" ".join(line.split()) for line in text.splitlines())
@@ -52,8 +52,13 @@ def plain_collapsed(text: str) -> str:
     nothing to strip (most of a feed's): that scan costs ~1.6 ns a character, and a feed item's
     title, summary, id and link went through three of them each."""
     if text.isprintable():  # no control, bidi override or whitespace but spaces: nothing to strip
-        return text if is_collapsed(text) else " ".join(text.split())
+        return _collapse_spaces(text)
     return collapse_whitespace(strip_controls(text))
+
+
+def _collapse_spaces(printable: str) -> str:
+    """A printable text (whose only whitespace is spaces) without runs of them or ends of them."""
+    return printable if is_collapsed(printable) else " ".join(printable.split())
 
 
 def is_collapsed(printable: str) -> bool:
