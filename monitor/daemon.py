@@ -45,9 +45,10 @@ TICK_SECONDS = 1.0
 HEARTBEAT_SECONDS = 5.0
 ALERT_SECONDS = 2.0
 MAX_PAGES = 5
-STATES_WAIT = 0.05
-"""How long the first state of a poll that brought no post waits for others to store with it (a
-SIGKILL in that time loses only validators and a last-poll time: the feed is polled again)."""
+GROUP_WAIT = 0.05
+"""How long a poll that ends while others still fetch waits for them to store with it: a burst of
+polls (a start, a tick's unchanged feeds) costs a few transactions, not one each. A SIGKILL in that
+time loses nothing: neither the poll's posts nor its new state were stored, so the feed is polled again."""
 NO_POST = Processed(fresh=0, stored=0)
 T = TypeVar("T")
 
@@ -357,22 +358,22 @@ class Daemon:
     async def _store_poll(self, posts: list[Post], state: FeedState, features: Mapping[Text, Features]) -> Processed:
         """Match, fold and store a poll's posts with the feed's new state (a worker sends them to the
         inbox). The writer stores every poll waiting when it comes to them in one transaction: polls
-        that end while it is busy share one. A poll that brought no post waits STATES_WAIT for others.
+        that end while it is busy share one, and a poll waits GROUP_WAIT for others still fetching.
         `features`: those of its posts that the parser computed, by text."""
         loop = asyncio.get_running_loop()
         waiting = Waiting(posts, state, self.clock(), loop.create_future(), features)
         self._waiting.append(waiting)
-        if posts or not self._fetching:  # nothing else to wait for: a tick's last poll, run --once's
+        if not self._fetching:  # nothing else to wait for: a tick's last poll, run --once's
             self._writer.submit(self._store_waiting, loop)
         elif self._saving is None or self._saving.done():
             self._saving = asyncio.ensure_future(self._save_soon())
         return await waiting.done
 
     async def _save_soon(self) -> None:
-        """After STATES_WAIT, the states waiting then (and those that join while the writer is busy)
-        go in one transaction: the states of a tick's unchanged feeds arrive within milliseconds.
+        """After GROUP_WAIT, the polls waiting then (and those that join while the writer is busy)
+        go in one transaction: the polls of a tick's feeds end within milliseconds of each other.
         It ends once it has asked the writer, so a state that comes after that asks again."""
-        await asyncio.sleep(STATES_WAIT)
+        await asyncio.sleep(GROUP_WAIT)
         self._writer.submit(self._store_waiting, asyncio.get_running_loop())
 
     def _store_waiting(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -219,16 +219,47 @@ async def test_a_poll_that_cannot_be_stored_fails_alone_when_it_waited_with_othe
 async def test_the_last_poll_of_a_pass_stores_its_state_without_waiting_for_others(
     world, server: FixtureServer, monkeypatch
 ) -> None:
-    """A no-post poll's state waits STATES_WAIT for others only while other polls still fetch."""
+    """A poll waits GROUP_WAIT for others only while other polls still fetch."""
     import asyncio
 
     import monitor.daemon
 
-    monkeypatch.setattr(monitor.daemon, "STATES_WAIT", 3600.0)  # were it waited for, the pass would not end
+    monkeypatch.setattr(monitor.daemon, "GROUP_WAIT", 3600.0)  # were it waited for, the pass would not end
     server.routes["/empty"] = Reply(200, rss([]), {"Content-Type": "application/rss+xml"})
     w = world({"e1": "/empty"})
     await asyncio.wait_for(w.daemon.run_once(), timeout=30)
     assert (w.state("e1").last_status, w.state("e1").last_poll) == (200, T0)
+
+
+async def test_polls_that_end_while_others_fetch_are_stored_in_one_transaction(
+    world, server: FixtureServer, monkeypatch
+) -> None:
+    """A burst of polls (a start, a tick) costs a few transactions, not one each: a poll with posts
+    waits for the others still fetching, and the last to end stores them all."""
+    import asyncio
+
+    import monitor.daemon
+    from storage.types import FeedState
+
+    monkeypatch.setattr(monitor.daemon, "GROUP_WAIT", 3600.0)  # only the last poll's end releases the first
+    server.routes["/a"] = Reply(200, rss([("a1", "Lava flows toward Grindavik")]))
+    server.routes["/b"] = Reply(200, rss([("b1", "The volcano near Grindavik erupts again")]))
+    w = world({"a": "/a", "b": "/b"})
+    batches = []
+    write = w.store.write
+    monkeypatch.setattr(w.store, "write", lambda batch, now: batches.append(batch) or write(batch, now))
+    w.daemon._fetching += 1  # the poll of b still fetches when a's ends
+    first = asyncio.create_task(w.daemon.poll(w.daemon.feeds["a"], FeedState("a")))
+    for _ in range(500):  # until a's poll waits for the writer (bounded)
+        if w.daemon._waiting:
+            break
+        await asyncio.sleep(0.01)
+    assert w.daemon._waiting and not batches, "a's posts wait for b's"
+    w.daemon._fetching -= 1
+    await asyncio.wait_for(w.daemon.poll(w.daemon.feeds["b"], FeedState("b")), timeout=30)
+    await asyncio.wait_for(first, timeout=30)
+    assert [sorted(p.post.id for p in batch.posts) for batch in batches] == [["a1", "b1"]]
+    assert {w.state("a").last_status, w.state("b").last_status} == {200}
 
 
 async def test_a_state_that_arrives_while_others_are_written_does_not_wait_for_the_pass_to_end(
@@ -241,7 +272,7 @@ async def test_a_state_that_arrives_while_others_are_written_does_not_wait_for_t
     import monitor.daemon
     from storage.types import FeedState
 
-    monkeypatch.setattr(monitor.daemon, "STATES_WAIT", 0.01)
+    monkeypatch.setattr(monitor.daemon, "GROUP_WAIT", 0.01)
     server.routes["/empty"] = Reply(200, rss([]))
     w = world({"first": "/empty", "late": "/empty"})
     writing, go_on = threading.Event(), threading.Event()
