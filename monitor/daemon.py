@@ -23,7 +23,7 @@ from monitor.configchange import ConfigChange, changes
 from monitor.feedstate import Polled, after_failure, after_success
 from monitor.fetch import Fetcher
 from monitor.output import short_time
-from monitor.parsing import PageParser, PolledPages, Text
+from monitor.parsing import PageParser, PolledPages, Precomputed, joined
 from monitor.pollerrors import InternalError, NotConfigured, PollError
 from monitor.processed import Processed
 from monitor.query.pushdown import search_text
@@ -37,7 +37,6 @@ from storage.types import Batch, FeedState, Post
 if TYPE_CHECKING:  # imported when first built: a poll that brings no post never loads the text models
     from monitor.pipeline import Pipeline
     from monitor.streams.runner import StreamRunner
-    from monitor.textfeatures import Features
 
 log = logging.getLogger("monitor.daemon")
 
@@ -343,11 +342,11 @@ class Daemon:
             state = await self._write(self.store.feed_state, feed.name)
         self._fetching += 1
         try:
-            posts, state, features = await self._poll_feed(feed, state)
+            posts, state, ahead = await self._poll_feed(feed, state)
         finally:
             self._fetching -= 1
         try:
-            done = await self._store_poll(posts, state, features)
+            done = await self._store_poll(posts, state, ahead)
         except Exception as e:  # a bad post or a full disk must not stop the other feeds
             self.tally.count(feed.name, failed=True)
             log.warning("poll %s: could not store the poll: %s", feed.name, e)
@@ -355,13 +354,13 @@ class Daemon:
         self.tally.count(feed.name, failed=bool(state.last_error), done=done)
         log_poll(feed.name, state, done.stored, (time.perf_counter() - started) * 1000)
 
-    async def _store_poll(self, posts: list[Post], state: FeedState, features: Mapping[Text, Features]) -> Processed:
+    async def _store_poll(self, posts: list[Post], state: FeedState, ahead: Precomputed | None) -> Processed:
         """Match, fold and store a poll's posts with the feed's new state (a worker sends them to the
         inbox). The writer stores every poll waiting when it comes to them in one transaction: polls
         that end while it is busy share one, and a poll waits GROUP_WAIT for others still fetching.
-        `features`: those of its posts that the parser computed, by text."""
+        `ahead`: what the parser worked out of its posts."""
         loop = asyncio.get_running_loop()
-        waiting = Waiting(posts, state, self.clock(), loop.create_future(), features)
+        waiting = Waiting(posts, state, self.clock(), loop.create_future(), ahead)
         self._waiting.append(waiting)
         if not self._fetching:  # nothing else to wait for: a tick's last poll, run --once's
             self._writer.submit(self._store_waiting, loop)
@@ -408,13 +407,12 @@ class Daemon:
 
     def _store_group(self, group: list[Waiting]) -> list[Processed]:
         now = max(waiting.now for waiting in group)
-        polls = [(waiting.posts, waiting.state) for waiting in group if waiting.posts]
+        polls = [(waiting.posts, waiting.state, waiting.ahead) for waiting in group if waiting.posts]
         states = [waiting.state for waiting in group if not waiting.posts]
         if not polls and self._pipeline is None:
             self.store.write(Batch(feeds=states), now)
             return [NO_POST] * len(group)
-        features = {text: f for waiting in group for text, f in waiting.features.items()}
-        done = iter(self.pipeline.process_polls(polls, now=now, feeds=states, features=features))
+        done = iter(self.pipeline.process_polls(polls, now=now, feeds=states))
         return [next(done) if waiting.posts else NO_POST for waiting in group]
 
     def _feed_states(self, names: list[str]) -> dict[str, FeedState]:
@@ -422,10 +420,9 @@ class Daemon:
         stored = {state.name: state for state in self.store.feed_states()}
         return {name: stored.get(name) or FeedState(name=name) for name in names}
 
-    async def _poll_feed(self, feed: Feed, state: FeedState
-                         ) -> tuple[list[Post], FeedState, Mapping[Text, Features]]:
+    async def _poll_feed(self, feed: Feed, state: FeedState) -> tuple[list[Post], FeedState, Precomputed | None]:
         """The feed's posts, its new state (as the pure after_success / after_failure decide it) and
-        the features the parser computed."""
+        what the parser worked out of the posts."""
         now = self.clock()
         try:
             pages = await self._fetch(feed, state, now)
@@ -433,8 +430,8 @@ class Daemon:
             self.sessions.pop(feed.name, None)
             if isinstance(error, NotConfigured):
                 self.unconfigured.add(feed.name)
-            return [], after_failure(state, error, feed=feed, now=now, secrets=self._secrets(feed)), {}
-        return pages.posts, after_success(state, pages.polled, feed=feed, now=now), pages.features
+            return [], after_failure(state, error, feed=feed, now=now, secrets=self._secrets(feed)), None
+        return pages.posts, after_success(state, pages.polled, feed=feed, now=now), pages.ahead
 
     async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> PolledPages:
         """The posts of the feed's pages and what the poll left behind; PollError however it fails."""
@@ -453,7 +450,7 @@ class Daemon:
         source = source_for(feed.type)
         validators = Validators(state.etag, state.last_modified, state.body_hash)
         posts: list[Post] = []
-        features: dict[Text, Features] = {}
+        ahead: list[Precomputed | None] = []
         status: int | None = None
         retry_at = None
         request: Request | None = source.first_request(ctx)
@@ -469,15 +466,15 @@ class Daemon:
             parsed = await self._parser.parse(feed.type, ctx, fetched.response, self.featured_topics)
             page = parsed.page
             posts.extend(page.posts)
-            features.update(parsed.features)
+            ahead.append(parsed.ahead)
             ctx = replace(ctx, cursor={**ctx.cursor, **page.cursor}, session={**ctx.session, **page.session})
             request = page.next
         self.sessions[feed.name] = ctx.session
-        return PolledPages(posts, Polled(len(posts), status, validators, ctx.cursor, retry_at), features)
+        return PolledPages(posts, Polled(len(posts), status, validators, ctx.cursor, retry_at), joined(ahead))
 
     @property
     def featured_topics(self) -> tuple[Topic, ...]:
-        """The topics whose matches a forked parser featurizes for this daemon's pipeline."""
+        """The topics a forked parser matches this daemon's posts against, ahead of its pipeline."""
         return tuple(self.topics.values())
 
     def _context(self, feed: Feed, state: FeedState, now: datetime) -> PollContext:
@@ -529,7 +526,7 @@ class Waiting:
     state: FeedState
     now: datetime
     done: asyncio.Future[Processed]
-    features: Mapping[Text, Features]
+    ahead: Precomputed | None
 
 
 def _settle(done: asyncio.Future[Processed], result: Processed | Exception) -> None:

@@ -5,11 +5,13 @@ over a third of a first poll's CPU. In the daemon's own interpreter that work ta
 story builder for the one lock that runs Python; `monitor run`, where the machine has a core to
 spare, forks a child for it at its start (before any thread exists) and the two run side by side.
 
-The child's features are the ones the pipeline would compute: the Featurizer reads nothing but a
-post's title and text, and a fork keeps the string hash's salt that its sketches use. They travel
-keyed by that title and text, so they can only ever be used for the text they describe. A post the
-child did not featurize (one that matched only through a term learned since, a worker's inbox) is
-featurized by the pipeline, as before: the features are a head start, never something it depends on.
+The child also matches each post against the topics as configured, and featurizes those that match.
+Both are what the pipeline would compute (a `Precomputed`): the pipeline takes the matches only where
+they are its own, against the same topics when none of them learns (a learned term changes what
+matches, post by post); the features always, as the Featurizer reads nothing but a post's title and
+text, by which they travel, and a fork keeps the string hash's salt that their sketches use. What the
+child did not work out (a post matched through a learned term, a worker's inbox) the pipeline does, as
+before: the child's work is a head start, never something the pipeline depends on.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from monitor.config import Topic
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
     from monitor.feedstate import Polled
     from monitor.match import Matcher
     from monitor.textfeatures import Features, Featurizer
-    from storage.types import Post
+    from storage.types import Match, Post
 
 log = logging.getLogger("monitor.parsing")
 
@@ -48,23 +51,45 @@ Text = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
+class Precomputed:
+    """What the parser process worked out for some posts before the pipeline asks."""
+
+    topics: tuple[Topic, ...]
+    """As configured when the posts were matched."""
+    matches: tuple[tuple[Match, ...], ...]
+    """Each post's, in order."""
+    features: Mapping[Text, Features]
+    """Those of the posts that matched, by their (title, text)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Parsed:
     page: Page
-    features: Mapping[Text, Features] = field(default_factory=dict)
+    ahead: Precomputed | None = None
+    """Of the page's posts, where a parser process parsed it."""
 
 
 @dataclass(frozen=True, slots=True)
 class PolledPages:
-    """A poll's posts over its pages, what it left behind, and the features its parsing computed."""
+    """A poll's posts over its pages, what it left behind, and what its parsing worked out ahead."""
 
     posts: list[Post]
     polled: Polled
-    features: Mapping[Text, Features] = field(default_factory=dict)
+    ahead: Precomputed | None = None
+
+
+def joined(pages: Sequence[Precomputed | None]) -> Precomputed | None:
+    """A poll's over its pages; None unless every page was worked out ahead against the same topics."""
+    ahead = [page for page in pages if page is not None]
+    if not ahead or len(ahead) < len(pages) or any(page.topics != ahead[0].topics for page in ahead):
+        return None
+    features = {text: found for page in ahead for text, found in page.features.items()}
+    return Precomputed(ahead[0].topics, tuple(chain.from_iterable(page.matches for page in ahead)), features)
 
 
 class PageParser:
     """Parses pages off the event loop: `PageParser()` in a thread; `PageParser.forked()` in a child
-    process, which also featurizes the posts that `topics` match."""
+    process, which also matches the posts against `topics` and featurizes those that match."""
 
     def __init__(self, pool: Executor | None = None) -> None:
         self._forked = pool is not None
@@ -138,7 +163,7 @@ def _warm() -> None:
 
 
 class _Featuring:
-    """The child's featurizer, and the matcher of the topics it was last asked about."""
+    """The child's featurizer, and the matcher of the topics it was last asked about (as configured)."""
 
     def __init__(self) -> None:
         from monitor.textfeatures import Featurizer
@@ -147,15 +172,18 @@ class _Featuring:
         self.topics: tuple[Topic, ...] = ()
         self.matcher: Matcher | None = None
 
-    def features(self, posts: Sequence[Post], topics: tuple[Topic, ...]) -> dict[Text, Features]:
+    def ahead(self, posts: Sequence[Post], topics: tuple[Topic, ...]) -> Precomputed | None:
         if topics != self.topics:  # a reload changed them (or the first page): compiled once per change
             from monitor.match import compile_topics
 
             self.topics, self.matcher = topics, compile_topics(topics) if topics else None
         if self.matcher is None:
-            return {}
-        match, featurize = self.matcher.match, self.featurizer
-        return {(post.title, post.text): featurize(post) for post in posts if match(post)}
+            return None
+        matches = tuple(map(self.matcher.match, posts))
+        featurize = self.featurizer
+        features = {(post.title, post.text): featurize(post)
+                    for post, found in zip(posts, matches, strict=True) if found}
+        return Precomputed(topics, matches, features)
 
 
 @functools.cache
@@ -168,7 +196,7 @@ def _parse_and_featurize(kind: str, ctx: PollContext, response: Response, topics
     message each), anything else becomes the InternalError the daemon would have made of it."""
     try:
         page = source_for(kind).parse(ctx, response)
-        return Parsed(page, _featuring().features(page.posts, topics))
+        return Parsed(page, _featuring().ahead(page.posts, topics))
     except PollError:
         raise
     except Exception as e:

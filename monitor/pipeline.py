@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from types import MappingProxyType
-from typing import Protocol
+from itertools import repeat
+from typing import TYPE_CHECKING, Protocol
 
 from monitor.adaptive import AdaptiveMatcher
 from monitor.alerts import Alerter, Trigger, alert_json, stored_view
@@ -19,12 +19,16 @@ from monitor.processed import Processed
 from monitor.storybuilder import StoryBuilder
 from monitor.textfeatures import Features, Featurizer
 from storage.errors import StorageError
-from storage.types import Batch, FeedState, LearnedTerm, NewAlert, NewPost, Post, StoredPost, Story
+from storage.types import Batch, FeedState, LearnedTerm, Match, NewAlert, NewPost, Post, StoredPost, Story
 
+if TYPE_CHECKING:
+    from monitor.parsing import Precomputed
+
+Poll = tuple[Sequence[Post], FeedState | None, "Precomputed | None"]
+"""A poll's posts, the feed's new state (none for an archive) and what a parser worked out ahead."""
 RESTORE_WINDOW = timedelta(days=3)
 POSTS_READ = 5  # a story alert carries its newest posts
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones disagree; a date further ahead is wrong
-NONE_COMPUTED: Mapping[tuple[str, str], Features] = MappingProxyType({})
 
 
 def dated_by_fetch(post: Post, fetched: datetime) -> Post:
@@ -96,7 +100,7 @@ class Pipeline:
             self.alerter.restore(self.store.fired_alerts())
 
     def process(
-        self, posts: Iterable[Post], *, now: datetime, feed: FeedState | None = None, replay: bool = False,
+        self, posts: Sequence[Post], *, now: datetime, feed: FeedState | None = None, replay: bool = False,
         inbox_done: Sequence[int] = (), feeds: Sequence[FeedState] = (),
     ) -> Processed:
         """Store what is new among `posts` (and the feed's state); say how many were new and stored.
@@ -106,34 +110,32 @@ class Pipeline:
         `inbox_done`: the inbox rows `posts` came from, deleted in the same transaction (storage/work.py).
         `feeds`: the new states of other feeds whose polls brought no post, stored in the same transaction.
         """
-        (done,) = self._process([(posts, feed)], now=now, replay=replay, inbox_done=inbox_done, feeds=feeds)
+        (done,) = self._process([(posts, feed, None)], now=now, replay=replay, inbox_done=inbox_done, feeds=feeds)
         return done
 
     def process_polls(
-        self, polls: Sequence[tuple[Iterable[Post], FeedState]], *, now: datetime, feeds: Sequence[FeedState] = (),
-        features: Mapping[tuple[str, str], Features] | None = None,
+        self, polls: Sequence[Poll], *, now: datetime, feeds: Sequence[FeedState] = ()
     ) -> list[Processed]:
         """Several polls' posts and states in one transaction, each poll told its own counts: the
         polls that arrived while the writer was busy cost one transaction, not one each. Their posts
-        are taken in order of publication across the polls, as one poll's are. `features`: those
-        computed already (monitor/parsing.py), by the (title, text) they were computed from."""
-        return self._process(polls, now=now, feeds=feeds, features=features or NONE_COMPUTED)
+        are taken in order of publication across the polls, as one poll's are. A poll may come with
+        what a parser worked out of its posts ahead (monitor/parsing.py)."""
+        return self._process(polls, now=now, feeds=feeds)
 
     def _process(
-        self, polls: Sequence[tuple[Iterable[Post], FeedState | None]], *, now: datetime, replay: bool = False,
+        self, polls: Sequence[Poll], *, now: datetime, replay: bool = False,
         inbox_done: Sequence[int] = (), feeds: Sequence[FeedState] = (),
-        features: Mapping[tuple[str, str], Features] = NONE_COMPUTED,
     ) -> list[Processed]:
-        fresh = [(dated_by_fetch(post, now), index) for post, index in self._fresh(polls)]
+        fresh = [(dated_by_fetch(post, now), index, told) for post, index, told in self._fresh(polls)]
         new: list[NewPost] = []
         matched = [0] * len(polls)
         merged: dict[int, int] = {}
-        for post, index in sorted(fresh, key=lambda pair: pair[0].published):
-            matches = self.topics.match(post)
+        for post, index, told in sorted(fresh, key=lambda item: item[0].published):
+            matches = self.topics.match(post) if told is None else told
             if not matches:
                 continue
             at = post.published if replay else min(post.published, now)
-            featured = features.get((post.title, post.text)) or self.featurizer(post)
+            featured = self._features(post, polls[index][2])
             duplicate_of = self.deduper.check(post, featured)
             if duplicate_of is None:
                 self.topics.teach(post, matches, at)
@@ -149,7 +151,7 @@ class Pipeline:
             builder.close_quiet(clock)
         stories = [s for c in self.builders.values() for s in c.changed()]
         polled = [replace(feed, posts_matched=feed.posts_matched + matched[i])
-                  for i, (_, feed) in enumerate(polls) if feed is not None]
+                  for i, (_, feed, _) in enumerate(polls) if feed is not None]
         self.topics.refresh(clock)
         triggers = self.alerter.decide(stories, new, merged)
         alerts = [self._alert(trigger, new, clock) for trigger in triggers]
@@ -161,7 +163,7 @@ class Pipeline:
             self.restore(now)
             raise
         self.topics.changed = False
-        counts = Counter(index for _, index in fresh)
+        counts = Counter(index for _, index, _ in fresh)
         return [Processed(fresh=counts[i], stored=n) for i, n in enumerate(_shared(matched, stored))]
 
     def _learned(self) -> dict[str, list[LearnedTerm]] | None:
@@ -187,11 +189,26 @@ class Pipeline:
         payload = json.dumps(alert_json(trigger, posts, now), ensure_ascii=False)
         return NewAlert(trigger.rule.name, trigger.event, trigger.subject, trigger.topic, story_id, payload)
 
-    def _fresh(self, polls: Sequence[tuple[Iterable[Post], object]]) -> list[tuple[Post, int]]:
-        """The posts not stored yet, each once, with the index of the poll that brought it."""
-        unique = {(p.source, p.id): (p, index) for index, (posts, _) in enumerate(polls) for p in posts}
+    def _fresh(self, polls: Sequence[Poll]) -> list[tuple[Post, int, tuple[Match, ...] | None]]:
+        """The posts not stored yet, each once, with the index of the poll that brought it and the
+        matches its parser worked out, where they are this pipeline's own."""
+        unique = {(p.source, p.id): (p, index, told) for index, (posts, _, ahead) in enumerate(polls)
+                  for p, told in zip(posts, self._told(posts, ahead), strict=False)}  # told may repeat None
         known = self.store.known(unique)
-        return [pair for key, pair in unique.items() if key not in known]
+        return [item for key, item in unique.items() if key not in known]
+
+    def _told(self, posts: Sequence[Post], ahead: Precomputed | None) -> Iterable[tuple[Match, ...] | None]:
+        """The parser's matches of `posts` where they must equal this pipeline's: against its topics,
+        none of which learns (a learned term changes what matches from one post to the next)."""
+        if ahead is None or self.topics.learners or ahead.topics != self._config_topics or \
+                len(ahead.matches) != len(posts):
+            return repeat(None)
+        return ahead.matches
+
+    def _features(self, post: Post, ahead: Precomputed | None) -> Features:
+        """The post's features: the parser's, computed from the same title and text, or worked out now."""
+        found = ahead.features.get((post.title, post.text)) if ahead is not None else None
+        return found or self.featurizer(post)
 
     def _builder(self, topic: str) -> StoryBuilder:
         if topic not in self.builders:

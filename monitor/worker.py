@@ -21,11 +21,11 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from monitor.clock import Clock
 from monitor.config import Config, Feed, Topic
@@ -34,7 +34,7 @@ from monitor.daemon import Daemon
 from monitor.fetch import Fetcher
 from monitor.leases import DEFAULT_LEASE, choose, feed_host, poll_deadline, scan, until, wanted
 from monitor.match import Matcher, compile_topics, vocabulary
-from monitor.parsing import PageParser, PolledPages, Text
+from monitor.parsing import PageParser, PolledPages, Precomputed
 from monitor.pipeline import Pipeline, dated_by_fetch
 from monitor.pollerrors import FetchError
 from monitor.processed import Processed
@@ -42,9 +42,6 @@ from monitor.sdnotify import Notifier
 from monitor.sources import is_live
 from storage.store import Store
 from storage.types import FeedState, Post, WorkerInfo
-
-if TYPE_CHECKING:
-    from monitor.textfeatures import Features
 
 log = logging.getLogger("monitor.worker")
 
@@ -135,10 +132,10 @@ class Worker(Daemon):
 
     @property
     def featured_topics(self) -> tuple[Topic, ...]:
-        """None: the inbox carries posts without their features (the story worker computes them)."""
+        """None: the inbox carries posts alone (the story worker matches and featurizes them)."""
         return ()
 
-    async def _store_poll(self, posts: list[Post], state: FeedState, features: Mapping[Text, Features]) -> Processed:
+    async def _store_poll(self, posts: list[Post], state: FeedState, ahead: Precomputed | None) -> Processed:
         """The posts any topic matches (with the learned terms as stored) go to the inbox, those not
         stored yet; the story worker matches them again with its own learning."""
         now = self.clock()

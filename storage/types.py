@@ -10,10 +10,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from operator import attrgetter
+from typing import TypeVar
 
 ALIVE_WITHIN = timedelta(seconds=15)
+T = TypeVar("T")
 
 
+def _pickled_as_fields(cls: type[T]) -> type[T]:
+    """`cls` pickled as its fields in order: the parser process (monitor/parsing.py) sends the daemon
+    thousands of posts and matches a second, and dataclasses' pickling of a slotted class looks the
+    fields up again for each one (a third of the cost of unpickling a post)."""
+    values = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+    def reduce(self: T) -> tuple[type[T], tuple[object, ...]]:
+        return cls, values(self)
+
+    setattr(cls, "__reduce__", reduce)  # noqa: B010 (mypy: no assigning a method)
+    return cls
+
+
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Post:
     """One item from a feed or an API, as a source adapter produced it.
@@ -34,18 +50,10 @@ class Post:
     lang: str = ""
     claimed_published: datetime | None = None
 
-    def __reduce__(self) -> tuple[type[Post], tuple[object, ...]]:
-        """Pickled as its fields in order: the parser process (monitor/parsing.py) sends the daemon
-        thousands of posts a second, and dataclasses' pickling of a slotted class looks the fields
-        up again for each one (a third of the cost of unpickling a post)."""
-        return Post, _post_fields(self)
-
-
-_post_fields = attrgetter(*(f.name for f in fields(Post)))
-
 LEARNED = " (learned)"  # how a learned term is marked among the terms that matched
 
 
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Match:
     """Why a post belongs to a topic: the terms that matched and the relevance score."""

@@ -1,5 +1,6 @@
-"""Pages parsed in a forked process: the same posts as in a thread, the pipeline's own features, errors
-that reach the daemon as they would from a thread, and a child that never outlives or stops its parent."""
+"""Pages parsed in a forked process: the same posts as in a thread, the pipeline's own matches and
+features worked out ahead (and taken only where they are its own), errors that reach the daemon as
+they would from a thread, and a child that never outlives or stops its parent."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from monitor.config import Topic
-from monitor.parsing import PageParser, Parsed, spare_core
+from monitor.match import compile_topics
+from monitor.parsing import PageParser, Parsed, Precomputed, spare_core
 from monitor.pipeline import Pipeline
 from monitor.pollerrors import FeedError
 from monitor.sources.base import PollContext, Response
@@ -50,22 +53,26 @@ def parse(parser: PageParser, body: bytes, topics: tuple[Topic, ...] = TOPICS) -
     return asyncio.run(parser.parse("rss", *page(body), topics))
 
 
-def test_the_child_gives_the_threads_posts_and_the_pipelines_features_of_the_matching_ones(
-        forked: PageParser) -> None:
+def test_the_child_gives_the_threads_posts_with_the_pipelines_matches_and_features(forked: PageParser) -> None:
     in_child = parse(forked, rss(ITEMS))
     in_thread = parse(PageParser(), rss(ITEMS))
     assert in_child.page == in_thread.page and len(in_child.page.posts) == 3
-    assert in_thread.features == {}, "a thread parser leaves the features to the pipeline"
+    assert in_thread.ahead is None, "a thread parser leaves the matching and features to the pipeline"
+    assert in_child.ahead is not None
+    posts = in_child.page.posts
+    assert in_child.ahead.matches == tuple(map(compile_topics(TOPICS).match, posts))
     here = Featurizer()
-    wanted = {(p.title, p.text): here(p) for p in in_child.page.posts if p.id in {"v1", "v2"}}
-    assert in_child.features == wanted, "the same features, sketches and all (a fork keeps the hash salt)"
+    wanted = {(p.title, p.text): here(p) for p in posts if p.id in {"v1", "v2"}}
+    assert in_child.ahead.features == wanted, "the same features, sketches and all (a fork keeps the hash salt)"
 
 
-def test_a_topic_changed_by_a_reload_is_featurized_from_the_next_page(forked: PageParser) -> None:
-    assert len(parse(forked, rss(ITEMS)).features) == 2
-    bakery = parse(forked, rss(ITEMS), (Topic("bread", keywords=("sourdough",)),))
+def test_topics_changed_by_a_reload_are_matched_from_the_next_page(forked: PageParser) -> None:
+    bread = (Topic("bread", keywords=("sourdough",)),)
+    bakery = parse(forked, rss(ITEMS), bread).ahead
+    assert bakery is not None and bakery.topics == bread
+    assert [bool(m) for m in bakery.matches] == [False, True, False]
     assert [text for _, text in bakery.features] == [ITEMS[1][1]]
-    assert parse(forked, rss(ITEMS), ()).features == {}
+    assert parse(forked, rss(ITEMS), ()).ahead is None, "no topics, nothing to work out"
 
 
 def test_a_page_that_is_no_feed_fails_with_the_sources_own_error(forked: PageParser) -> None:
@@ -82,13 +89,34 @@ def parse_error_in_thread() -> tuple[object, ...]:
 
 def test_the_pipeline_takes_given_features_and_featurizes_only_the_rest(tmp_path: Path, forked: PageParser) -> None:
     parsed = parse(forked, rss(ITEMS))
+    assert parsed.ahead is not None
     with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
         pipeline = Pipeline(store, TOPICS, now=T0)
         pipeline.featurizer = asked = Asked()
-        given = {key: f for key, f in parsed.features.items() if "Lava reaches" in key[1]}
-        done = pipeline.process_polls([(list(parsed.page.posts), store.feed_state("news"))], now=T0, features=given)
+        given = {text: f for text, f in parsed.ahead.features.items() if "Lava reaches" in text[1]}
+        ahead = replace(parsed.ahead, features=given)
+        done = pipeline.process_polls([(parsed.page.posts, store.feed_state("news"), ahead)], now=T0)
     assert done[0].stored == 2
     assert asked.ids == ["v2"], "v1's features came with the page; the bakery post matched nothing"
+
+
+LEARNING = (Topic("volcano", keywords=("volcano", "lava"), weights={"volcano": 1.0, "lava": 1.0}, threshold=1.0),)
+
+
+@pytest.mark.parametrize(("topics", "pipelines", "stored"), [
+    (TOPICS, TOPICS, 1),  # the pipeline's own: taken as told, v2 left out
+    ((Topic("bread", keywords=("sourdough",)),), TOPICS, 2),  # other topics (a reload since): matched again
+    (LEARNING, LEARNING, 2),  # a topic that learns: what matches moves from post to post, so matched again
+])
+def test_the_pipeline_takes_the_parsers_matches_only_where_they_are_its_own(
+        tmp_path: Path, topics: tuple[Topic, ...], pipelines: tuple[Topic, ...], stored: int) -> None:
+    posts = parse(PageParser(), rss(ITEMS)).page.posts
+    lava = compile_topics(TOPICS).match(posts[0])
+    told = Precomputed(topics, (lava, (), ()), {})  # v2 matches nothing, says it: only a pipeline that takes it agrees
+    with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
+        pipeline = Pipeline(store, pipelines, now=T0)
+        done = pipeline.process_polls([(posts, store.feed_state("news"), told)], now=T0)
+        assert done[0].stored == stored
 
 
 class Asked(Featurizer):
@@ -116,7 +144,8 @@ def test_the_child_leaves_stop_signals_to_its_parent(forked: PageParser) -> None
     (child,) = forked._pool._processes  # type: ignore[attr-defined]
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         os.kill(child, sig)
-    assert len(parse(forked, rss(ITEMS)).features) == 2, "the same child parsed on"
+    ahead = parse(forked, rss(ITEMS)).ahead
+    assert ahead is not None and len(ahead.features) == 2, "the same child parsed on"
 
 
 def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
