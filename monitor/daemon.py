@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from monitor.clock import Clock
-from monitor.config import Config, ConfigError, Feed, load
+from monitor.config import Config, ConfigError, Feed, Topic, load
 from monitor.configchange import ConfigChange, changes
 from monitor.feedstate import Polled, after_failure, after_success
 from monitor.fetch import Fetcher
 from monitor.output import short_time
+from monitor.parsing import PageParser, PolledPages, Text
 from monitor.pollerrors import InternalError, NotConfigured, PollError
 from monitor.processed import Processed
 from monitor.query.pushdown import search_text
@@ -36,6 +37,7 @@ from storage.types import Batch, FeedState, Post
 if TYPE_CHECKING:  # imported when first built: a poll that brings no post never loads the text models
     from monitor.pipeline import Pipeline
     from monitor.streams.runner import StreamRunner
+    from monitor.textfeatures import Features
 
 log = logging.getLogger("monitor.daemon")
 
@@ -80,9 +82,10 @@ class Daemon:
     """Polls feeds, hands their posts to the pipeline, records every feed's state."""
 
     def __init__(self, config: Config, store: Store, fetcher: Fetcher, clock: Clock,
-                 notifier: Notifier | None = None):
+                 notifier: Notifier | None = None, *, parser: PageParser | None = None):
         """`notifier`: how to tell systemd what the daemon does (`monitor run` passes one; tests and the
-        dashboard's daemon need none)."""
+        dashboard's daemon need none). `parser`: where pages are parsed (`monitor run` may pass a
+        forked one; by default a thread). The daemon closes it when it drains."""
         self.config = config
         self.notifier = notifier or Notifier(None)
         self._config_file = _signature(config.path)
@@ -104,7 +107,7 @@ class Daemon:
         # One thread does every database write, in order, so the event loop keeps fetching.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-writer")
         # Parsing a page (pure, over bytes) runs beside the event loop, which keeps fetching meanwhile.
-        self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-parser")
+        self._parser = parser or PageParser()
         self._pipeline: Pipeline | None = None
         self._building = threading.Lock()
         self._waiting: deque[Waiting] = deque()
@@ -329,7 +332,7 @@ class Daemon:
         if self.sender is not None:
             self.sender.close()
         self._writer.shutdown(wait=True)
-        self._parser.shutdown(wait=True)
+        self._parser.close()
 
     async def poll(self, feed: Feed, state: FeedState | None = None) -> None:
         """One poll of one feed from its stored `state` (read now when not given). Never raises:
@@ -339,11 +342,11 @@ class Daemon:
             state = await self._write(self.store.feed_state, feed.name)
         self._fetching += 1
         try:
-            posts, state = await self._poll_feed(feed, state)
+            posts, state, features = await self._poll_feed(feed, state)
         finally:
             self._fetching -= 1
         try:
-            done = await self._store_poll(posts, state)
+            done = await self._store_poll(posts, state, features)
         except Exception as e:  # a bad post or a full disk must not stop the other feeds
             self.tally.count(feed.name, failed=True)
             log.warning("poll %s: could not store the poll: %s", feed.name, e)
@@ -351,12 +354,13 @@ class Daemon:
         self.tally.count(feed.name, failed=bool(state.last_error), done=done)
         log_poll(feed.name, state, done.stored, (time.perf_counter() - started) * 1000)
 
-    async def _store_poll(self, posts: list[Post], state: FeedState) -> Processed:
+    async def _store_poll(self, posts: list[Post], state: FeedState, features: Mapping[Text, Features]) -> Processed:
         """Match, fold and store a poll's posts with the feed's new state (a worker sends them to the
         inbox). The writer stores every poll waiting when it comes to them in one transaction: polls
-        that end while it is busy share one. A poll that brought no post waits STATES_WAIT for others."""
+        that end while it is busy share one. A poll that brought no post waits STATES_WAIT for others.
+        `features`: those of its posts that the parser computed, by text."""
         loop = asyncio.get_running_loop()
-        waiting = Waiting(posts, state, self.clock(), loop.create_future())
+        waiting = Waiting(posts, state, self.clock(), loop.create_future(), features)
         self._waiting.append(waiting)
         if posts or not self._fetching:  # nothing else to wait for: a tick's last poll, run --once's
             self._writer.submit(self._store_waiting, loop)
@@ -408,7 +412,8 @@ class Daemon:
         if not polls and self._pipeline is None:
             self.store.write(Batch(feeds=states), now)
             return [NO_POST] * len(group)
-        done = iter(self.pipeline.process_polls(polls, now=now, feeds=states))
+        features = {text: f for waiting in group for text, f in waiting.features.items()}
+        done = iter(self.pipeline.process_polls(polls, now=now, feeds=states, features=features))
         return [next(done) if waiting.posts else NO_POST for waiting in group]
 
     def _feed_states(self, names: list[str]) -> dict[str, FeedState]:
@@ -416,19 +421,21 @@ class Daemon:
         stored = {state.name: state for state in self.store.feed_states()}
         return {name: stored.get(name) or FeedState(name=name) for name in names}
 
-    async def _poll_feed(self, feed: Feed, state: FeedState) -> tuple[list[Post], FeedState]:
-        """The feed's posts and its new state, as the pure after_success / after_failure decide it."""
+    async def _poll_feed(self, feed: Feed, state: FeedState
+                         ) -> tuple[list[Post], FeedState, Mapping[Text, Features]]:
+        """The feed's posts, its new state (as the pure after_success / after_failure decide it) and
+        the features the parser computed."""
         now = self.clock()
         try:
-            posts, polled = await self._fetch(feed, state, now)
+            pages = await self._fetch(feed, state, now)
         except PollError as error:
             self.sessions.pop(feed.name, None)
             if isinstance(error, NotConfigured):
                 self.unconfigured.add(feed.name)
-            return [], after_failure(state, error, feed=feed, now=now, secrets=self._secrets(feed))
-        return posts, after_success(state, polled, feed=feed, now=now)
+            return [], after_failure(state, error, feed=feed, now=now, secrets=self._secrets(feed)), {}
+        return pages.posts, after_success(state, pages.polled, feed=feed, now=now), pages.features
 
-    async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> tuple[list[Post], Polled]:
+    async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> PolledPages:
         """The posts of the feed's pages and what the poll left behind; PollError however it fails."""
         try:
             return await self._pages(feed, state, now)
@@ -439,12 +446,13 @@ class Daemon:
             log.debug("%s: unexpected error", feed.name, exc_info=True)
             raise InternalError.wrapping(e) from None
 
-    async def _pages(self, feed: Feed, state: FeedState, now: datetime) -> tuple[list[Post], Polled]:
+    async def _pages(self, feed: Feed, state: FeedState, now: datetime) -> PolledPages:
         """Fetch and parse up to MAX_PAGES pages, threading the cursor and session from one to the next."""
         ctx = self._context(feed, state, now)
         source = source_for(feed.type)
         validators = Validators(state.etag, state.last_modified, state.body_hash)
         posts: list[Post] = []
+        features: dict[Text, Features] = {}
         status: int | None = None
         retry_at = None
         request: Request | None = source.first_request(ctx)
@@ -457,12 +465,19 @@ class Daemon:
             retry_at = fetched.retry_at or retry_at
             if fetched.response is None:
                 break
-            page = await asyncio.get_running_loop().run_in_executor(self._parser, source.parse, ctx, fetched.response)
+            parsed = await self._parser.parse(feed.type, ctx, fetched.response, self.featured_topics)
+            page = parsed.page
             posts.extend(page.posts)
+            features.update(parsed.features)
             ctx = replace(ctx, cursor={**ctx.cursor, **page.cursor}, session={**ctx.session, **page.session})
             request = page.next
         self.sessions[feed.name] = ctx.session
-        return posts, Polled(len(posts), status, validators, ctx.cursor, retry_at)
+        return PolledPages(posts, Polled(len(posts), status, validators, ctx.cursor, retry_at), features)
+
+    @property
+    def featured_topics(self) -> tuple[Topic, ...]:
+        """The topics whose matches a forked parser featurizes for this daemon's pipeline."""
+        return tuple(self.topics.values())
 
     def _context(self, feed: Feed, state: FeedState, now: datetime) -> PollContext:
         return PollContext(
@@ -513,6 +528,7 @@ class Waiting:
     state: FeedState
     now: datetime
     done: asyncio.Future[Processed]
+    features: Mapping[Text, Features]
 
 
 def _settle(done: asyncio.Future[Processed], result: Processed | Exception) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Protocol
 
 from monitor.adaptive import AdaptiveMatcher
@@ -16,13 +17,14 @@ from monitor.config import AlertRule, Topic
 from monitor.dedup import Deduper
 from monitor.processed import Processed
 from monitor.storybuilder import StoryBuilder
-from monitor.textfeatures import Featurizer
+from monitor.textfeatures import Features, Featurizer
 from storage.errors import StorageError
 from storage.types import Batch, FeedState, LearnedTerm, NewAlert, NewPost, Post, StoredPost, Story
 
 RESTORE_WINDOW = timedelta(days=3)
 POSTS_READ = 5  # a story alert carries its newest posts
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones disagree; a date further ahead is wrong
+NONE_COMPUTED: Mapping[tuple[str, str], Features] = MappingProxyType({})
 
 
 def dated_by_fetch(post: Post, fetched: datetime) -> Post:
@@ -108,16 +110,19 @@ class Pipeline:
         return done
 
     def process_polls(
-        self, polls: Sequence[tuple[Iterable[Post], FeedState]], *, now: datetime, feeds: Sequence[FeedState] = ()
+        self, polls: Sequence[tuple[Iterable[Post], FeedState]], *, now: datetime, feeds: Sequence[FeedState] = (),
+        features: Mapping[tuple[str, str], Features] | None = None,
     ) -> list[Processed]:
         """Several polls' posts and states in one transaction, each poll told its own counts: the
         polls that arrived while the writer was busy cost one transaction, not one each. Their posts
-        are taken in order of publication across the polls, as one poll's are."""
-        return self._process(polls, now=now, feeds=feeds)
+        are taken in order of publication across the polls, as one poll's are. `features`: those
+        computed already (monitor/parsing.py), by the (title, text) they were computed from."""
+        return self._process(polls, now=now, feeds=feeds, features=features or NONE_COMPUTED)
 
     def _process(
         self, polls: Sequence[tuple[Iterable[Post], FeedState | None]], *, now: datetime, replay: bool = False,
         inbox_done: Sequence[int] = (), feeds: Sequence[FeedState] = (),
+        features: Mapping[tuple[str, str], Features] = NONE_COMPUTED,
     ) -> list[Processed]:
         fresh = [(dated_by_fetch(post, now), index) for post, index in self._fresh(polls)]
         new: list[NewPost] = []
@@ -128,13 +133,13 @@ class Pipeline:
             if not matches:
                 continue
             at = post.published if replay else min(post.published, now)
-            features = self.featurizer(post)
-            duplicate_of = self.deduper.check(post, features)
+            featured = features.get((post.title, post.text)) or self.featurizer(post)
+            duplicate_of = self.deduper.check(post, featured)
             if duplicate_of is None:
                 self.topics.teach(post, matches, at)
             story_of: dict[str, int] = {}  # topic -> story id
             for match in matches:
-                assignment = self._builder(match.topic).add(post, at, duplicate_of, features)
+                assignment = self._builder(match.topic).add(post, at, duplicate_of, featured)
                 story_of[match.topic] = assignment.story_id
                 merged.update(dict.fromkeys(assignment.merged, assignment.story_id))
             new.append(NewPost(post, matches, story_of, duplicate_of))

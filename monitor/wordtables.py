@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
+import os
 import re
 import zlib
 from collections.abc import Iterator
@@ -92,6 +93,10 @@ def lookup(lang: str) -> WordLookup:
     looked up in a cache file (monitor/wordcache.py) and the table is read past that."""
     source = wordlist(lang, "large") or wordlist(lang, "small")
     return WordLookup(source, functools.partial(frequencies, lang), cache_folder())
+
+
+# A forked child (monitor/parsing.py) makes its own: an SQLite connection must not cross a fork.
+os.register_at_fork(after_in_child=lookup.cache_clear)
 
 
 def zipf(word: str, lang: str = "en") -> float:

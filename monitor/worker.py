@@ -21,20 +21,20 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from monitor.clock import Clock
-from monitor.config import Config, Feed
+from monitor.config import Config, Feed, Topic
 from monitor.configchange import ConfigChange
 from monitor.daemon import Daemon
-from monitor.feedstate import Polled
 from monitor.fetch import Fetcher
 from monitor.leases import DEFAULT_LEASE, choose, feed_host, poll_deadline, scan, until, wanted
 from monitor.match import Matcher, compile_topics, vocabulary
+from monitor.parsing import PageParser, PolledPages, Text
 from monitor.pipeline import Pipeline, dated_by_fetch
 from monitor.pollerrors import FetchError
 from monitor.processed import Processed
@@ -42,6 +42,9 @@ from monitor.sdnotify import Notifier
 from monitor.sources import is_live
 from storage.store import Store
 from storage.types import FeedState, Post, WorkerInfo
+
+if TYPE_CHECKING:
+    from monitor.textfeatures import Features
 
 log = logging.getLogger("monitor.worker")
 
@@ -65,10 +68,11 @@ class Worker(Daemon):
     """Polls the feeds it leases into the inbox; folds the inbox into stories while it holds the lock."""
 
     def __init__(self, config: Config, store: Store, fetcher: Fetcher, clock: Clock,
-                 notifier: Notifier | None = None, *, lease: float = DEFAULT_LEASE, capacity: int = CAPACITY):
+                 notifier: Notifier | None = None, *, lease: float = DEFAULT_LEASE, capacity: int = CAPACITY,
+                 parser: PageParser | None = None):
         # Set before the daemon's own setup: it hands `_story_write` to the stream runner.
         self._stories = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-stories")
-        super().__init__(config, store, fetcher, clock, notifier)
+        super().__init__(config, store, fetcher, clock, notifier, parser=parser)
         self.work = store.work()
         self.lease = lease
         self.capacity = capacity
@@ -119,7 +123,7 @@ class Worker(Daemon):
         missing = [name for name in names if name not in leased]
         return leased | (super()._feed_states(missing) if missing else {})
 
-    async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> tuple[list[Post], Polled]:
+    async def _fetch(self, feed: Feed, state: FeedState, now: datetime) -> PolledPages:
         """The daemon's fetch, cut short before the lease runs out: no other worker may take the feed
         while this one still fetches it."""
         deadline = poll_deadline(self.lease)
@@ -129,7 +133,12 @@ class Worker(Daemon):
         except TimeoutError:
             raise FetchError(f"the poll took longer than its lease allows ({deadline:g} s)") from None
 
-    async def _store_poll(self, posts: list[Post], state: FeedState) -> Processed:
+    @property
+    def featured_topics(self) -> tuple[Topic, ...]:
+        """None: the inbox carries posts without their features (the story worker computes them)."""
+        return ()
+
+    async def _store_poll(self, posts: list[Post], state: FeedState, features: Mapping[Text, Features]) -> Processed:
         """The posts any topic matches (with the learned terms as stored) go to the inbox, those not
         stored yet; the story worker matches them again with its own learning."""
         now = self.clock()

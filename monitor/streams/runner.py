@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from monitor.clock import Clock
 from monitor.config import Feed
-from monitor.feedstate import Polled, after_stream_batch, after_stream_failure
+from monitor.feedstate import after_stream_batch, after_stream_failure
 from monitor.fetch import Fetcher
+from monitor.parsing import PolledPages
 from monitor.pollerrors import FetchError, InternalError, NotConfigured, PollError
 from monitor.schedule import reconnect_delay
 from monitor.sources import source_for
@@ -59,7 +60,7 @@ class Lent:
     write: Writer
     pipeline: Callable[[], Pipeline]
     """The pipeline as of now (a reload of the topics replaces it)."""
-    fetch_pages: Callable[[Feed, FeedState, datetime], Awaitable[tuple[list[Post], Polled]]]
+    fetch_pages: Callable[[Feed, FeedState, datetime], Awaitable[PolledPages]]
     """A poll's fetch and parse, for what a gap in a stream missed."""
     secrets: Callable[[Feed], dict[str, str]]
 
@@ -263,15 +264,15 @@ class Stream:
         """What the stream missed while it was away, once, through the kind's REST API."""
         state = replace(self.state, cursor=dict(ctx.cursor))
         try:
-            posts, polled = await self.lent.fetch_pages(self.feed, state, self.lent.clock())
+            pages = await self.lent.fetch_pages(self.feed, state, self.lent.clock())
         except PollError as e:
             log.warning("stream %s: could not fetch what the gap missed: %s", self.feed.name, e)
             return
-        for post in posts:
+        for post in pages.posts:
             self.meter.posts += 1
             self._keep(post)
-        self.backlog.read(polled.cursor.get(self.live.cursor_key, ""))
-        log.info("stream %s: %d posts since the gap fetched", self.feed.name, len(posts))
+        self.backlog.read(pages.polled.cursor.get(self.live.cursor_key, ""))
+        log.info("stream %s: %d posts since the gap fetched", self.feed.name, len(pages.posts))
 
     def _context(self) -> PollContext:
         cursor = dict(self.state.cursor)
