@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn
 
 from monitor import __version__, logs
-from monitor.commands import COMMANDS
+from monitor.commands import listed, load
 from monitor.config import ConfigError, default_path
 from monitor.errors import UsageError
 from monitor.textsafe import one_line
@@ -24,17 +24,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
 
 
+class _CommandParser(_Parser):
+    """A command's parser, configured by the command's module when it parses: `monitor status` imports
+    the status module (and what it imports) alone, not every command's."""
+
+    module: str | None = None
+    """The command's module until it is loaded (None for an action's parser inside a command)."""
+
+    def parse_known_args(self, args: Iterable[str] | None = None, namespace: Any = None) -> tuple[Any, list[str]]:
+        if self.module is not None:
+            command, self.module = load(self.module), None
+            command.configure(self)
+            self.set_defaults(run=command.run)
+        return super().parse_known_args(args, namespace)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="monitor", description="Watch feeds and social media for an article's story.")
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
     _global_options(parser)
-    common = _Parser(add_help=False)
+    common = _CommandParser(add_help=False)  # the options each command's parser takes too
     _global_options(common)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        p = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP, parents=[common])
-        command.configure(p)
-        p.set_defaults(run=command.run)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_CommandParser)
+    for command in listed():
+        p = sub.add_parser(command.name, help=command.help, description=command.help, parents=[common])
+        p.module = command.module
     return parser
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tomllib
 from pathlib import Path
 
 from monitor import commands
-from monitor.commands import COMMANDS
-from tests.support.cli import ROOT, monitor
+from monitor.commands import listed, load
+from tests.support.cli import ROOT, clean_env, monitor
 from tests.support.server import FixtureServer, Reply
 
 COMMANDS_DIR = Path(commands.__file__).parent
@@ -20,12 +21,32 @@ POST = '{"id": "1", "text": "lava flows", "published": "2024-03-01T12:00:00Z"}\n
 def test_no_command_module_looks_like_a_test() -> None:
     modules = sorted(p.name for p in COMMANDS_DIR.glob("*.py"))
     assert [m for m in modules if m.startswith("test_") or m.endswith("_test.py")] == []
-    assert "test-query" in [c.NAME for c in COMMANDS], "the command keeps its name"
+    assert "test-query" in [c.name for c in listed()], "the command keeps its name"
 
 
-def test_help_lists_commands_by_name() -> None:
-    names = [c.NAME for c in COMMANDS]
-    assert names == sorted(names)
+def test_each_command_is_listed_as_its_module_declares_it() -> None:
+    """The listing reads NAME and HELP from the modules' text: what importing them gives."""
+    modules = sorted(p.stem for p in COMMANDS_DIR.glob("*.py") if not p.name.startswith("_"))
+    assert sorted(c.module for c in listed()) == modules
+    for c in listed():
+        module = load(c.module)
+        assert (c.name, c.help) == (module.NAME, module.HELP), f"{c.module}.py: NAME or HELP is not one plain line"
+
+
+def test_help_lists_every_command_by_name_with_its_help(tmp_path: Path) -> None:
+    done = monitor("--help", cwd=tmp_path, env=clean_env(COLUMNS="1000"))
+    assert done.returncode == 0, done.stderr
+    shown = [line.split(maxsplit=1) for line in done.stdout.splitlines() if re.match(r"    \S", line)]
+    assert shown == [[c.name, c.help] for c in listed()]
+    assert [c.name for c in listed()] == sorted(c.name for c in listed())
+
+
+def test_a_commands_help_shows_its_own_options_and_the_global_ones(tmp_path: Path) -> None:
+    done = monitor("status", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: monitor status") and "--json" in done.stdout and "--config" in done.stdout
+    nested = monitor("feeds", "add", "--help", cwd=tmp_path)
+    assert nested.returncode == 0 and "--interval" in nested.stdout, nested.stderr
 
 
 def test_global_options_go_before_the_command_too(tmp_path: Path) -> None:

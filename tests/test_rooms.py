@@ -17,6 +17,8 @@ IO_LIBRARIES = ("httpx", "sqlalchemy", "textual")
 HEAVY_FOR_STARTUP = (
     "sqlalchemy", "alembic", "httpx", "textual", "trafilatura", "wordfreq", "ahocorasick", "apscheduler",
 )
+OTHER_COMMANDS_ONLY = ("monitor.commands.dash", "monitor.commands.ingest", "monitor.unitfile", "monitor.records")
+"""Modules that commands other than `status` import (the dashboard's, ingest's, service's, export's)."""
 
 
 def loaded_after(statement: str, names: tuple[str, ...]) -> list[str]:
@@ -32,3 +34,8 @@ def test_core_rooms_import_no_io_library(module: str) -> None:
 
 def test_the_command_line_starts_without_loading_what_a_command_may_not_need() -> None:
     assert loaded_after("import monitor.cli; monitor.cli.build_parser()", HEAVY_FOR_STARTUP) == []
+
+
+def test_a_command_imports_its_own_module_and_no_other_commands() -> None:
+    parse = "import monitor.cli; monitor.cli.build_parser().parse_args(['status'])"
+    assert loaded_after(parse, ("monitor.commands.status", *OTHER_COMMANDS_ONLY)) == ["monitor.commands.status"]

@@ -1,7 +1,7 @@
 """What the commands share: loading the config, opening the store, checking arguments.
 
-Command modules import their heavy dependencies inside `run`, so `monitor --help` and every
-other command start without loading what they do not use.
+Command modules import their heavy dependencies (the store, HTTP, the dashboard) inside `run`, so
+`monitor COMMAND --help` and a usage or config error end without loading them.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import argparse
 from monitor.clock import Clock, utc_now
 from monitor.commands._common import limit_arg, reading
 from monitor.output import post_line, story_json, story_line
+from monitor.storyreads import stories_at
 from monitor.textsafe import json_dumps
 
 NAME = "clusters"
@@ -21,8 +22,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
-    from monitor.storyreads import stories_at  # here: every command's module is imported at each start
-
     with reading(args) as (_, store):
         stories = stories_at(store, clock(), topic=args.topic, live_only=args.live, limit=args.limit)
         members = {s.id: store.posts(story=s.id) for s in stories}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import TYPE_CHECKING
 
 from monitor.clock import Clock, utc_now
@@ -23,8 +24,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
-    import asyncio  # here, not at the top: every command's module is imported at each start
-
     from monitor.parsing import PageParser, spare_core
 
     config = config_of(args)
