@@ -463,7 +463,7 @@ class Daemon:
             retry_at = fetched.retry_at or retry_at
             if fetched.response is None:
                 break
-            parsed = await self._parser.parse(feed.type, ctx, fetched.response, self.featured_topics)
+            parsed = await self._parser.parse(feed.type, ctx, fetched.response, self.topics_ahead)
             page = parsed.page
             posts.extend(page.posts)
             ahead.append(parsed.ahead)
@@ -473,7 +473,7 @@ class Daemon:
         return PolledPages(posts, Polled(len(posts), status, validators, ctx.cursor, retry_at), joined(ahead))
 
     @property
-    def featured_topics(self) -> tuple[Topic, ...]:
+    def topics_ahead(self) -> tuple[Topic, ...]:
         """The topics a forked parser matches this daemon's posts against, ahead of its pipeline."""
         return tuple(self.topics.values())
 

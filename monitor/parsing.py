@@ -126,7 +126,14 @@ class PageParser:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-parser")
 
     def close(self) -> None:
+        """Lets the parse in hand finish and stops the child or thread (again: nothing more)."""
         self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> PageParser:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def spare_core() -> bool:

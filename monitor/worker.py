@@ -131,7 +131,7 @@ class Worker(Daemon):
             raise FetchError(f"the poll took longer than its lease allows ({deadline:g} s)") from None
 
     @property
-    def featured_topics(self) -> tuple[Topic, ...]:
+    def topics_ahead(self) -> tuple[Topic, ...]:
         """None: the inbox carries posts alone (the story worker matches and featurizes them)."""
         return ()
 

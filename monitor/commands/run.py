@@ -31,14 +31,15 @@ def run(args: argparse.Namespace, clock: Clock = utc_now) -> int:
         raise ConfigError(f"{config.path}: no [[feeds]] to poll (`monitor init ARTICLE` adds default feeds)")
     if not config.topics:
         raise ConfigError(f"{config.path}: no [[topics]], so every post would be dropped (`monitor init ARTICLE`)")
-    # Forked first, while this process has one thread and has opened nothing (monitor/parsing.py).
-    parser = PageParser.forked() if spare_core() else None
-    from storage.store import open_store
+    # Forked first, while this process has one thread and has opened nothing (monitor/parsing.py);
+    # stopped however the run ends (CPython 3.11's pool can fail at exit when left to the collector).
+    with PageParser.forked() if spare_core() else PageParser() as parser:
+        from storage.store import open_store
 
-    with open_store(config.storage_url) as store:
-        if args.once or not store.shared():  # SQLite, or one pass: the one writer
-            store.lock_writer(clock(), holder=f"monitor {NAME}")
-        tally = asyncio.run(serve(config, store, clock=clock, once=args.once, parser=parser))
+        with open_store(config.storage_url) as store:
+            if args.once or not store.shared():  # SQLite, or one pass: the one writer
+                store.lock_writer(clock(), holder=f"monitor {NAME}")
+            tally = asyncio.run(serve(config, store, clock=clock, once=args.once, parser=parser))
     if args.once:
         print(tally.line())
     return 0
