@@ -112,12 +112,12 @@ class PageParser:
         loop = asyncio.get_running_loop()
         if self._forked:
             try:
-                return await loop.run_in_executor(self._pool, _parse_and_featurize, kind, ctx, response, tuple(topics))
+                return await loop.run_in_executor(self._pool, _parse_ahead, kind, ctx, response, tuple(topics))
             except BrokenProcessPool:
-                self._in_thread()
+                self._parse_in_thread()
         return Parsed(await loop.run_in_executor(self._pool, source_for(kind).parse, ctx, response))
 
-    def _in_thread(self) -> None:
+    def _parse_in_thread(self) -> None:
         """The child died (the kernel's OOM killer, a crash in a C parser): parse here from now on."""
         if self._forked:
             log.warning("the parser process ended unexpectedly: pages are parsed in the daemon's process from now on")
@@ -166,11 +166,12 @@ def _warm() -> None:
     word table (the child's own connection to its cache file: the parent's is not shared across a fork)."""
     import monitor.sources.rss  # noqa: F401
 
-    _featuring().featurizer.idf("monitor")
+    _child().featurizer.idf("monitor")
 
 
-class _Featuring:
-    """The child's featurizer, and the matcher of the topics it was last asked about (as configured)."""
+class _Child:
+    """What the child keeps between pages: its featurizer, and the matcher of the topics it was last
+    asked about (as configured)."""
 
     def __init__(self) -> None:
         from monitor.textfeatures import Featurizer
@@ -194,16 +195,16 @@ class _Featuring:
 
 
 @functools.cache
-def _featuring() -> _Featuring:
-    return _Featuring()
+def _child() -> _Child:
+    return _Child()
 
 
-def _parse_and_featurize(kind: str, ctx: PollContext, response: Response, topics: tuple[Topic, ...]) -> Parsed:
+def _parse_ahead(kind: str, ctx: PollContext, response: Response, topics: tuple[Topic, ...]) -> Parsed:
     """In the child. What crosses back must unpickle in the parent: a source's own errors do (one
     message each), anything else becomes the InternalError the daemon would have made of it."""
     try:
         page = source_for(kind).parse(ctx, response)
-        return Parsed(page, _featuring().ahead(page.posts, topics))
+        return Parsed(page, _child().ahead(page.posts, topics))
     except PollError:
         raise
     except Exception as e:
