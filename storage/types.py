@@ -50,6 +50,7 @@ class Post:
     lang: str = ""
     claimed_published: datetime | None = None
 
+
 LEARNED = " (learned)"  # how a learned term is marked among the terms that matched
 
 
